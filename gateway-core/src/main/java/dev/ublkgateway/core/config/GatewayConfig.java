@@ -1,0 +1,32 @@
+package dev.ublkgateway.core.config;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A loaded configuration file.
+ *
+ * @param source the file, absolute and normalized
+ * @param devices the devices in file order; names are unique
+ */
+public record GatewayConfig(Path source, List<DeviceConfig> devices) {
+
+    public GatewayConfig {
+        Objects.requireNonNull(source, "source");
+        devices = List.copyOf(devices);
+        Set<String> names = new HashSet<>();
+        for (DeviceConfig d : devices) {
+            if (!names.add(d.name())) {
+                throw new IllegalArgumentException("duplicate device name \"" + d.name() + "\"");
+            }
+        }
+    }
+
+    public Optional<DeviceConfig> device(String name) {
+        return devices.stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+}

@@ -1,0 +1,4 @@
+package dev.ublkgateway.core.config;
+
+/** Options of target type {@code memory} (a RAM disk of the device size): none. */
+public record MemoryTargetConfig() {}

@@ -1,0 +1,35 @@
+package dev.ublkgateway.core.nativ;
+
+/** Linux errno numbers we meet, with their symbolic names for error messages. */
+public final class Errno {
+    public static final int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, ENXIO = 6, EBADF = 9, EAGAIN = 11,
+            ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
+            ENOSPC = 28, EROFS = 30, ERANGE = 34, ENOSYS = 38, ENODATA = 61, ETIME = 62, EOVERFLOW = 75,
+            EOPNOTSUPP = 95, ECANCELED = 125, ENOTSUP = 95;
+
+    private static final String[] NAMES = new String[134];
+    static {
+        String[][] known = {
+            {"1", "EPERM"}, {"2", "ENOENT"}, {"3", "ESRCH"}, {"4", "EINTR"}, {"5", "EIO"}, {"6", "ENXIO"},
+            {"7", "E2BIG"}, {"9", "EBADF"}, {"11", "EAGAIN"}, {"12", "ENOMEM"}, {"13", "EACCES"},
+            {"14", "EFAULT"}, {"16", "EBUSY"}, {"17", "EEXIST"}, {"19", "ENODEV"}, {"21", "EISDIR"},
+            {"22", "EINVAL"}, {"24", "EMFILE"}, {"25", "ENOTTY"}, {"27", "EFBIG"}, {"28", "ENOSPC"},
+            {"30", "EROFS"}, {"34", "ERANGE"}, {"38", "ENOSYS"}, {"61", "ENODATA"}, {"62", "ETIME"},
+            {"75", "EOVERFLOW"}, {"95", "EOPNOTSUPP"}, {"110", "ETIMEDOUT"}, {"125", "ECANCELED"},
+        };
+        for (String[] k : known) NAMES[Integer.parseInt(k[0])] = k[1];
+    }
+
+    private Errno() {}
+
+    /** "EINVAL" for 22 (sign ignored), or "errno 123" when we have no name for it. */
+    public static String name(int errno) {
+        int e = Math.abs(errno);
+        return e < NAMES.length && NAMES[e] != null ? NAMES[e] : "errno " + e;
+    }
+
+    /** "EINVAL (Invalid argument)": name plus the C library's description. */
+    public static String describe(int errno) {
+        return name(errno) + " (" + Libc.strerror(Math.abs(errno)) + ")";
+    }
+}
