@@ -1,0 +1,70 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.StateStore;
+import dev.ublkgateway.core.target.MemoryTarget;
+import dev.ublkgateway.core.ublk.UblkControl;
+import dev.ublkgateway.core.ublk.UblkException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.util.concurrent.Callable;
+
+@Command(name = "down", description = "Stop a device: its gateway flushes, stops and deletes it. A device "
+        + "left by a crashed gateway is deleted directly.")
+final class DownCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME|ID")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        Common.requireRoot("down");
+        StateStore states = StateStore.system();
+        DeviceState s = states.find(device).orElse(null);
+        if (s == null) {
+            if (device.matches("\\d+")) return deleteOrphan(Integer.parseInt(device));
+            throw new UblkException("no device named " + device + " is up; see `ublk-gateway list`");
+        }
+        if (StateStore.alive(s.pid())) {
+            Libc.kill((int) s.pid(), Libc.SIGTERM);
+            ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
+            long deadline = System.nanoTime() + 300_000_000_000L;
+            while (ph != null && ph.isAlive() && states.load(s.name()).isPresent() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            if (states.load(s.name()).isPresent() && StateStore.alive(s.pid())) {
+                throw new UblkException("gateway pid " + s.pid() + " did not stop " + s.name() + " within 300 s");
+            }
+        } else {
+            try (UblkControl c = UblkControl.open()) {
+                stopAndDelete(c, s.devId());
+            }
+            states.remove(s.name());
+            Files.deleteIfExists(MemoryTarget.defaultFile(s.name()));
+        }
+        System.out.println(s.name() + ": removed " + s.blockDevice());
+        return 0;
+    }
+
+    private int deleteOrphan(int id) throws Exception {
+        try (UblkControl c = UblkControl.open()) {
+            stopAndDelete(c, id);
+        }
+        System.out.println("device " + id + ": removed");
+        return 0;
+    }
+
+    private static void stopAndDelete(UblkControl c, int id) throws UblkException {
+        try {
+            c.stopDev(id);
+        } catch (UblkException e) {
+            if (e.errno() == 2 /* ENOENT */ || e.errno() == 19 /* ENODEV */) {
+                throw new UblkException("there is no ublk device " + id, e.errno());
+            }
+            // already stopped: deleting is what is left
+        }
+        c.delDev(id);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.StateStore;
+import dev.ublkgateway.core.ublk.DevInfo;
+import dev.ublkgateway.core.ublk.UblkControl;
+import dev.ublkgateway.core.ublk.UblkException;
+import picocli.CommandLine.Command;
+
+import java.io.File;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+@Command(name = "list", description = "List ublk devices: the ones this gateway serves and any others the kernel has.")
+final class ListCommand implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+        Map<Integer, DeviceState> byId = new TreeMap<>();
+        for (DeviceState s : StateStore.system().all()) byId.put(s.devId(), s);
+        Map<Integer, DevInfo> kernel = new TreeMap<>();
+        File[] nodes = new File("/dev").listFiles((d, n) -> n.matches("ublkc\\d+"));
+        if (nodes != null && nodes.length > 0) {
+            try (UblkControl c = UblkControl.open()) {
+                for (File n : nodes) {
+                    int id = Integer.parseInt(n.getName().substring(5));
+                    try {
+                        kernel.put(id, c.devInfo(id));
+                    } catch (UblkException ignored) {
+                        // vanished meanwhile
+                    }
+                }
+            }
+        }
+        System.out.printf("%-16s %4s %-9s %8s %-13s %s%n", "NAME", "ID", "STATE", "PID", "DEVICE", "TARGET");
+        TreeMap<Integer, Boolean> ids = new TreeMap<>();
+        byId.keySet().forEach(i -> ids.put(i, true));
+        kernel.keySet().forEach(i -> ids.put(i, true));
+        for (int id : ids.keySet()) {
+            DeviceState s = byId.get(id);
+            DevInfo k = kernel.get(id);
+            String state = k != null ? k.stateName() : "gone";
+            if (s != null && !StateStore.alive(s.pid()) && k != null) state += ",no-server";
+            System.out.printf("%-16s %4d %-9s %8s %-13s %s%n", s != null ? s.name() : "-", id, state,
+                    s != null ? s.pid() : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
+                    "/dev/ublkb" + id, s != null ? s.target() : "-");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.core.config.ConfigException;
+import dev.ublkgateway.core.ublk.UblkException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/** The `ublk-gateway` command. Every failure ends as one line on stderr, never a stack trace. */
+@Command(name = "ublk-gateway", mixinStandardHelpOptions = true, version = "ublk-gateway 0.1.0",
+        description = "Serve YAML-declared block volumes as Linux ublk devices (/dev/ublkbN).",
+        subcommands = {UpCommand.class, DownCommand.class, ListCommand.class, FeaturesCommand.class,
+                ValidateCommand.class, RecoverCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
+        System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("ublk-gateway: " + oneLine(e));
+            return 1;
+        });
+        cli.setParameterExceptionHandler((e, a) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("ublk-gateway: " + e.getMessage() + "; see `ublk-gateway "
+                    + e.getCommandLine().getCommandName().replace("ublk-gateway", "").trim() + " --help`");
+            return 2;
+        });
+        return cli.execute(args);
+    }
+
+    /** The user-facing message of a failure: ours are written for users; others get their class named. */
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (e instanceof ConfigException || e instanceof UblkException || e instanceof IOException) {
+            if (m != null) return m.replace('\n', ' ');
+        }
+        return (m == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + m).replace('\n', ' ');
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,53 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.Gateway;
+import dev.ublkgateway.core.runtime.StateStore;
+import dev.ublkgateway.core.ublk.UblkException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "recover", description = "Re-attach a new gateway to a device whose gateway died "
+        + "(devices created with recovery: true). I/O issued meanwhile waits and then completes.")
+final class RecoverCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME|ID")
+    String device;
+
+    @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
+    boolean foreground;
+
+    @Override
+    public Integer call() throws Exception {
+        Common.requireRoot("recover");
+        StateStore states = StateStore.system();
+        DeviceState s = states.find(device).orElseThrow(() -> new UblkException("no device named " + device
+                + " is known; see `ublk-gateway list`"));
+        if (StateStore.alive(s.pid())) {
+            throw new UblkException("device " + s.name() + " is still served by pid " + s.pid() + "; nothing to recover");
+        }
+        if (!s.recovery()) {
+            throw new UblkException("device " + s.name() + " was not created with recovery: true; "
+                    + "remove it with `ublk-gateway down " + s.name() + "` and run `up` again");
+        }
+        GatewayConfig config = Common.load(Path.of(s.config()));
+        if (!foreground) {
+            return Background.start(config.devices().size() == 1 ? config : single(config, s.name()), states,
+                    "recover", s.name());
+        }
+        Gateway gateway = new Gateway(states);
+        gateway.recover(config, s);
+        System.out.println(s.name() + ": " + s.blockDevice() + " recovered");
+        System.out.flush();
+        gateway.awaitStop();
+        return 0;
+    }
+
+    private static GatewayConfig single(GatewayConfig c, String name) {
+        return new GatewayConfig(c.source(), c.device(name).stream().toList());
+    }
+}

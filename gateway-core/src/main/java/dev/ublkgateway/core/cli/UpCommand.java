@@ -1,0 +1,43 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.core.config.DeviceConfig;
+import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.Gateway;
+import dev.ublkgateway.core.runtime.StateStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "up", description = "Create and serve the devices of a YAML file. Without --foreground the "
+        + "gateway runs in the background (log in the run directory) and this command returns once the devices exist.")
+final class UpCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE.yaml", description = "devices to create")
+    Path file;
+
+    @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
+    boolean foreground;
+
+    @Override
+    public Integer call() throws Exception {
+        GatewayConfig config = Common.load(file);
+        Common.requireRoot("up");
+        StateStore states = StateStore.system();
+        Gateway gateway = new Gateway(states);
+        if (!foreground) {
+            gateway.checkNotRunning(config);
+            return Background.start(config, states, "up", file.toAbsolutePath().toString());
+        }
+        gateway.up(config);
+        for (DeviceConfig d : config.devices()) {
+            DeviceState s = states.load(d.name()).orElseThrow();
+            System.out.println(d.name() + ": " + s.blockDevice());
+        }
+        System.out.flush();
+        gateway.awaitStop();
+        return 0;
+    }
+}

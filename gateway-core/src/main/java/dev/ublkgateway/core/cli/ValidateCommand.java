@@ -1,0 +1,28 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.core.config.DeviceConfig;
+import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.config.Size;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "validate", description = "Check a YAML file without creating anything.")
+final class ValidateCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE.yaml")
+    Path file;
+
+    @Override
+    public Integer call() {
+        GatewayConfig config = Common.load(file);
+        for (DeviceConfig d : config.devices()) {
+            System.out.printf("%s: %s, %s target, block size %d, %d queue(s) x %d, max I/O %s%s%n", d.name(),
+                    Size.format(d.sizeBytes()), d.target().type(), d.blockSize(), d.queues(), d.depth(),
+                    Size.format(d.maxIoBytes()), d.recovery() ? ", recoverable" : "");
+        }
+        System.out.println(file + ": ok (" + config.devices().size() + " device(s))");
+        return 0;
+    }
+}

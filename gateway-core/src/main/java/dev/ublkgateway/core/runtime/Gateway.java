@@ -1,0 +1,150 @@
+package dev.ublkgateway.core.runtime;
+
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.config.DeviceConfig;
+import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.ublk.DeviceSpec;
+import dev.ublkgateway.core.ublk.UblkControl;
+import dev.ublkgateway.core.ublk.UblkDevice;
+import dev.ublkgateway.core.ublk.UblkException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+
+/**
+ * Serves the devices of one configuration file in this process until SIGINT/SIGTERM, which stop and
+ * delete them cleanly. With recovery enabled a crash leaves them for {@code recover}.
+ */
+public final class Gateway {
+    private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+
+    private final StateStore states;
+    private final List<UblkDevice> devices = new ArrayList<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private UblkControl control;
+
+    public Gateway(StateStore states) {
+        this.states = states;
+    }
+
+    public static DeviceSpec spec(DeviceConfig d) {
+        return new DeviceSpec(d.name(), d.sizeBytes(), d.blockSize(), d.queues(), d.depth(), d.maxIoBytes(), d.recovery());
+    }
+
+    /** Refuses a device name that a live gateway already serves. */
+    public void checkNotRunning(GatewayConfig config) throws UblkException {
+        for (DeviceConfig d : config.devices()) {
+            var s = states.load(d.name());
+            if (s.isEmpty()) continue;
+            if (StateStore.alive(s.get().pid())) {
+                throw new UblkException("device " + d.name() + " is already up (" + s.get().blockDevice() + ", pid "
+                        + s.get().pid() + "); run `ublk-gateway down " + d.name() + "` first");
+            }
+            if (s.get().recovery()) {
+                throw new UblkException("device " + d.name() + " (" + s.get().blockDevice() + ") was left by a gateway "
+                        + "that died; run `ublk-gateway recover " + d.name() + "` or `ublk-gateway down " + d.name() + "`");
+            }
+        }
+    }
+
+    /** Creates every device; on any failure the ones already created are removed again. */
+    public void up(GatewayConfig config) throws IOException {
+        checkNotRunning(config);
+        control = UblkControl.open();
+        installShutdownHook();
+        for (DeviceConfig d : config.devices()) {
+            Target target = Targets.open(d, false);
+            UblkDevice dev;
+            try {
+                dev = UblkDevice.create(control, spec(d), target, -1);
+            } catch (UblkException | RuntimeException e) {
+                closeQuietly(target);
+                stopAll();
+                throw new UblkException("device " + d.name() + ": " + e.getMessage(), 0);
+            }
+            register(d, config, dev, "up");
+        }
+    }
+
+    /** Re-attaches to a device left by a crashed gateway, as described by its state file. */
+    public void recover(GatewayConfig config, DeviceState state) throws IOException {
+        DeviceConfig d = config.device(state.name()).orElseThrow(() -> new UblkException("device " + state.name()
+                + " is no longer in " + state.config() + "; recover needs the configuration it was created with"));
+        control = UblkControl.open();
+        installShutdownHook();
+        Target target = Targets.open(d, true);
+        try {
+            register(d, config, UblkDevice.recover(control, state.devId(), spec(d), target), "recovered");
+        } catch (UblkException | RuntimeException e) {
+            closeQuietly(target);
+            throw e;
+        }
+    }
+
+    private void register(DeviceConfig d, GatewayConfig config, UblkDevice dev, String verb) throws IOException {
+        synchronized (devices) {
+            devices.add(dev);
+        }
+        states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
+                dev.blockDevice(), Targets.describe(d)));
+        LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + Targets.describe(d) + ", "
+                + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ")");
+    }
+
+    public List<UblkDevice> devices() {
+        synchronized (devices) {
+            return List.copyOf(devices);
+        }
+    }
+
+    private void installShutdownHook() {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("ublk-shutdown").unstarted(() -> {
+            stopAll();
+            stopped.countDown();
+        }));
+    }
+
+    /** Blocks until the process is told to stop, watching for queue failures meanwhile. */
+    public void awaitStop() throws InterruptedException {
+        while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+            for (UblkDevice d : devices()) {
+                Throwable f = d.queueFailure();
+                if (f != null) {
+                    LOG.severe(d.name() + ": queue failed (" + f.getMessage() + "); stopping the device");
+                    stopAll();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Stops and deletes all devices this gateway serves, then forgets them. */
+    public void stopAll() {
+        List<UblkDevice> toStop;
+        synchronized (devices) {
+            toStop = List.copyOf(devices);
+            devices.clear();
+        }
+        for (UblkDevice d : toStop) {
+            try {
+                d.stop();
+                LOG.info(d.name() + ": stopped and removed " + d.blockDevice());
+            } catch (UblkException e) {
+                LOG.warning(d.name() + ": " + e.getMessage());
+            }
+            states.remove(d.name());
+        }
+    }
+
+    private static void closeQuietly(Target t) {
+        try {
+            t.close();
+        } catch (Exception ignored) {
+            // the original failure is what the user needs to see
+        }
+    }
+}

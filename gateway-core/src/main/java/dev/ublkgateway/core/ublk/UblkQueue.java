@@ -1,0 +1,283 @@
+package dev.ublkgateway.core.ublk;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.uring.Op;
+import dev.ublkgateway.core.uring.Ring;
+import dev.ublkgateway.core.uring.UringException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * One ublk hardware queue, served by one platform thread that owns the queue's ring, buffers and tags.
+ *
+ * <p>The loop: FETCH_REQ every tag; then repeatedly submit-and-wait, and for each completion read the
+ * tag's descriptor, run the target, and queue a COMMIT_AND_FETCH_REQ. All commits prepared while
+ * reaping one batch go to the kernel in the next single submit.
+ */
+final class UblkQueue implements RingQueueContext {
+    private static final Logger LOG = Logger.getLogger(UblkQueue.class.getName());
+
+    // user_data = kind << 56 | cookie << 16 | tag
+    private static final int KIND_SHIFT = 56;
+    private static final long KIND_IO = 0, KIND_TARGET = 1, KIND_WAKE = 2;
+    private static final int NO_RESULT = Integer.MIN_VALUE;
+    private static final int CDEV_FIXED = 0; // /dev/ublkcN is registered file 0
+    // struct ublksrv_io_cmd inside sqe->cmd
+    private static final long IO_Q_ID = 0, IO_TAG = 2, IO_RESULT = 4, IO_ADDR = 8;
+    // struct ublksrv_io_desc
+    private static final long D_OP_FLAGS = 0, D_NR_SECTORS = 4, D_START_SECTOR = 8;
+
+    private final int qid, depth, maxIoBytes, cdevFd;
+    private final Target target;
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final AtomicIntegerArray asyncResults;
+    private final AtomicBoolean asyncPending = new AtomicBoolean();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile Throwable failure;
+
+    private Ring ring;
+    private int wakeFd = -1;
+    private MemorySegment wakeBuf, descs, buffers;
+    private TagRequest[] requests;
+    private TargetQueue targetQueue;
+    private RingTargetQueue ringTargetQueue;
+    private int activeTags;    // tags the kernel still holds a FETCH/COMMIT command for
+    private int targetInFlight; // target SQEs not yet completed
+
+    UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int cdevFd, Target target) {
+        this.qid = qid;
+        this.depth = depth;
+        this.maxIoBytes = maxIoBytes;
+        this.cdevFd = cdevFd;
+        this.target = target;
+        this.asyncResults = new AtomicIntegerArray(depth);
+        for (int t = 0; t < depth; t++) asyncResults.set(t, NO_RESULT);
+        this.thread = Thread.ofPlatform().name("ublk-" + deviceName + "-q" + qid).unstarted(this::run);
+    }
+
+    @Override public int queueId() { return qid; }
+    @Override public int depth() { return depth; }
+    @Override public int maxIoBytes() { return maxIoBytes; }
+    @Override public Ring ring() { return ring; }
+
+    int id() {
+        return qid;
+    }
+
+    @Override
+    public long targetUserData(int tag, int cookie) {
+        targetInFlight++;
+        return KIND_TARGET << KIND_SHIFT | (long) (cookie & 0xffffffffL) << 16 | tag;
+    }
+
+    /** Starts the thread and waits until every tag's FETCH_REQ is with the kernel. */
+    void start() throws UblkException {
+        thread.start();
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UblkException("interrupted while starting queue " + qid);
+        }
+        if (failure != null) throw new UblkException("queue " + qid + " failed to start: " + message(failure));
+    }
+
+    /** Asks the loop to finish once in-flight target I/O is done; the device must already be stopped. */
+    void stop() {
+        stopping = true;
+        wake();
+    }
+
+    boolean join(long millis) throws InterruptedException {
+        return thread.join(java.time.Duration.ofMillis(millis));
+    }
+
+    Throwable failure() {
+        return failure;
+    }
+
+    /** Completion from any thread; on another thread it is handed over through the eventfd. */
+    void completeLater(int tag, int result) {
+        if (Thread.currentThread() == thread) {
+            commit(tag, result);
+            return;
+        }
+        asyncResults.set(tag, result);
+        if (asyncPending.compareAndSet(false, true)) wake();
+    }
+
+    private void wake() {
+        int fd = wakeFd;
+        if (fd < 0) return;
+        try (Arena a = Arena.ofConfined()) {
+            Libc.write(fd, a.allocateFrom(JAVA_LONG, 1L));
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "queue " + qid + ": wake-up failed: " + e.getMessage());
+        }
+    }
+
+    private void run() {
+        try (Arena arena = Arena.ofConfined()) {
+            setUp(arena);
+            loop();
+        } catch (Throwable t) {
+            failure = t;
+            if (started.getCount() > 0) started.countDown();
+            else LOG.log(Level.SEVERE, "queue " + qid + " stopped: " + message(t), t);
+        } finally {
+            tearDown();
+        }
+    }
+
+    private void setUp(Arena arena) throws Exception {
+        // SQ holds a commit per tag, a target SQE per tag and the wake-up read.
+        ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1, Op.SETUP_COOP_TASKRUN);
+        ring.registerFiles(cdevFd);
+        wakeFd = Libc.eventfd(0, 0);
+        wakeBuf = arena.allocate(8, 8);
+        long descBytes = Libc.pageAlign((long) depth * Uapi.IO_DESC_SIZE);
+        descs = Libc.mmap(descBytes, Libc.PROT_READ, Libc.MAP_SHARED | Libc.MAP_POPULATE, cdevFd,
+                Uapi.descOffset(qid, Libc.PAGE_SIZE), "ublk io descriptors of queue " + qid);
+        // Page-aligned per-tag buffers, reserved lazily: untouched tags cost no memory.
+        buffers = Libc.mmap((long) depth * maxIoBytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "queue buffers");
+        requests = new TagRequest[depth];
+        for (int t = 0; t < depth; t++) {
+            requests[t] = new TagRequest(this, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
+        }
+        targetQueue = target.openQueue(this);
+        ringTargetQueue = targetQueue instanceof RingTargetQueue r ? r : null;
+        for (int t = 0; t < depth; t++) ioCommand(Uapi.IO_FETCH_REQ, t, 0);
+        activeTags = depth;
+        armWake();
+        ring.submit();
+        started.countDown();
+    }
+
+    private void loop() throws UringException {
+        while (activeTags > 0 || targetInFlight > 0) {
+            if (stopping && targetInFlight == 0) break; // device stopped: closing the ring cancels the rest
+            ring.submitAndWait(1);
+            ring.reap(this::onCompletion);
+        }
+    }
+
+    private void onCompletion(long userData, int res, int cqeFlags) {
+        int kind = (int) (userData >>> KIND_SHIFT);
+        int tag = (int) (userData & 0xffff);
+        if (kind == KIND_IO) {
+            onIoCommand(tag, res);
+        } else if (kind == KIND_TARGET) {
+            targetInFlight--;
+            ringTargetQueue.onRingCompletion(tag, (int) (userData >>> 16), res);
+        } else if (kind == KIND_WAKE) {
+            drainAsync();
+            if (!stopping) armWake();
+        }
+    }
+
+    private void onIoCommand(int tag, int res) {
+        if (res == Uapi.IO_RES_OK) {
+            long d = (long) tag * Uapi.IO_DESC_SIZE;
+            int opFlags = descs.get(JAVA_INT, d + D_OP_FLAGS);
+            int sectors = descs.get(JAVA_INT, d + D_NR_SECTORS);
+            long start = descs.get(JAVA_LONG, d + D_START_SECTOR);
+            TagRequest r = requests[tag];
+            int op = opFlags & 0xff;
+            r.set(op, opFlags & ~0xff, start << 9, sectors << 9);
+            int result;
+            if (op == BlockOp.READ || op == BlockOp.WRITE || op == BlockOp.FLUSH || op == BlockOp.DISCARD
+                    || op == BlockOp.WRITE_ZEROES) {
+                try {
+                    result = targetQueue.submit(r);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.SEVERE, "queue " + qid + ": target failed on " + BlockOp.name(op) + ": "
+                            + message(e), e);
+                    result = -Errno.EIO;
+                }
+            } else {
+                result = -Errno.EOPNOTSUPP;
+            }
+            if (result != TargetQueue.PENDING) commit(tag, result);
+        } else {
+            // ABORT: the device is going away; any other error means the kernel dropped this tag.
+            if (res != Uapi.IO_RES_ABORT) {
+                LOG.warning("queue " + qid + " tag " + tag + ": io command failed: " + Errno.describe(-res));
+            }
+            activeTags--;
+        }
+    }
+
+    private void commit(int tag, int result) {
+        try {
+            ioCommand(Uapi.IO_COMMIT_AND_FETCH_REQ, tag, result);
+        } catch (UringException e) {
+            throw new IllegalStateException("queue " + qid + ": cannot queue commit: " + e.getMessage(), e);
+        }
+    }
+
+    private void ioCommand(int cmdOp, int tag, int result) throws UringException {
+        long s = ring.prepUringCmd(CDEV_FIXED, cmdOp, KIND_IO << KIND_SHIFT | tag);
+        ring.setFlags(s, Op.SQE_FIXED_FILE);
+        MemorySegment sq = ring.sqes();
+        long c = s + Ring.SQE_CMD;
+        sq.set(JAVA_SHORT, c + IO_Q_ID, (short) qid);
+        sq.set(JAVA_SHORT, c + IO_TAG, (short) tag);
+        sq.set(JAVA_INT, c + IO_RESULT, result);
+        sq.set(JAVA_LONG, c + IO_ADDR, requests[tag].bufferAddress());
+    }
+
+    private void armWake() {
+        try {
+            ring.prepReadWrite(Op.READ, wakeFd, wakeBuf.address(), 8, 0, KIND_WAKE << KIND_SHIFT);
+        } catch (UringException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void drainAsync() {
+        asyncPending.set(false);
+        for (int t = 0; t < depth; t++) {
+            int r = asyncResults.get(t);
+            if (r != NO_RESULT) {
+                asyncResults.set(t, NO_RESULT);
+                commit(t, r);
+            }
+        }
+    }
+
+    private void tearDown() {
+        if (targetQueue != null) {
+            try {
+                targetQueue.close();
+            } catch (Exception e) {
+                LOG.warning("queue " + qid + ": closing target queue: " + message(e));
+            }
+        }
+        if (ring != null) ring.close();
+        int fd = wakeFd;
+        wakeFd = -1;
+        Libc.close(fd);
+        if (descs != null) Libc.munmap(descs);
+        if (buffers != null) Libc.munmap(buffers);
+    }
+
+    static String message(Throwable t) {
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+}

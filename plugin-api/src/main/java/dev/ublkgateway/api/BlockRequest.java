@@ -1,0 +1,43 @@
+package dev.ublkgateway.api;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One block request as a target or stage sees it. Instances are owned by the frontend and reused for
+ * every request on the same queue slot, so a handler must not keep a reference after completing it.
+ */
+public interface BlockRequest {
+    /** One of the {@link BlockOp} operations. */
+    int op();
+
+    /** {@link BlockOp} flags, e.g. {@link BlockOp#FLAG_FUA}. */
+    int flags();
+
+    /** Byte offset on the device. */
+    long offset();
+
+    /** Length in bytes (0 for FLUSH). */
+    int length();
+
+    /**
+     * The data: for WRITE the bytes to store, for READ the place to put them. Exactly {@link #length()}
+     * bytes long; empty for FLUSH, DISCARD and WRITE_ZEROES.
+     */
+    MemorySegment buffer();
+
+    /** The queue this request arrived on (0-based). */
+    int queue();
+
+    /** The request's slot within its queue. */
+    int tag();
+
+    default boolean fua() {
+        return (flags() & BlockOp.FLAG_FUA) != 0;
+    }
+
+    /**
+     * Completes a request that {@link TargetQueue#submit} left {@link TargetQueue#PENDING}: the number
+     * of bytes transferred (or 0) on success, a negative errno on failure. Safe from any thread.
+     */
+    void complete(int result);
+}
