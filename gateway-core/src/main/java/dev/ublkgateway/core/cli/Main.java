@@ -25,6 +25,8 @@ public final class Main implements Runnable {
 
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(System.out, true));
+        cli.setErr(new PrintWriter(System.err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("ublk-gateway: " + oneLine(e));
             return 1;

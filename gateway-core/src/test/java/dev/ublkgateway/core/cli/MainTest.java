@@ -1,0 +1,80 @@
+package dev.ublkgateway.core.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The CLI's contract: results on stdout, every failure one line on stderr with a non-zero status. */
+class MainTest {
+    @TempDir
+    Path dir;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    private PrintStream oldOut, oldErr;
+
+    @BeforeEach
+    void capture() {
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true));
+        System.setErr(new PrintStream(err, true));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+    }
+
+    private String errLine() {
+        String e = err.toString().strip();
+        assertFalse(e.contains("\n"), "expected one line, got: " + e);
+        assertFalse(e.contains("Exception"), e);
+        return e;
+    }
+
+    @Test
+    void validateAcceptsTheQuickstart() {
+        assertEquals(0, Main.run("validate", "../examples/quickstart.yaml"));
+        assertTrue(out.toString().contains("quick0: 1 GiB, memory target"), out.toString());
+        assertTrue(out.toString().contains("ok (1 device(s))"), out.toString());
+    }
+
+    @Test
+    void validateReportsALineAndColumn() throws Exception {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "devices:\n  - name: a\n    size: 10Gb\n    target: {type: memory}\n");
+        assertEquals(1, Main.run("validate", f.toString()));
+        String e = errLine();
+        assertTrue(e.startsWith("ublk-gateway: " + f + ":3:11: size \"10Gb\""), e);
+    }
+
+    @Test
+    void unknownOptionIsOneLine() {
+        assertEquals(2, Main.run("up", "--bogus"));
+        assertTrue(errLine().contains("--bogus"));
+    }
+
+    @Test
+    void upWithoutTheDriverNamesTheModule() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(new File("/dev/ublk-control").exists());
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0);
+        assertEquals(1, Main.run("up", "../examples/quickstart.yaml", "--foreground"));
+        assertTrue(errLine().contains("modprobe ublk_drv"), err.toString());
+    }
+
+    @Test
+    void downOfAnUnknownDeviceIsOneLine() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0);
+        assertEquals(1, Main.run("down", "no-such-device-xyz"));
+        assertEquals("ublk-gateway: no device named no-such-device-xyz is up; see `ublk-gateway list`", errLine());
+    }
+}
