@@ -59,7 +59,7 @@ class MainTest {
 
     @Test
     void unknownOptionIsOneLine() {
-        assertEquals(2, Main.run("up", "--bogus"));
+        assertEquals(2, Main.run("up", "x.yaml", "--bogus"));
         assertTrue(errLine().contains("--bogus"));
     }
 
