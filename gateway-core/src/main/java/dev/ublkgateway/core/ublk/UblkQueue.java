@@ -5,6 +5,7 @@ import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.uring.CompletionHandler;
 import dev.ublkgateway.core.uring.Op;
 import dev.ublkgateway.core.uring.Ring;
 import dev.ublkgateway.core.uring.UringException;
@@ -58,6 +59,7 @@ final class UblkQueue implements RingQueueContext {
     private RingTargetQueue ringTargetQueue;
     private int activeTags;    // tags the kernel still holds a FETCH/COMMIT command for
     private int targetInFlight; // target SQEs not yet completed
+    private final CompletionHandler onCompletion = this::onCompletion; // one object, not one per batch
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int cdevFd, Target target) {
         this.qid = qid;
@@ -173,7 +175,7 @@ final class UblkQueue implements RingQueueContext {
         while (activeTags > 0 || targetInFlight > 0) {
             if (stopping && targetInFlight == 0) break; // device stopped: closing the ring cancels the rest
             ring.submitAndWait(1);
-            ring.reap(this::onCompletion);
+            ring.reap(onCompletion);
         }
     }
 
