@@ -28,6 +28,14 @@ public final class Errno {
         return e < NAMES.length && NAMES[e] != null ? NAMES[e] : "errno " + e;
     }
 
+    /** The errno for a name such as "EIO", or -1 when unknown. */
+    public static int byName(String name) {
+        for (int i = 0; i < NAMES.length; i++) {
+            if (NAMES[i] != null && NAMES[i].equalsIgnoreCase(name)) return i;
+        }
+        return -1;
+    }
+
     /** "EINVAL (Invalid argument)": name plus the C library's description. */
     public static String describe(int errno) {
         return name(errno) + " (" + Libc.strerror(Math.abs(errno)) + ")";

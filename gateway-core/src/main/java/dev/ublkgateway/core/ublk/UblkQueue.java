@@ -3,6 +3,7 @@ package dev.ublkgateway.core.ublk;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.chain.ChainQueue;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.uring.CompletionHandler;
@@ -56,6 +57,7 @@ final class UblkQueue implements RingQueueContext {
     private MemorySegment wakeBuf, descs, buffers;
     private TagRequest[] requests;
     private TargetQueue targetQueue;
+    private ChainQueue chain; // non-null when stages sit before the target
     private RingTargetQueue ringTargetQueue;
     private int activeTags;    // tags the kernel still holds a FETCH/COMMIT command for
     private int targetInFlight; // target SQEs not yet completed
@@ -116,7 +118,7 @@ final class UblkQueue implements RingQueueContext {
     /** Completion from any thread; on another thread it is handed over through the eventfd. */
     void completeLater(int tag, int result) {
         if (Thread.currentThread() == thread) {
-            commit(tag, result);
+            commitCompleted(tag, result);
             return;
         }
         asyncResults.set(tag, result);
@@ -163,7 +165,9 @@ final class UblkQueue implements RingQueueContext {
             requests[t] = new TagRequest(this, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
         }
         targetQueue = target.openQueue(this);
-        ringTargetQueue = targetQueue instanceof RingTargetQueue r ? r : null;
+        chain = targetQueue instanceof ChainQueue c ? c : null;
+        TargetQueue innermost = chain != null ? chain.target() : targetQueue;
+        ringTargetQueue = innermost instanceof RingTargetQueue r ? r : null;
         for (int t = 0; t < depth; t++) ioCommand(Uapi.IO_FETCH_REQ, t, 0);
         activeTags = depth;
         armWake();
@@ -225,6 +229,19 @@ final class UblkQueue implements RingQueueContext {
         }
     }
 
+    /** A request that went PENDING finished: unwind the stages, then commit. */
+    private void commitCompleted(int tag, int result) {
+        if (chain != null) {
+            try {
+                result = chain.completed(requests[tag], result);
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "queue " + qid + ": stage failed on completion: " + message(e), e);
+                result = -Errno.EIO;
+            }
+        }
+        commit(tag, result);
+    }
+
     private void commit(int tag, int result) {
         try {
             ioCommand(Uapi.IO_COMMIT_AND_FETCH_REQ, tag, result);
@@ -258,7 +275,7 @@ final class UblkQueue implements RingQueueContext {
             int r = asyncResults.get(t);
             if (r != NO_RESULT) {
                 asyncResults.set(t, NO_RESULT);
-                commit(t, r);
+                commitCompleted(t, r);
             }
         }
     }

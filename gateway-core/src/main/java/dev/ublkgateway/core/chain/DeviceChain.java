@@ -1,0 +1,63 @@
+package dev.ublkgateway.core.chain;
+
+import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.StageQueue;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+
+import java.io.IOException;
+import java.util.List;
+
+/** A device's stages and target, seen by the frontend as a single target. */
+public final class DeviceChain implements Target {
+    private final List<BlockStage> stages;
+    private final Target target;
+
+    public DeviceChain(List<BlockStage> stages, Target target) {
+        this.stages = List.copyOf(stages);
+        this.target = target;
+    }
+
+    public List<BlockStage> stages() {
+        return stages;
+    }
+
+    @Override
+    public TargetQueue openQueue(QueueContext queue) throws IOException {
+        TargetQueue t = target.openQueue(queue);
+        if (stages.isEmpty()) return t; // no stages: nothing between the frontend and the target
+        StageQueue[] qs = new StageQueue[stages.size()];
+        for (int i = 0; i < qs.length; i++) qs[i] = stages.get(i).openQueue(queue);
+        return new ChainQueue(qs, t);
+    }
+
+    @Override
+    public boolean volatileCache() {
+        return target.volatileCache();
+    }
+
+    @Override
+    public boolean supportsDiscard() {
+        return target.supportsDiscard();
+    }
+
+    /** Closes the stages first (they may still pass data down), then the target. */
+    @Override
+    public void close() throws IOException {
+        IOException first = null;
+        for (BlockStage s : stages) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                if (first == null) first = e;
+            }
+        }
+        try {
+            target.close();
+        } catch (IOException e) {
+            if (first == null) first = e;
+        }
+        if (first != null) throw first;
+    }
+}

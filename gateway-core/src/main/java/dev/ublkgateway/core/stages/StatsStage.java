@@ -1,0 +1,128 @@
+package dev.ublkgateway.core.stages;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.StageQueue;
+import dev.ublkgateway.api.TargetQueue;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Per-device counters (requests, bytes, errors per op) and latency histograms (power-of-two
+ * nanosecond buckets), measured from this stage down to the target. Each queue counts in its own
+ * arrays; {@link #snapshot()} sums them. Devices register by name so the gateway can report them.
+ */
+public final class StatsStage implements BlockStage {
+    static final int OPS = 6, BUCKETS = 40;
+    private static final Map<String, StatsStage> BY_DEVICE = new ConcurrentHashMap<>();
+
+    private final String device;
+    private final List<Counters> queues = new CopyOnWriteArrayList<>();
+
+    public StatsStage(String device) {
+        this.device = device;
+        BY_DEVICE.put(device, this);
+    }
+
+    /** Stats stages of the devices this process serves. */
+    public static Map<String, StatsStage> all() {
+        return Map.copyOf(BY_DEVICE);
+    }
+
+    @Override
+    public StageQueue openQueue(QueueContext queue) {
+        Counters c = new Counters(queue.depth());
+        queues.add(c);
+        return c;
+    }
+
+    @Override
+    public void close() {
+        BY_DEVICE.remove(device, this);
+    }
+
+    /** Totals per op: requests, bytes, errors, and latency percentiles in microseconds. */
+    public Map<String, Object> snapshot() {
+        long[] count = new long[OPS], bytes = new long[OPS], errors = new long[OPS];
+        long[][] hist = new long[OPS][BUCKETS];
+        for (Counters c : queues) {
+            for (int op = 0; op < OPS; op++) {
+                count[op] += c.count[op];
+                bytes[op] += c.bytes[op];
+                errors[op] += c.errors[op];
+                for (int b = 0; b < BUCKETS; b++) hist[op][b] += c.hist[op][b];
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int op : new int[] {BlockOp.READ, BlockOp.WRITE, BlockOp.FLUSH, BlockOp.DISCARD, BlockOp.WRITE_ZEROES}) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("requests", count[op]);
+            m.put("bytes", bytes[op]);
+            m.put("errors", errors[op]);
+            m.put("p50_us", percentile(hist[op], count[op], 0.50));
+            m.put("p99_us", percentile(hist[op], count[op], 0.99));
+            m.put("max_us", percentile(hist[op], count[op], 1.0));
+            out.put(BlockOp.name(op).toLowerCase(java.util.Locale.ROOT).replace('_', '-'), m);
+        }
+        return out;
+    }
+
+    /** Upper bound of the bucket holding the given fraction of samples, in microseconds. */
+    private static double percentile(long[] hist, long total, double q) {
+        if (total == 0) return 0;
+        long want = (long) Math.ceil(total * q);
+        long seen = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            seen += hist[b];
+            if (seen >= want) return (1L << b) / 1000.0;
+        }
+        return (1L << (BUCKETS - 1)) / 1000.0;
+    }
+
+    /** One queue's counters: written only by that queue's thread. */
+    private static final class Counters implements StageQueue {
+        final long[] count = new long[OPS], bytes = new long[OPS], errors = new long[OPS];
+        final long[][] hist = new long[OPS][BUCKETS];
+        final long[] started;
+
+        Counters(int depth) {
+            started = new long[depth];
+        }
+
+        @Override
+        public int submit(BlockRequest r, TargetQueue next) {
+            long t0 = System.nanoTime();
+            int res = next.submit(r);
+            if (res == TargetQueue.PENDING) {
+                started[r.tag()] = t0;
+                return res;
+            }
+            record(r, res, System.nanoTime() - t0);
+            return res;
+        }
+
+        @Override
+        public int completed(BlockRequest r, int result) {
+            record(r, result, System.nanoTime() - started[r.tag()]);
+            return result;
+        }
+
+        private void record(BlockRequest r, int result, long nanos) {
+            int op = r.op();
+            if (op < 0 || op >= OPS) return;
+            count[op]++;
+            if (result < 0) errors[op]++;
+            else bytes[op] += r.length();
+            int b = Math.min(BUCKETS - 1, 64 - Long.numberOfLeadingZeros(Math.max(nanos, 1)));
+            hist[op][b]++;
+        }
+    }
+
+}

@@ -1,0 +1,41 @@
+package dev.ublkgateway.api;
+
+/**
+ * The plugin API's semantic version. A plugin declares the API version it was built against
+ * ({@code plugin.requires} in plugin.properties, or {@code Plugin-Requires} in its manifest); the gateway
+ * loads it when the major versions are equal and the plugin's minor version is not newer than
+ * {@link #CURRENT}'s. Anything else is refused with a message naming both versions.
+ */
+public final class ApiVersion {
+    /** The version of this API. */
+    public static final String CURRENT = "1.0.0";
+
+    private ApiVersion() {}
+
+    /**
+     * Null when a plugin built against {@code required} can run on this API, else why not.
+     *
+     * @param required the version the plugin declares, e.g. "1.0.0" or "1.0"
+     */
+    public static String incompatibility(String required) {
+        if (required == null || required.isBlank() || required.equals("*")) {
+            return "it does not declare the plugin API version it was built for (plugin.requires, e.g. "
+                    + CURRENT + ")";
+        }
+        String v = required.strip().replaceFirst("^[>=^~]+", "");
+        String[] want = v.split("\\.");
+        String[] have = CURRENT.split("\\.");
+        try {
+            int wMajor = Integer.parseInt(want[0]);
+            int wMinor = want.length > 1 ? Integer.parseInt(want[1]) : 0;
+            int hMajor = Integer.parseInt(have[0]);
+            int hMinor = Integer.parseInt(have[1]);
+            if (wMajor != hMajor || wMinor > hMinor) {
+                return "it needs plugin API " + required + " but this gateway provides " + CURRENT;
+            }
+            return null;
+        } catch (NumberFormatException e) {
+            return "its plugin API version \"" + required + "\" is not a version like " + CURRENT;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package dev.ublkgateway.api;
+
+import org.pf4j.ExtensionPoint;
+
+import java.io.IOException;
+
+/**
+ * Extension point for chunk codecs; configuration works as for {@link StageProvider}.
+ *
+ * @param <C> the codec's configuration record
+ */
+public interface ChunkCodecProvider<C extends Record> extends ExtensionPoint {
+    /** The codec type as written in YAML. */
+    String name();
+
+    /** One line for {@code plugins list}/{@code plugins info}. */
+    String description();
+
+    /** The record the codec's YAML options bind to. */
+    Class<C> configType();
+
+    /** Creates a codec for one volume. */
+    ChunkCodec create(C config, DeviceDescriptor device) throws IOException;
+}

@@ -1,0 +1,87 @@
+package dev.ublkgateway.api;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Describes one option of a stage's or target's configuration record.
+ *
+ * <p>A configuration record is bound from the YAML mapping of a stage or target: each record
+ * component is one option, written in YAML as the component name in kebab-case
+ * ({@code maxOpenFiles} is {@code max-open-files}). Components without this annotation are
+ * optional: when the key is absent the component receives {@code null} (or {@code 0} /
+ * {@code false} for primitives) and the record's compact constructor applies its default. The
+ * compact constructor validates values by throwing {@link IllegalArgumentException} with a
+ * message that starts with the option name, e.g. {@code "port 70000 is out of range; use 1 to
+ * 65535"}; the gateway then reports it at that option's position in the YAML file.
+ *
+ * <pre>{@code
+ * public record RemoteConfig(
+ *         @ConfigOption(required = true, description = "server host name") String host,
+ *         @ConfigOption(description = "server port", defaultValue = "10809") Integer port,
+ *         @ConfigOption(path = true, description = "CA bundle") String caFile,
+ *         @ConfigOption(secret = true, description = "API token") String token) {
+ *
+ *     public RemoteConfig {
+ *         if (port == null) {
+ *             port = 10809;
+ *         }
+ *     }
+ *
+ *     // never show the token
+ *     @Override
+ *     public String toString() {
+ *         return "RemoteConfig[host=" + host + ", port=" + port + ", caFile=" + caFile + ", token=***]";
+ *     }
+ * }
+ * }</pre>
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.RECORD_COMPONENT)
+public @interface ConfigOption {
+
+    /**
+     * The key must be present in the YAML mapping; a missing key is reported as an error naming
+     * the option.
+     */
+    boolean required() default false;
+
+    /**
+     * A {@code String} component holding a file system path. A relative value is resolved against
+     * the directory of the YAML file, so the component receives an absolute path when the file was
+     * loaded from disk. (Components of type {@link java.nio.file.Path} are always resolved this
+     * way.) Not allowed together with {@link #secret()}.
+     */
+    boolean path() default false;
+
+    /**
+     * A {@code String} component holding a secret (a password, token or key). The YAML value must
+     * be a reference, never the secret itself:
+     *
+     * <ul>
+     *   <li>{@code ${env:NAME}}: the value of environment variable {@code NAME};</li>
+     *   <li>{@code file:PATH}: the contents of the file, without trailing line breaks;
+     *       a relative {@code PATH} is resolved against the directory of the YAML file.</li>
+     * </ul>
+     *
+     * An inline value is an error. The gateway never puts a secret's value into error messages.
+     * A record with a secret component must override {@link Object#toString()} so that it does
+     * not show the secret (the generated record {@code toString()} shows every component); the
+     * gateway refuses to bind a record whose {@code toString()} shows a secret.
+     */
+    boolean secret() default false;
+
+    /** One line describing the option, for documentation and {@code plugins info}. */
+    String description() default "";
+
+    /**
+     * The default value as the user would write it in YAML, e.g. {@code "fdatasync"} or
+     * {@code "512KiB"}, for documentation only: the binder does not apply it. The record's compact
+     * constructor applies defaults. Empty when there is no default or it is not worth stating.
+     */
+    String defaultValue() default "";
+}

@@ -1,0 +1,28 @@
+package dev.ublkgateway.api;
+
+import org.pf4j.ExtensionPoint;
+
+import java.io.IOException;
+
+/**
+ * Extension point for targets: where a device's data ends up. Configuration works as for
+ * {@link StageProvider}.
+ *
+ * @param <C> the target's configuration record
+ */
+public interface TargetProvider<C extends Record> extends ExtensionPoint {
+    /** The target type as written in YAML; unique across all plugins. */
+    String name();
+
+    /** One line for {@code plugins list}/{@code plugins info}. */
+    String description();
+
+    /** The record the target's YAML options bind to. */
+    Class<C> configType();
+
+    /**
+     * Opens the target for one device. {@code recovering} is true when a new gateway re-attaches to a
+     * device whose previous gateway died: existing data must be kept.
+     */
+    Target open(C config, DeviceDescriptor device, boolean recovering) throws IOException;
+}
