@@ -1,0 +1,26 @@
+package dev.ublkgateway.core.plugins;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class PluginHostBuiltInTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void builtInsAreRegisteredThroughPf4j() {
+        try (PluginHost host = PluginHost.load(dir.resolve("absent"))) {
+            List<String> names = host.provided().stream().map(p -> p.kind() + ":" + p.name() + "@" + p.pluginId()).sorted().toList();
+            assertEquals(List.of("stage:fault@built-in", "stage:rate-limit@built-in", "stage:read-only@built-in",
+                    "stage:stats@built-in", "target:file@built-in", "target:memory@built-in", "target:null@built-in"), names);
+            assertTrue(host.problems().isEmpty(), host.problems().toString());
+            assertTrue(host.stage("stats").isPresent());
+            assertTrue(host.target("memory").isPresent());
+        }
+    }
+}
