@@ -2,28 +2,48 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigException;
 import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.plugins.PluginHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 
 /** The `ublk-gateway` command. Every failure ends as one line on stderr, never a stack trace. */
 @Command(name = "ublk-gateway", mixinStandardHelpOptions = true, version = "ublk-gateway 0.1.0",
         description = "Serve YAML-declared block volumes as Linux ublk devices (/dev/ublkbN).",
         subcommands = {UpCommand.class, DownCommand.class, ListCommand.class, FeaturesCommand.class,
-                ValidateCommand.class, RecoverCommand.class, CommandLine.HelpCommand.class})
+                ValidateCommand.class, RecoverCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private static String pluginsDirOption;
+    // PF4J logs every load and prints stack traces for broken plugins; PluginHost reports those as one
+    // line each instead. Held in a field: java.util.logging keeps only weak references to loggers.
+    private static final java.util.logging.Logger PF4J_LOG = java.util.logging.Logger.getLogger("org.pf4j");
+
+    @CommandLine.Option(names = "--plugins-dir", scope = CommandLine.ScopeType.INHERIT, paramLabel = "DIR",
+            description = "where plugins are installed (default: $UBLKGW_PLUGINS_DIR or " + PluginHost.DEFAULT_DIR + ")")
+    void setPluginsDir(String dir) {
+        pluginsDirOption = dir;
+    }
+
+    /** The plugins directory for this invocation. */
+    static Path pluginsDir() {
+        return PluginHost.resolveDir(pluginsDirOption);
+    }
+
     public static void main(String[] args) {
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
         System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
+        PF4J_LOG.setLevel(java.util.logging.Level.OFF);
         System.exit(run(args));
     }
 
     public static int run(String... args) {
+        pluginsDirOption = null;
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(new PrintWriter(System.out, true));
         cli.setErr(new PrintWriter(System.err, true));
