@@ -1,0 +1,96 @@
+package dev.ublkgateway.core.target;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.nativ.NativeException;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A RAM disk kept in a sparse tmpfs file (by default under /dev/shm), mapped shared. Pages are only
+ * used once written and are returned on discard. Living outside the Java heap and outside the process,
+ * the contents survive a crash of the gateway, so a recoverable device keeps its data; a clean stop
+ * deletes the file.
+ */
+public final class MemoryTarget implements Target {
+    private final Path file;
+    private final int fd;
+    private final MemorySegment map;
+    private final long size;
+
+    public MemoryTarget(Path file, long size) throws IOException {
+        this.file = file;
+        this.size = size;
+        Files.createDirectories(file.getParent());
+        fd = Libc.open(file.toString(), Libc.O_RDWR | Libc.O_CREAT, 0600);
+        try {
+            Libc.ftruncate(fd, size); // sparse: nothing is allocated until written
+            map = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_NORESERVE, fd, 0,
+                    "memory target " + file);
+        } catch (NativeException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /** The default backing file for a device's memory target. */
+    public static Path defaultFile(String deviceName) {
+        String dir = System.getenv().getOrDefault("UBLKGW_SHM_DIR", "/dev/shm/ublk-gateway");
+        return Path.of(dir, deviceName + ".mem");
+    }
+
+    @Override
+    public TargetQueue openQueue(QueueContext queue) {
+        return this::handle;
+    }
+
+    private int handle(BlockRequest r) {
+        long off = r.offset();
+        int len = r.length();
+        if (off < 0 || off + len > size) return -Errno.EIO;
+        switch (r.op()) {
+            case BlockOp.READ -> MemorySegment.copy(map, off, r.buffer(), 0, len);
+            case BlockOp.WRITE -> MemorySegment.copy(r.buffer(), 0, map, off, len);
+            case BlockOp.FLUSH -> { }
+            case BlockOp.DISCARD, BlockOp.WRITE_ZEROES -> {
+                return zero(off, len);
+            }
+            default -> {
+                return -Errno.EOPNOTSUPP;
+            }
+        }
+        return r.op() == BlockOp.FLUSH ? 0 : len;
+    }
+
+    /** Zeroes a range, giving whole pages back to the system and clearing partial ones in place. */
+    private int zero(long off, long len) {
+        long page = Libc.PAGE_SIZE;
+        long first = (off + page - 1) & -page, last = (off + len) & -page;
+        if (first < last) {
+            int r = Libc.fallocate(fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, first, last - first);
+            if (r < 0) {
+                map.asSlice(first, last - first).fill((byte) 0);
+            }
+            if (off < first) map.asSlice(off, first - off).fill((byte) 0);
+            if (last < off + len) map.asSlice(last, off + len - last).fill((byte) 0);
+        } else {
+            map.asSlice(off, len).fill((byte) 0);
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+        Libc.munmap(map);
+        Libc.close(fd);
+        Files.deleteIfExists(file);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.ublkgateway.core.target;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+
+/** Completes every request at once without touching data: measures the frontend's own cost. */
+public final class NullTarget implements Target {
+    private static final TargetQueue QUEUE = NullTarget::handle;
+
+    private static int handle(BlockRequest r) {
+        return r.op() == BlockOp.READ || r.op() == BlockOp.WRITE ? r.length() : 0;
+    }
+
+    @Override
+    public TargetQueue openQueue(QueueContext queue) {
+        return QUEUE;
+    }
+
+    @Override
+    public void close() {}
+}
