@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Every error is one line: {@code file:line:column: problem; fix}. */
@@ -11,10 +12,20 @@ class ConfigErrorsTest {
 
     private static String error(String yaml) {
         ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse(yaml, "vol.yaml", TargetTypes.builtIn()));
+                () -> ConfigLoader.parse(yaml, "vol.yaml", ComponentTypes.builtIn()));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(List.of(e.getMessage()), e.problems());
         assertEquals(e.source() + ":" + e.line() + ":" + e.column() + ": " + e.detail(), e.getMessage());
         return e.getMessage();
+    }
+
+    /** Every problem of a file that has several. */
+    private static List<String> problems(String yaml) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(yaml, "vol.yaml", ComponentTypes.builtIn()));
+        assertEquals(String.join("\n", e.problems()), e.getMessage());
+        assertEquals(e.problems().getFirst(), e.source() + ":" + e.line() + ":" + e.column() + ": " + e.detail());
+        return e.problems();
     }
 
     private static final String SIZE_FIX = "use an integer with B, KiB, MiB, GiB or TiB, e.g. 10GiB";
@@ -109,7 +120,7 @@ class ConfigErrorsTest {
     @Test
     void unknownDeviceKeySuggestsTheClosest() {
         assertEquals("vol.yaml:6:5: unknown key \"depht\" in device \"data0\"; did you mean \"depth\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, target)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target)", error("""
                 devices:
                   - name: data0
                     size: 10GiB
@@ -117,17 +128,25 @@ class ConfigErrorsTest {
                       type: memory
                     depht: 64
                 """));
-        assertEquals("vol.yaml:3:5: unknown key \"colour\" in device #1; remove it"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, target)", error("""
+        // the device lacks name and target too: all three are reported, in file order
+        assertEquals(List.of(
+                "vol.yaml:2:5: device #1 has no \"name\"; add name: <name>, e.g. name: data0",
+                "vol.yaml:2:5: device #1 has no \"target\"; add target: with type: and the target's options,"
+                        + " e.g. target: {type: memory}",
+                "vol.yaml:3:5: unknown key \"colour\" in device #1; remove it"
+                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target)"),
+                problems("""
                 devices:
                   - size: 10GiB
                     colour: blue
                 """));
         assertEquals("vol.yaml:3:5: unknown key \"blockSize\" in device \"a\"; did you mean \"block-size\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, target)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target)", error("""
                 devices:
                   - name: a
                     blockSize: 512
+                    size: 1GiB
+                    target: {type: memory}
                 """));
     }
 
@@ -180,6 +199,7 @@ class ConfigErrorsTest {
                 devices:
                   - name: {first: a}
                     size: 1GiB
+                    target: {type: memory}
                 """));
         assertEquals("vol.yaml:4:13: target \"memory\" is not a mapping; write target: as a mapping with type:"
                 + " and the target's options", error("""
@@ -245,15 +265,18 @@ class ConfigErrorsTest {
                 devices:
                   - name: Data0
                     size: 1GiB
+                    target: {type: memory}
                 """));
         assertEquals("vol.yaml:2:11: device name \"-a\" is invalid; use 1 to 32 characters of a-z, 0-9,"
                 + " '.', '_' and '-', starting with a letter or digit", error("""
                 devices:
                   - name: "-a"
+                    size: 1GiB
+                    target: {type: memory}
                 """));
         assertEquals("vol.yaml:2:11: device name \"" + "a".repeat(33) + "\" is invalid; use 1 to 32 characters"
                 + " of a-z, 0-9, '.', '_' and '-', starting with a letter or digit", error(
-                "devices:\n  - name: " + "a".repeat(33) + "\n"));
+                "devices:\n  - name: " + "a".repeat(33) + "\n    size: 1GiB\n    target: {type: memory}\n"));
         assertEquals("vol.yaml:6:11: duplicate device name \"data0\" (first at line 2); give each device a"
                 + " unique name", error("""
                 devices:

@@ -3,9 +3,11 @@ package dev.ublkgateway.core.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ublkgateway.api.ConfigOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
-    private static final TargetTypes TYPES = TargetTypes.builtIn();
+    private static final ComponentTypes TYPES = ComponentTypes.builtIn();
 
     private static GatewayConfig parse(String yaml) {
         return ConfigLoader.parse(yaml, "/etc/ublk/vol.yaml", TYPES);
@@ -226,6 +228,63 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void componentTypesRegistry() {
+        ComponentTypes t = ComponentTypes.builtIn();
+        assertEquals(List.of("file", "memory", "null"), List.copyOf(t.targetNames()));
+        assertTrue(t.stageNames().isEmpty());
+        assertEquals(FileTargetConfig.class, t.targetClass("file").orElseThrow());
+        assertTrue(t.targetClass("nbd").isEmpty());
+        assertTrue(t.stageClass("file").isEmpty());
+        record Nbd(String host) {}
+        record Stats() {}
+        ComponentTypes more = t.withTarget("nbd", Nbd.class).withStage("stats", Stats.class);
+        assertEquals(List.of("file", "memory", "nbd", "null"), List.copyOf(more.targetNames()));
+        assertEquals(List.of("stats"), List.copyOf(more.stageNames()));
+        assertEquals(Stats.class, more.stageClass("stats").orElseThrow());
+        assertTrue(more.targetClass("stats").isEmpty());
+        assertTrue(t.stageNames().isEmpty()); // copies
+        assertNull(more.ordering().problem("stats", "file"));
+
+        ComponentTypes.OrderingRule last = (stage, next) -> stage.equals("stats") ? "stats goes last" : null;
+        ComponentTypes.OrderingRule never = (stage, next) -> next.equals("null") ? "nothing to pass on" : null;
+        ComponentTypes ruled = more.withOrderingRule(last).withOrderingRule(never);
+        assertEquals("stats goes last", ruled.ordering().problem("stats", "null"));
+        assertEquals("nothing to pass on", ruled.ordering().problem("other", "null"));
+        assertNull(ruled.ordering().problem("other", "file"));
+
+        assertThrows(IllegalArgumentException.class, () -> t.withStage("Bad Name", Stats.class));
+    }
+
+    @Test
+    void configOptionMisuseIsRejectedWhenRegistering() {
+        record SecretInt(@ConfigOption(secret = true) int pin) {}
+        record SecretPath(@ConfigOption(secret = true, path = true) String key) {}
+        record PathInt(@ConfigOption(path = true) int x) {}
+        record Fine(@ConfigOption(secret = true) String key, @ConfigOption(path = true) Path p) {}
+        ComponentTypes t = ComponentTypes.builtIn();
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> t.withTarget("a", SecretInt.class))
+                .getMessage().endsWith("is marked secret but is not a String"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> t.withStage("a", SecretPath.class))
+                .getMessage().contains("is marked both secret and path"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> t.withStage("a", PathInt.class))
+                .getMessage().endsWith("is marked path but is not a String or Path"));
+        assertEquals(Fine.class, t.withStage("a", Fine.class).stageClass("a").orElseThrow());
+    }
+
+    @Test
+    void devicesWithoutStagesHaveAnEmptyList() {
+        DeviceConfig d = parse("devices: [{name: a, size: 4KiB, target: {type: null}}]\n").devices().getFirst();
+        assertEquals(List.of(), d.stages());
+        assertEquals(List.of(), parse("devices: [{name: a, size: 4KiB, stages: [], target: {type: null}}]\n")
+                .devices().getFirst().stages());
+        assertEquals(List.of(), parse("devices: [{name: a, size: 4KiB, stages: , target: {type: null}}]\n")
+                .devices().getFirst().stages());
+        assertEquals(d, new DeviceConfig("a", 4096, 4096, 1, 128, 512 * 1024, false, d.target(), null));
+    }
+
+    /** The targets-only registry still works for existing callers. */
+    @Test
+    @SuppressWarnings("deprecation")
     void targetTypesRegistry() {
         TargetTypes t = TargetTypes.builtIn();
         assertEquals(List.of("file", "memory", "null"), List.copyOf(t.names()));
@@ -235,5 +294,9 @@ class ConfigLoaderTest {
         assertEquals(List.of("file", "memory", "nbd", "null"), List.copyOf(t.with("nbd", Nbd.class).names()));
         assertThrows(IllegalArgumentException.class, () -> new TargetTypes(java.util.Map.of("x", String.class)));
         assertThrows(IllegalArgumentException.class, () -> new TargetTypes(java.util.Map.of("Bad Name", Nbd.class)));
+        assertEquals(t.types(), t.toComponentTypes().targets());
+        GatewayConfig c = ConfigLoader.parse("devices: [{name: a, size: 4KiB, target: {type: nbd, host: h}}]\n",
+                "vol.yaml", t.with("nbd", Nbd.class));
+        assertEquals(new Nbd("h"), c.devices().getFirst().target().config());
     }
 }

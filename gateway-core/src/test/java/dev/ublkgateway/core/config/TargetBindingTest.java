@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.ublkgateway.api.ConfigOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,7 @@ class TargetBindingTest {
     record Endpoint(String host, int port) {}
 
     record RemoteConfig(
-            @TargetOption(required = true) String host,
+            @ConfigOption(required = true) String host,
             Integer port,
             long timeoutMs,
             Size cacheSize,
@@ -44,7 +45,7 @@ class TargetBindingTest {
         }
     }
 
-    private static final TargetTypes TYPES = TargetTypes.builtIn().with("remote", RemoteConfig.class);
+    private static final ComponentTypes TYPES = ComponentTypes.builtIn().withTarget("remote", RemoteConfig.class);
 
     private static DeviceConfig device(String targetBody) {
         return ConfigLoader.parse("devices:\n  - name: r\n    size: 1GiB\n    target:\n      type: remote\n"
@@ -141,7 +142,10 @@ class TargetBindingTest {
     @Test
     void typesMustBeRecords() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TargetTypes(Map.of("x", Object.class)));
+                () -> new ComponentTypes(Map.of("x", Object.class), Map.of()));
         assertEquals("config class java.lang.Object of target type \"x\" is not a record", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new ComponentTypes(Map.of(), Map.of("x", Object.class)));
+        assertEquals("config class java.lang.Object of stage type \"x\" is not a record", e.getMessage());
     }
 }
