@@ -16,28 +16,42 @@ import java.lang.annotation.Target;
  * {@code false} for primitives) and the record's compact constructor applies its default. The
  * compact constructor validates values by throwing {@link IllegalArgumentException} with a
  * message that starts with the option name, e.g. {@code "port 70000 is out of range; use 1 to
- * 65535"}; the gateway then reports it at that option's position in the YAML file.
+ * 65535"}; the gateway then reports it at that option's position in the YAML file. The value of
+ * any {@code String} or {@link java.nio.file.Path} option may contain {@code ${env:NAME}}, which is
+ * replaced by the environment variable's value.
  *
- * <pre>{@code
+ * <pre>
  * public record RemoteConfig(
- *         @ConfigOption(required = true, description = "server host name") String host,
- *         @ConfigOption(description = "server port", defaultValue = "10809") Integer port,
- *         @ConfigOption(path = true, description = "CA bundle") String caFile,
- *         @ConfigOption(secret = true, description = "API token") String token) {
+ *         &#64;ConfigOption(required = true, description = "server host name") String host,
+ *         &#64;ConfigOption(description = "server port", defaultValue = "10809") Integer port,
+ *         &#64;ConfigOption(path = true, description = "CA certificates") String caFile,
+ *         &#64;ConfigOption(secret = true, description = "API token") String token) {
  *
  *     public RemoteConfig {
  *         if (port == null) {
  *             port = 10809;
  *         }
+ *         if (port &lt; 1 || port &gt; 65535) {
+ *             throw new IllegalArgumentException("port " + port + " is out of range; use 1 to 65535");
+ *         }
  *     }
  *
- *     // never show the token
- *     @Override
- *     public String toString() {
+ *     &#64;Override
+ *     public String toString() { // never show the token
  *         return "RemoteConfig[host=" + host + ", port=" + port + ", caFile=" + caFile + ", token=***]";
  *     }
  * }
- * }</pre>
+ * </pre>
+ *
+ * and in YAML:
+ *
+ * <pre>
+ * target:
+ *   type: remote
+ *   host: nas.local
+ *   ca-file: certs/ca.pem        # relative to the YAML file
+ *   token: ${env:NAS_TOKEN}      # or file:secrets/nas-token
+ * </pre>
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
@@ -71,7 +85,8 @@ public @interface ConfigOption {
      * An inline value is an error. The gateway never puts a secret's value into error messages.
      * A record with a secret component must override {@link Object#toString()} so that it does
      * not show the secret (the generated record {@code toString()} shows every component); the
-     * gateway refuses to bind a record whose {@code toString()} shows a secret.
+     * gateway refuses to bind a record whose {@code toString()} shows a secret the way the
+     * generated one does ({@code name=value}).
      */
     boolean secret() default false;
 

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.config;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -14,6 +15,8 @@ import java.util.regex.Pattern;
  * @param maxIoBytes largest single I/O (ublk max_io_buf_bytes), a power of two in 4 KiB..32 MiB
  * @param recovery keep the device across a gateway crash so that it can be recovered
  * @param target the bound target
+ * @param stages the stages a request passes, in this order, before it reaches the target; empty
+ *     when the device has none
  */
 public record DeviceConfig(
         String name,
@@ -23,7 +26,8 @@ public record DeviceConfig(
         int depth,
         int maxIoBytes,
         boolean recovery,
-        TargetSpec target) {
+        TargetSpec target,
+        List<StageSpec> stages) {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
     public static final int DEFAULT_BLOCK_SIZE = 4096;
@@ -41,6 +45,7 @@ public record DeviceConfig(
     public DeviceConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(target, "target");
+        stages = stages == null ? List.of() : List.copyOf(stages);
         require(NAME.matcher(name).matches(), "invalid device name \"" + name + "\"");
         require(isPowerOfTwo(blockSize) && blockSize >= MIN_BLOCK_SIZE && blockSize <= MAX_BLOCK_SIZE,
                 "block size " + blockSize + " is not a power of two in 512..4096");
@@ -50,6 +55,12 @@ public record DeviceConfig(
         require(depth >= 1 && depth <= MAX_DEPTH, "depth " + depth + " is not in 1..4096");
         require(isPowerOfTwo(maxIoBytes) && maxIoBytes >= MIN_MAX_IO_BYTES && maxIoBytes <= MAX_MAX_IO_BYTES,
                 "max I/O size " + maxIoBytes + " is not a power of two in 4 KiB..32 MiB");
+    }
+
+    /** A device without stages. */
+    public DeviceConfig(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
+                        boolean recovery, TargetSpec target) {
+        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, target, List.of());
     }
 
     /** The size in logical blocks. */

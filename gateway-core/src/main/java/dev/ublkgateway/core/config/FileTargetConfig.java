@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.ConfigOption;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -15,9 +16,15 @@ import java.util.Objects;
  *     loader does not look at the file; the target checks existence and size when it opens it.
  */
 public record FileTargetConfig(
-        @TargetOption(required = true, path = true) String path,
+        @ConfigOption(required = true, path = true,
+                description = "backing file or block device (relative to the YAML file)")
+        String path,
+        @ConfigOption(description = "open with O_DIRECT, bypassing the page cache", defaultValue = "false")
         boolean direct,
+        @ConfigOption(description = "what FLUSH runs: fdatasync or fsync", defaultValue = "fdatasync")
         String sync,
+        @ConfigOption(description = "create the file, sparse and of the device size, if it is missing",
+                defaultValue = "false")
         boolean create) {
 
     public static final String FDATASYNC = "fdatasync";

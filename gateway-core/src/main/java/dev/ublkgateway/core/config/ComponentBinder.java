@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ublkgateway.api.ConfigOption;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
@@ -16,69 +17,93 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Binds the options of a {@code target:} mapping to the type's config record. Keys are the
+ * Binds the options of a stage's or target's mapping to the type's config record. Keys are the
  * record components in kebab-case. Strings, booleans, integers, floating point numbers,
  * {@link Size}, {@link Path} and enums (by name, case-insensitive, '-' for '_') are converted here
  * with exact positions; other component types (lists, maps, nested records) are converted by
- * Jackson and reported at the option's position.
+ * Jackson and reported at the option's position. String and path options may use
+ * {@code ${env:NAME}}; secret options ({@link ConfigOption#secret()}) must. Every problem is
+ * recorded in {@link Values}; the record is only constructed when its options had none.
  */
-final class TargetBinder {
+final class ComponentBinder {
 
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
+    private static final String REDACTED = "***";
 
     private final Values values;
+    private final String kind;
+    private final String addUnder;
 
-    TargetBinder(Values values) {
+    /**
+     * @param kind {@code "target"} or {@code "stage"}, for messages
+     * @param addUnder where a missing option goes, e.g. {@code "under target:"}
+     */
+    ComponentBinder(Values values, String kind, String addUnder) {
         this.values = values;
+        this.kind = kind;
+        this.addUnder = addUnder;
     }
 
-    Object bind(String type, Class<?> configClass, YamlNode.Mapping target, String device) {
+    /** The bound record, or null when a problem was recorded. */
+    Object bind(String type, Class<?> configClass, YamlNode.Mapping mapping, String device) {
+        int before = values.problemCount();
+        String typeName = kind + " type \"" + type + "\"";
         RecordComponent[] components = configClass.getRecordComponents();
         Map<String, RecordComponent> byKey = new LinkedHashMap<>();
         for (RecordComponent c : components) {
             byKey.put(Names.kebab(c.getName()), c);
         }
-        for (YamlNode.Entry e : target.entries().values()) {
+        for (YamlNode.Entry e : mapping.entries().values()) {
             if (e.key().equals("type") || byKey.containsKey(e.key())) {
                 continue;
             }
-            String where = "unknown option \"" + e.key() + "\" of target type \"" + type + "\" in " + device;
+            String where = "unknown option \"" + e.key() + "\" of " + typeName + " in " + device;
             if (byKey.isEmpty()) {
-                throw values.at(e, where + "; remove it (target type \"" + type + "\" takes no options)");
+                values.report(values.at(e, where + "; remove it (" + typeName + " takes no options)"));
+            } else {
+                values.report(values.at(e, where + "; " + Names.suggestion(e.key(), byKey.keySet(), "remove it")));
             }
-            throw values.at(e, where + "; " + Names.suggestion(e.key(), byKey.keySet(), "remove it"));
         }
 
         Object[] args = new Object[components.length];
         Class<?>[] types = new Class<?>[components.length];
+        Map<String, String> secrets = new LinkedHashMap<>();
         for (int i = 0; i < components.length; i++) {
             RecordComponent c = components[i];
             String key = Names.kebab(c.getName());
             types[i] = c.getType();
-            TargetOption option = c.getAnnotation(TargetOption.class);
-            YamlNode.Entry e = target.entry(key);
+            ConfigOption option = c.getAnnotation(ConfigOption.class);
+            YamlNode.Entry e = mapping.entry(key);
             if (e == null) {
                 if (option != null && option.required()) {
-                    throw values.at(target, "target type \"" + type + "\" in " + device
-                            + " needs option \"" + key + "\"; add " + key + ": <value> under target:");
+                    values.report(values.at(mapping, typeName + " in " + device
+                            + " needs option \"" + key + "\"; add " + key + ": <value> " + addUnder));
                 }
                 args[i] = absent(c.getType());
+            } else if (option != null && option.secret()) {
+                args[i] = values.attempt(() -> values.secret(key, e.value()));
+                if (args[i] != null) {
+                    secrets.put(c.getName(), (String) args[i]);
+                }
             } else {
-                args[i] = convert(key, c, option, e.value());
+                args[i] = values.attempt(() -> convert(key, c, option, e.value()));
             }
         }
-        return construct(configClass, types, args, type, target);
+        if (values.problemCount() > before) {
+            return null;
+        }
+        return values.attempt(() -> construct(configClass, types, args, typeName, mapping, secrets));
     }
 
-    private Object convert(String key, RecordComponent c, TargetOption option, YamlNode node) {
+    private Object convert(String key, RecordComponent c, ConfigOption option, YamlNode node) {
         Class<?> t = c.getType();
         if (t == String.class) {
             return option != null && option.path()
                     ? values.path(key, node).toString()
-                    : values.string(key, node, "use a string");
+                    : values.option(key, node, "use a string");
         }
         if (t == Path.class) {
             return values.path(key, node);
@@ -167,8 +192,8 @@ final class TargetBinder {
         return (byte) 0;
     }
 
-    private Object construct(Class<?> cls, Class<?>[] types, Object[] args, String type,
-                             YamlNode.Mapping target) {
+    private Object construct(Class<?> cls, Class<?>[] types, Object[] args, String typeName,
+                             YamlNode.Mapping mapping, Map<String, String> secrets) {
         Constructor<?> ctor;
         try {
             ctor = cls.getDeclaredConstructor(types);
@@ -176,31 +201,69 @@ final class TargetBinder {
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new IllegalStateException("cannot use the canonical constructor of " + cls.getName(), e);
         }
+        Object config;
         try {
-            return ctor.newInstance(args);
+            config = ctor.newInstance(args);
         } catch (InvocationTargetException ite) {
             Throwable cause = ite.getCause();
             if (cause instanceof IllegalArgumentException iae && iae.getMessage() != null) {
-                String msg = ConfigException.oneLine(iae.getMessage());
-                YamlNode at = target;
-                for (YamlNode.Entry e : target.entries().values()) {
+                String msg = redact(ConfigException.oneLine(iae.getMessage()), secrets);
+                YamlNode at = mapping;
+                for (YamlNode.Entry e : mapping.entries().values()) {
                     if (!e.key().equals("type") && startsWithKey(msg, e.key())) {
                         at = e.value();
                         break;
                     }
                 }
                 if (!msg.contains("; ")) {
-                    msg += "; check the options of target type \"" + type + "\"";
+                    msg += "; check the options of " + typeName;
                 }
                 throw values.at(at, msg);
             }
-            throw values.at(target, "target type \"" + type + "\" rejected its options ("
+            throw values.at(mapping, typeName + " rejected its options ("
                     + cause.getClass().getSimpleName()
-                    + (cause.getMessage() != null ? ": " + YamlReader.firstLine(cause.getMessage()) : "")
-                    + "); check the options of target type \"" + type + "\"");
+                    + (cause.getMessage() != null ? ": " + redact(YamlReader.firstLine(cause.getMessage()), secrets) : "")
+                    + "); check the options of " + typeName);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot construct " + cls.getName(), e);
         }
+        checkToString(config, typeName, mapping, secrets);
+        return config;
+    }
+
+    /**
+     * Refuses a record whose {@code toString()} shows a secret the way the generated record
+     * {@code toString()} does ({@code name=value}): it would leak into logs.
+     */
+    private void checkToString(Object config, String typeName, YamlNode.Mapping mapping, Map<String, String> secrets) {
+        if (secrets.isEmpty()) {
+            return;
+        }
+        String text;
+        try {
+            text = String.valueOf(config);
+        } catch (RuntimeException e) {
+            return;
+        }
+        for (Map.Entry<String, String> s : secrets.entrySet()) {
+            if (text.contains(s.getKey() + "=" + s.getValue())) {
+                String key = Names.kebab(s.getKey());
+                throw values.at(mapping.entry(key).value(), "the config record " + config.getClass().getName()
+                        + " of " + typeName + " shows secret option \"" + key + "\" in its toString();"
+                        + " the record must override toString() to hide it (see ConfigOption.secret)");
+            }
+        }
+    }
+
+    /** The message with every secret value replaced by {@code ***}. */
+    private static String redact(String message, Map<String, String> secrets) {
+        String m = message;
+        for (String secret : secrets.values()) {
+            if (!secret.isEmpty()) {
+                m = m.replace(secret, REDACTED);
+            }
+        }
+        return m;
     }
 
     private static boolean startsWithKey(String message, String key) {

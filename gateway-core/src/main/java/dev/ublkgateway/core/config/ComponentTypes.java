@@ -1,0 +1,155 @@
+package dev.ublkgateway.core.config;
+
+import dev.ublkgateway.api.ConfigOption;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The stage and target types a configuration may use: for each, the type name (the YAML
+ * {@code type:} value) and the record class its options bind to, plus a rule about which stage
+ * may not come before which stage or target. The option keys are the record's component names in
+ * kebab-case ({@code maxOpenFiles} → {@code max-open-files}); see {@link ConfigOption}. Stage and
+ * target names are separate: a name may be both.
+ *
+ * @param targets target type name → config record class (sorted by name)
+ * @param stages stage type name → config record class (sorted by name)
+ * @param ordering which stage may not come directly before which stage or target; never null
+ */
+public record ComponentTypes(
+        Map<String, Class<?>> targets,
+        Map<String, Class<?>> stages,
+        OrderingRule ordering) {
+
+    private static final Pattern TYPE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]*");
+
+    /**
+     * Decides whether a stage may come directly before another stage or the target of a chain.
+     */
+    @FunctionalInterface
+    public interface OrderingRule {
+
+        /** Allows every order. */
+        OrderingRule NONE = (stage, next) -> null;
+
+        /**
+         * @param stage a stage type
+         * @param next the stage type that follows it, or the target type when {@code stage} is the
+         *     last stage
+         * @return null when allowed, else a short reason, e.g. {@code "it must see every request"}
+         */
+        String problem(String stage, String next);
+
+        /** Both rules: the first one's problem, else the other's. */
+        default OrderingRule and(OrderingRule other) {
+            Objects.requireNonNull(other, "other");
+            return (stage, next) -> {
+                String p = problem(stage, next);
+                return p != null ? p : other.problem(stage, next);
+            };
+        }
+    }
+
+    /**
+     * @throws IllegalArgumentException for a malformed type name, a class that is not a record or
+     *     a misused {@link ConfigOption} (secret or path on a component that is not a String, or
+     *     both on one component)
+     */
+    public ComponentTypes {
+        targets = check("target", targets);
+        stages = check("stage", stages);
+        ordering = ordering == null ? OrderingRule.NONE : ordering;
+    }
+
+    /** Targets and stages without an ordering rule. */
+    public ComponentTypes(Map<String, Class<?>> targets, Map<String, Class<?>> stages) {
+        this(targets, stages, OrderingRule.NONE);
+    }
+
+    /** The built-in targets {@code null}, {@code memory} and {@code file}; no stages. */
+    public static ComponentTypes builtIn() {
+        return new ComponentTypes(Map.of(
+                "null", NullTargetConfig.class,
+                "memory", MemoryTargetConfig.class,
+                "file", FileTargetConfig.class), Map.of());
+    }
+
+    /** A copy with one more (or a replaced) target type. */
+    public ComponentTypes withTarget(String type, Class<? extends Record> configClass) {
+        TreeMap<String, Class<?>> copy = new TreeMap<>(targets);
+        copy.put(type, configClass);
+        return new ComponentTypes(copy, stages, ordering);
+    }
+
+    /** A copy with one more (or a replaced) stage type. */
+    public ComponentTypes withStage(String type, Class<? extends Record> configClass) {
+        TreeMap<String, Class<?>> copy = new TreeMap<>(stages);
+        copy.put(type, configClass);
+        return new ComponentTypes(targets, copy, ordering);
+    }
+
+    /** A copy that also applies {@code rule} (after the rules it has). */
+    public ComponentTypes withOrderingRule(OrderingRule rule) {
+        return new ComponentTypes(targets, stages, ordering.and(rule));
+    }
+
+    public Optional<Class<?>> targetClass(String type) {
+        return Optional.ofNullable(targets.get(type));
+    }
+
+    public Optional<Class<?>> stageClass(String type) {
+        return Optional.ofNullable(stages.get(type));
+    }
+
+    /** The target type names, sorted. */
+    public Set<String> targetNames() {
+        return targets.keySet();
+    }
+
+    /** The stage type names, sorted. */
+    public Set<String> stageNames() {
+        return stages.keySet();
+    }
+
+    private static Map<String, Class<?>> check(String kind, Map<String, Class<?>> types) {
+        Objects.requireNonNull(types, kind + " types");
+        TreeMap<String, Class<?>> copy = new TreeMap<>();
+        types.forEach((name, cls) -> {
+            Objects.requireNonNull(name, kind + " type name");
+            Objects.requireNonNull(cls, "config class of " + kind + " type " + name);
+            if (!TYPE_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException(kind + " type name \"" + name
+                        + "\" is invalid; use lower-case letters, digits, '.', '_' and '-'");
+            }
+            if (!cls.isRecord()) {
+                throw new IllegalArgumentException("config class " + cls.getName()
+                        + " of " + kind + " type \"" + name + "\" is not a record");
+            }
+            for (RecordComponent c : cls.getRecordComponents()) {
+                ConfigOption o = c.getAnnotation(ConfigOption.class);
+                if (o == null) {
+                    continue;
+                }
+                String where = "component " + c.getName() + " of " + cls.getName();
+                if (o.secret() && o.path()) {
+                    throw new IllegalArgumentException(where + " is marked both secret and path;"
+                            + " a secret is read from ${env:NAME} or file:PATH, so drop path");
+                }
+                if (o.secret() && c.getType() != String.class) {
+                    throw new IllegalArgumentException(where + " is marked secret but is not a String");
+                }
+                if (o.path() && c.getType() != String.class && c.getType() != Path.class) {
+                    throw new IllegalArgumentException(where + " is marked path but is not a String or Path");
+                }
+            }
+            copy.put(name, cls);
+        });
+        return Collections.unmodifiableMap(copy);
+    }
+}
