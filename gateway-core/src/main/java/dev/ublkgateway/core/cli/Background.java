@@ -66,6 +66,11 @@ final class Background {
     private static String lastLine(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
+            // A JVM that died on its own prints a block of "#" lines; its first sentence says why.
+            for (String l : lines) {
+                String t = l.replaceFirst("^#\\s*", "").strip();
+                if (l.startsWith("#") && !t.isEmpty()) return "the gateway's JVM died: " + t;
+            }
             for (int i = lines.size() - 1; i >= 0; i--) {
                 String l = lines.get(i).strip();
                 if (!l.isEmpty()) return l.startsWith("ublk-gateway: ") ? l.substring(14) : l;

@@ -2,18 +2,30 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigLoader;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.config.TargetTypes;
 import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.plugins.PluginHost;
+import dev.ublkgateway.core.plugins.PluginProblem;
+import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.ublk.UblkException;
 
 import java.nio.file.Path;
+import java.util.logging.Logger;
 
-/** Checks shared by the commands. */
+/** Checks and loading shared by the commands. */
 final class Common {
+    private static final Logger LOG = Logger.getLogger(Common.class.getName());
+
     private Common() {}
 
-    static GatewayConfig load(Path file) {
-        return ConfigLoader.load(file, TargetTypes.builtIn());
+    /** Loads the plugins (built-ins and the plugins directory), reporting broken ones without stopping. */
+    static PluginHost plugins() {
+        PluginHost host = PluginHost.load(Main.pluginsDir());
+        for (PluginProblem p : host.problems()) LOG.warning(p.toString());
+        return host;
+    }
+
+    static GatewayConfig load(Path file, PluginHost host) {
+        return ConfigLoader.load(file, new ChainFactory(host).componentTypes());
     }
 
     static void requireRoot(String command) throws UblkException {

@@ -9,12 +9,13 @@ import picocli.CommandLine.Command;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The `ublk-gateway` command. Every failure ends as one line on stderr, never a stack trace. */
 @Command(name = "ublk-gateway", mixinStandardHelpOptions = true, version = "ublk-gateway 0.1.0",
         description = "Serve YAML-declared block volumes as Linux ublk devices (/dev/ublkbN).",
         subcommands = {UpCommand.class, DownCommand.class, ListCommand.class, FeaturesCommand.class,
-                ValidateCommand.class, RecoverCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})
+                ValidateCommand.class, RecoverCommand.class, PluginsCommand.class, StatsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -48,7 +49,9 @@ public final class Main implements Runnable {
         cli.setOut(new PrintWriter(System.out, true));
         cli.setErr(new PrintWriter(System.err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("ublk-gateway: " + oneLine(e));
+            // a configuration file can have several problems: one line each
+            List<String> lines = e instanceof ConfigException ce ? ce.problems() : List.of(oneLine(e));
+            for (String line : lines) cmd.getErr().println("ublk-gateway: " + line.replace('\n', ' '));
             return 1;
         });
         cli.setParameterExceptionHandler((e, a) -> {

@@ -2,6 +2,8 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.plugins.PluginHost;
+import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.runtime.Gateway;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.ublk.UblkException;
@@ -34,12 +36,13 @@ final class RecoverCommand implements Callable<Integer> {
             throw new UblkException("device " + s.name() + " was not created with recovery: true; "
                     + "remove it with `ublk-gateway down " + s.name() + "` and run `up` again");
         }
-        GatewayConfig config = Common.load(Path.of(s.config()));
+        PluginHost host = Common.plugins();
+        GatewayConfig config = Common.load(Path.of(s.config()), host);
         if (!foreground) {
             return Background.start(config.devices().size() == 1 ? config : single(config, s.name()), states,
                     "recover", s.name());
         }
-        Gateway gateway = new Gateway(states);
+        Gateway gateway = new Gateway(states, new ChainFactory(host));
         gateway.recover(config, s);
         System.out.println(s.name() + ": " + s.blockDevice() + " recovered");
         System.out.flush();

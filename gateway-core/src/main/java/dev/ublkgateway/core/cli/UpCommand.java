@@ -3,6 +3,8 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.plugins.PluginHost;
+import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.runtime.Gateway;
 import dev.ublkgateway.core.runtime.StateStore;
 import picocli.CommandLine.Command;
@@ -23,10 +25,11 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GatewayConfig config = Common.load(file);
+        PluginHost host = Common.plugins();
+        GatewayConfig config = Common.load(file, host);
         Common.requireRoot("up");
         StateStore states = StateStore.system();
-        Gateway gateway = new Gateway(states);
+        Gateway gateway = new Gateway(states, new ChainFactory(host));
         if (!foreground) {
             gateway.checkNotRunning(config);
             return Background.start(config, states, "up", file.toAbsolutePath().toString());

@@ -16,9 +16,14 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GatewayConfig config = Common.load(file);
+        GatewayConfig config;
+        try (var host = Common.plugins()) {
+            config = Common.load(file, host);
+        }
         for (DeviceConfig d : config.devices()) {
-            System.out.printf("%s: %s, %s target, block size %d, %d queue(s) x %d, max I/O %s%s%n", d.name(),
+            String stages = d.stages().isEmpty() ? "" : "stages " + d.stages().stream().map(x -> x.type())
+                    .collect(java.util.stream.Collectors.joining(" > ")) + ", ";
+            System.out.printf("%s: %s, " + stages + "%s target, block size %d, %d queue(s) x %d, max I/O %s%s%n", d.name(),
                     Size.format(d.sizeBytes()), d.target().type(), d.blockSize(), d.queues(), d.depth(),
                     Size.format(d.maxIoBytes()), d.recovery() ? ", recoverable" : "");
         }

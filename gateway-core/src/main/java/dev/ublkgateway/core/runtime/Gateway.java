@@ -4,6 +4,7 @@ import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.stages.StatsStage;
 import dev.ublkgateway.core.ublk.DeviceSpec;
 import dev.ublkgateway.core.ublk.UblkControl;
 import dev.ublkgateway.core.ublk.UblkDevice;
@@ -23,12 +24,14 @@ public final class Gateway {
     private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
 
     private final StateStore states;
+    private final ChainFactory chains;
     private final List<UblkDevice> devices = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private UblkControl control;
 
-    public Gateway(StateStore states) {
+    public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
+        this.chains = chains;
     }
 
     public static DeviceSpec spec(DeviceConfig d) {
@@ -57,7 +60,7 @@ public final class Gateway {
         control = UblkControl.open();
         installShutdownHook();
         for (DeviceConfig d : config.devices()) {
-            Target target = Targets.open(d, false);
+            Target target = chains.open(d, false);
             UblkDevice dev;
             try {
                 dev = UblkDevice.create(control, spec(d), target, -1);
@@ -76,7 +79,7 @@ public final class Gateway {
                 + " is no longer in " + state.config() + "; recover needs the configuration it was created with"));
         control = UblkControl.open();
         installShutdownHook();
-        Target target = Targets.open(d, true);
+        Target target = chains.open(d, true);
         try {
             register(d, config, UblkDevice.recover(control, state.devId(), spec(d), target), "recovered");
         } catch (UblkException | RuntimeException e) {
@@ -90,8 +93,8 @@ public final class Gateway {
             devices.add(dev);
         }
         states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
-                dev.blockDevice(), Targets.describe(d)));
-        LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + Targets.describe(d) + ", "
+                dev.blockDevice(), ChainFactory.describe(d)));
+        LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + ChainFactory.describe(d) + ", "
                 + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ")");
     }
 
@@ -101,7 +104,28 @@ public final class Gateway {
         }
     }
 
+    /** Publishes the stats stages' counters for `ublk-gateway stats` once a second. */
+    private void startStatsPublisher() {
+        Thread.ofVirtual().name("stats-publisher").start(() -> {
+            while (stopped.getCount() > 0) {
+                for (var e : StatsStage.all().entrySet()) {
+                    try {
+                        states.saveStats(e.getKey(), e.getValue().snapshot());
+                    } catch (IOException ex) {
+                        LOG.fine("stats of " + e.getKey() + ": " + ex.getMessage());
+                    }
+                }
+                try {
+                    stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    return;
+                }
+            }
+        });
+    }
+
     private void installShutdownHook() {
+        startStatsPublisher();
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("ublk-shutdown").unstarted(() -> {
             stopAll();
             stopped.countDown();

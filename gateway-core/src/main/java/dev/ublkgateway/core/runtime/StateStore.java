@@ -34,6 +34,28 @@ public final class StateStore {
         return dir.resolve(name + ".json");
     }
 
+    /** Where the gateway publishes a device's stats stage counters, refreshed every second. */
+    public Path statsFile(String name) {
+        return dir.resolve(name + ".stats.json");
+    }
+
+    public void saveStats(String name, Object snapshot) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + name + ".stats.tmp");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), snapshot);
+        Files.move(tmp, statsFile(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public Optional<java.util.Map<String, Object>> loadStats(String name) {
+        try {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> m = JSON.readValue(statsFile(name).toFile(), java.util.Map.class);
+            return Optional.of(m);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     public Path logFile(String name) {
         return dir.resolve(name + ".log");
     }
@@ -80,6 +102,7 @@ public final class StateStore {
 
     public void remove(String name) {
         try {
+            Files.deleteIfExists(statsFile(name));
             Files.deleteIfExists(file(name));
         } catch (IOException ignored) {
             // a stale state file is harmless: readers check the pid
