@@ -21,4 +21,12 @@ public interface ChunkCodecProvider<C extends Record> extends ExtensionPoint {
 
     /** Creates a codec for one volume. */
     ChunkCodec create(C config, DeviceDescriptor device) throws IOException;
+
+    /**
+     * Creates a codec for one volume whose metadata is known. The chunked target calls this one; the
+     * default ignores {@code volume}. Codecs that bind data to the volume or derive keys override it.
+     */
+    default ChunkCodec create(C config, DeviceDescriptor device, VolumeInfo volume) throws IOException {
+        return create(config, device);
+    }
 }

@@ -36,15 +36,22 @@ final class ComponentBinder {
     private final Values values;
     private final String kind;
     private final String addUnder;
+    private final ComponentTypes types;
 
     /**
      * @param kind {@code "target"} or {@code "stage"}, for messages
      * @param addUnder where a missing option goes, e.g. {@code "under target:"}
      */
     ComponentBinder(Values values, String kind, String addUnder) {
+        this(values, kind, addUnder, null);
+    }
+
+    /** @param types where {@link Nested} options find their codec and store types (null: none) */
+    ComponentBinder(Values values, String kind, String addUnder, ComponentTypes types) {
         this.values = values;
         this.kind = kind;
         this.addUnder = addUnder;
+        this.types = types;
     }
 
     /** The bound record, or null when a problem was recorded. */
@@ -83,6 +90,8 @@ final class ComponentBinder {
                             + " needs option \"" + key + "\"; add " + key + ": <value> " + addUnder));
                 }
                 args[i] = absent(c.getType());
+            } else if (c.isAnnotationPresent(Nested.class)) {
+                args[i] = nested(key, c, e.value(), device);
             } else if (option != null && option.secret()) {
                 args[i] = values.attempt(() -> values.secret(key, e.value()));
                 if (args[i] != null) {
@@ -96,6 +105,51 @@ final class ComponentBinder {
             return null;
         }
         return values.attempt(() -> construct(configClass, types, args, typeName, mapping, secrets));
+    }
+
+    /** A {@link Nested} option: one mapping with type:, or a list of them; null when a problem was recorded. */
+    private Object nested(String key, RecordComponent c, YamlNode node, String device) {
+        String nestedKind = c.getAnnotation(Nested.class).value();
+        if (c.getType() == List.class) {
+            if (!(node instanceof YamlNode.Sequence seq)) {
+                values.report(values.typeError(key, node, "a list",
+                        "write " + key + ": as a list of mappings, each starting with \"- type:\""));
+                return null;
+            }
+            List<NestedSpec> specs = new ArrayList<>();
+            for (YamlNode item : seq.items()) {
+                specs.add(values.attempt(() -> nestedOne(key, nestedKind, item, device)));
+            }
+            return specs.contains(null) ? null : List.copyOf(specs);
+        }
+        return values.attempt(() -> nestedOne(key, nestedKind, node, device));
+    }
+
+    private NestedSpec nestedOne(String key, String nestedKind, YamlNode node, String device) {
+        if (!(node instanceof YamlNode.Mapping m)) {
+            throw values.typeError(key, node, "a mapping", "write it as a mapping with type: and the "
+                    + nestedKind + "'s options");
+        }
+        Map<String, Class<?>> known = types == null ? Map.of() : types.nested(nestedKind);
+        YamlNode.Entry typeEntry = m.entry("type");
+        if (typeEntry == null) {
+            throw values.at(m, "a " + nestedKind + " under " + key + " has no \"type\"; add type: <type>, one of "
+                    + (known.isEmpty() ? "(none loaded)" : String.join(", ", known.keySet())));
+        }
+        String type = values.string("type", typeEntry.value(), "use a " + nestedKind + " type name");
+        Class<?> cls = known.get(type);
+        if (cls == null) {
+            String near = Names.closest(type, known.keySet());
+            throw values.at(typeEntry.value(), "unknown " + nestedKind + " type " + Size.quote(type) + "; "
+                    + (known.isEmpty() ? "no " + nestedKind + " types are available (is its plugin installed?)"
+                    : near != null ? "did you mean \"" + near + "\"? (known: " + String.join(", ", known.keySet()) + ")"
+                    : "known: " + String.join(", ", known.keySet())));
+        }
+        Object config = new ComponentBinder(values, nestedKind, "to the " + nestedKind, types).bind(type, cls, m, device);
+        if (config == null) {
+            return null;
+        }
+        return new NestedSpec(nestedKind, type, (Record) config, m.line(), m.column());
     }
 
     private Object convert(String key, RecordComponent c, ConfigOption option, YamlNode node) {

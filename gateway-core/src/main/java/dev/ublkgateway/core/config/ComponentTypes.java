@@ -21,11 +21,15 @@ import java.util.regex.Pattern;
  * @param targets target type name → config record class (sorted by name)
  * @param stages stage type name → config record class (sorted by name)
  * @param ordering which stage may not come directly before which stage or target; never null
+ * @param codecs chunk codec type name → config record class, for options marked {@link Nested}
+ * @param stores object store type name → config record class, for options marked {@link Nested}
  */
 public record ComponentTypes(
         Map<String, Class<?>> targets,
         Map<String, Class<?>> stages,
-        OrderingRule ordering) {
+        OrderingRule ordering,
+        Map<String, Class<?>> codecs,
+        Map<String, Class<?>> stores) {
 
     private static final Pattern TYPE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]*");
 
@@ -65,6 +69,13 @@ public record ComponentTypes(
         targets = check("target", targets);
         stages = check("stage", stages);
         ordering = ordering == null ? OrderingRule.NONE : ordering;
+        codecs = check("codec", codecs == null ? Map.of() : codecs);
+        stores = check("store", stores == null ? Map.of() : stores);
+    }
+
+    /** Targets and stages with an ordering rule; no codecs or stores. */
+    public ComponentTypes(Map<String, Class<?>> targets, Map<String, Class<?>> stages, OrderingRule ordering) {
+        this(targets, stages, ordering, Map.of(), Map.of());
     }
 
     /** Targets and stages without an ordering rule. */
@@ -84,19 +95,42 @@ public record ComponentTypes(
     public ComponentTypes withTarget(String type, Class<? extends Record> configClass) {
         TreeMap<String, Class<?>> copy = new TreeMap<>(targets);
         copy.put(type, configClass);
-        return new ComponentTypes(copy, stages, ordering);
+        return new ComponentTypes(copy, stages, ordering, codecs, stores);
     }
 
     /** A copy with one more (or a replaced) stage type. */
     public ComponentTypes withStage(String type, Class<? extends Record> configClass) {
         TreeMap<String, Class<?>> copy = new TreeMap<>(stages);
         copy.put(type, configClass);
-        return new ComponentTypes(targets, copy, ordering);
+        return new ComponentTypes(targets, copy, ordering, codecs, stores);
     }
 
     /** A copy that also applies {@code rule} (after the rules it has). */
     public ComponentTypes withOrderingRule(OrderingRule rule) {
-        return new ComponentTypes(targets, stages, ordering.and(rule));
+        return new ComponentTypes(targets, stages, ordering.and(rule), codecs, stores);
+    }
+
+    /** A copy with one more (or a replaced) chunk codec type. */
+    public ComponentTypes withCodec(String type, Class<? extends Record> configClass) {
+        TreeMap<String, Class<?>> copy = new TreeMap<>(codecs);
+        copy.put(type, configClass);
+        return new ComponentTypes(targets, stages, ordering, copy, stores);
+    }
+
+    /** A copy with one more (or a replaced) object store type. */
+    public ComponentTypes withStore(String type, Class<? extends Record> configClass) {
+        TreeMap<String, Class<?>> copy = new TreeMap<>(stores);
+        copy.put(type, configClass);
+        return new ComponentTypes(targets, stages, ordering, codecs, copy);
+    }
+
+    /** The codec ({@code kind} "codec") or store ("store") types, for {@link Nested} options. */
+    public Map<String, Class<?>> nested(String kind) {
+        return switch (kind) {
+            case "codec" -> codecs;
+            case "store" -> stores;
+            default -> throw new IllegalArgumentException("no nested component kind \"" + kind + "\"");
+        };
     }
 
     public Optional<Class<?>> targetClass(String type) {

@@ -342,7 +342,7 @@ public final class ConfigLoader {
         String type = values.string("type", typeEntry.value(), "use one of " + known);
         Class<?> configClass = types.targetClass(type).orElseThrow(
                 () -> unknownType("target", type, typeEntry.value(), types.targetNames()));
-        Object config = new ComponentBinder(values, "target", "under target:").bind(type, configClass, t, label);
+        Object config = new ComponentBinder(values, "target", "under target:", types).bind(type, configClass, t, label);
         if (config == null) {
             return null;
         }

@@ -1,6 +1,9 @@
 package dev.ublkgateway.core.runtime;
 
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.ChunkCodecProvider;
+import dev.ublkgateway.api.ObjectStoreProvider;
+import dev.ublkgateway.core.chunk.ChunkedTargetProvider;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.StageProvider;
 import dev.ublkgateway.api.Target;
@@ -31,6 +34,8 @@ public final class ChainFactory {
         for (Provided p : host.provided()) {
             if (p.provider() instanceof TargetProvider<?> t) types = types.withTarget(t.name(), t.configType());
             if (p.provider() instanceof StageProvider<?> s) types = types.withStage(s.name(), s.configType());
+            if (p.provider() instanceof ChunkCodecProvider<?> c) types = types.withCodec(c.name(), c.configType());
+            if (p.provider() instanceof ObjectStoreProvider<?> o) types = types.withStore(o.name(), o.configType());
         }
         return types.withOrderingRule((stage, next) -> host.stage(stage).map(p -> p.cannotPrecede(next)).orElse(null));
     }
@@ -55,6 +60,7 @@ public final class ChainFactory {
             }
             TargetProvider<Record> tp = host.target(d.target().type()).orElseThrow(() -> new IOException(
                     "device " + d.name() + ": target type \"" + d.target().type() + "\" is not provided by any loaded plugin"));
+            if ((Object) tp instanceof ChunkedTargetProvider c) c.host(host);
             target = tp.open((Record) d.target().config(), desc, recovering);
             return new DeviceChain(stages, target);
         } catch (IOException | RuntimeException e) {
