@@ -1,0 +1,176 @@
+package dev.ublkgateway.core.nbd;
+
+import dev.ublkgateway.core.nativ.NativeException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+
+/**
+ * An NBD server for a set of exports: listens on TCP and/or unix sockets and serves each client on its
+ * own connection thread. Export names are device names; the empty name selects the first export.
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(NbdServer.class.getName());
+
+    private final Map<String, Export> exports = new LinkedHashMap<>();
+    private final List<ListenAddress> requested;
+    private final int maxConnections;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger nextId = new AtomicInteger();
+    private volatile boolean stopping;
+
+    private record Listener(ListenAddress address, int fd, Thread thread) {}
+
+    public NbdServer(List<Export> exports, List<ListenAddress> addresses, int maxConnections) {
+        if (exports.isEmpty()) throw new IllegalArgumentException("no exports");
+        if (addresses.isEmpty()) throw new IllegalArgumentException("no listen addresses");
+        for (Export e : exports) this.exports.put(e.name(), e);
+        this.requested = List.copyOf(addresses);
+        this.maxConnections = maxConnections;
+    }
+
+    /** Binds every address and starts accepting; on failure nothing stays bound. */
+    public void start() throws IOException {
+        try {
+            for (ListenAddress a : requested) {
+                if (a.isUnix()) {
+                    Path p = Path.of(a.unixPath());
+                    if (Files.exists(p)) {
+                        if (Sockets.connectable(a)) {
+                            throw new IOException("NBD socket " + p + " is in use by another server; stop it "
+                                    + "or listen elsewhere (nbd-listen in the YAML file, or up --nbd-listen)");
+                        }
+                        Files.delete(p); // left by a gateway that died
+                    }
+                    if (p.getParent() != null) Files.createDirectories(p.getParent());
+                }
+                int fd;
+                try {
+                    fd = Sockets.listen(a, 128);
+                } catch (NativeException e) {
+                    String hint = e.errno() == 98 /* EADDRINUSE */ ? "; another server listens there: stop it or "
+                            + "listen elsewhere (nbd-listen in the YAML file, or up --nbd-listen)" : "";
+                    throw new IOException("cannot listen on " + a + ": " + e.getMessage() + hint);
+                }
+                ListenAddress bound = a.isUnix() ? a : a.withPort(Sockets.localPort(fd));
+                Thread t = Thread.ofPlatform().name("nbd-accept-" + bound).unstarted(() -> acceptLoop(bound, fd));
+                listeners.add(new Listener(bound, fd, t));
+                t.start();
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The addresses actually listened on (a TCP port 0 is replaced by the port the system chose). */
+    public List<ListenAddress> addresses() {
+        return listeners.stream().map(Listener::address).toList();
+    }
+
+    Export lookup(String name) {
+        if (name.isEmpty()) return exports.values().iterator().next();
+        return exports.get(name);
+    }
+
+    Iterable<Export> exports() {
+        return exports.values();
+    }
+
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    private void acceptLoop(ListenAddress address, int lfd) {
+        while (!stopping) {
+            int c = Sockets.accept(lfd);
+            if (c < 0) {
+                if (stopping) break;
+                int errno = -c;
+                if (errno == 4 || errno == 103 /* ECONNABORTED */ || errno == 11) continue;
+                if (errno == 24 || errno == 23 || errno == 105 || errno == 12) { // out of fds/buffers: back off
+                    LOG.warning("nbd " + address + ": accept failed (errno " + errno + "); retrying");
+                    sleep(100);
+                    continue;
+                }
+                LOG.severe("nbd " + address + ": accept failed (errno " + errno + "); no longer accepting");
+                break;
+            }
+            if (connections.size() >= maxConnections) {
+                LOG.warning("nbd " + address + ": refusing a client: " + maxConnections
+                        + " connections already (raise nbd-max-connections)");
+                Sockets.close(c);
+                continue;
+            }
+            if (!address.isUnix()) Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+            Sockets.setInt(c, Sockets.SOL_SOCKET, Sockets.SO_KEEPALIVE, 1);
+            NbdConnection conn = new NbdConnection(this, nextId.getAndIncrement(), c);
+            connections.add(conn);
+            if (stopping) {
+                connections.remove(conn);
+                Sockets.close(c);
+                break;
+            }
+            conn.start();
+        }
+    }
+
+    void ended(NbdConnection c) {
+        connections.remove(c);
+    }
+
+    /**
+     * Stops listening, lets every connection finish and answer its in-flight requests, and waits for
+     * them (the exports' targets can be closed afterwards).
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        for (Listener l : listeners) {
+            Sockets.shutdown(l.fd());
+            try {
+                l.thread().join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Sockets.close(l.fd());
+            if (l.address().isUnix()) {
+                try {
+                    Files.deleteIfExists(Path.of(l.address().unixPath()));
+                } catch (IOException ignored) {
+                    // harmless: a later start replaces a stale socket
+                }
+            }
+        }
+        listeners.clear();
+        for (NbdConnection c : List.copyOf(connections)) c.stop();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        for (NbdConnection c : List.copyOf(connections)) {
+            try {
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                if (!c.join(left)) LOG.warning("an NBD connection did not finish within 60 s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
