@@ -1,0 +1,256 @@
+package dev.ublkgateway.core.script;
+
+import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.StageQueue;
+import dev.ublkgateway.core.stages.RateLimitStage;
+import dev.ublkgateway.core.stages.ReadOnlyStage;
+import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Source;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+
+/**
+ * A device's JavaScript policy hook, placed before the device's other stages. Each queue runs the
+ * script in its own sandboxed context (opened on the queue's thread); all contexts share one engine,
+ * so the code is parsed once. A control thread per device runs {@code onAttach}, {@code onTick} and
+ * {@code onDetach} in a context of its own, and watches the file: a changed script is checked and, if
+ * good, every queue switches to it before its next request; a broken one is logged and ignored.
+ */
+public final class ScriptStage implements BlockStage {
+    static final long RELOAD_POLL_NANOS = 500_000_000L;
+    private static final long FAILURE_LOG_INTERVAL_NANOS = 1_000_000_000L;
+
+    final ScriptConfig config;
+    final DeviceScope scope;
+    final Engine engine;
+    final long budgetNanos;
+    private final String deviceJson;
+    private final List<HookQueue> queues = new CopyOnWriteArrayList<>();
+    private volatile Version version;
+    private final Thread control;
+    private volatile boolean stopping;
+    private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS);
+    private final AtomicLong suppressedFailures = new AtomicLong();
+    private ScriptInstance controlInstance; // used by the control thread only (and the constructor before it starts)
+    private FileStamp seen;
+
+    /** One version of the script file. */
+    record Version(long generation, Source source, String text, boolean measures) {}
+
+    private record FileStamp(long modified, long size, Object key) {
+        static FileStamp of(Path p) {
+            try {
+                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                return new FileStamp(a.lastModifiedTime().toMillis(), a.size(), a.fileKey());
+            } catch (IOException e) {
+                return new FileStamp(-1, -1, null);
+            }
+        }
+    }
+
+    /**
+     * Loads the script and runs its {@code onAttach}. The device's rate-limit and read-only stages (the
+     * first of each in {@code stages}) are what {@code gateway.setRateLimit} and
+     * {@code gateway.setReadOnly} change; without a read-only stage the hook refuses writes itself.
+     *
+     * @throws IOException naming the script, line and column when it cannot be used
+     */
+    public ScriptStage(ScriptConfig config, DeviceDescriptor device, List<BlockStage> stages) throws IOException {
+        this.config = config;
+        RateLimitStage rl = null;
+        ReadOnlyStage ro = null;
+        for (BlockStage s : stages) {
+            if (rl == null && s instanceof RateLimitStage r) rl = r;
+            if (ro == null && s instanceof ReadOnlyStage r) ro = r;
+        }
+        this.scope = new DeviceScope(device.name(), config.shownPath(), rl, ro);
+        this.budgetNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
+        this.deviceJson = "{\"name\":" + HostApi.quote(device.name()) + ",\"size\":" + device.sizeBytes()
+                + ",\"blockSize\":" + device.blockSize() + ",\"queues\":" + device.queues() + "}";
+        this.engine = Sandbox.newEngine();
+        try {
+            seen = FileStamp.of(config.path());
+            String text = ScriptChecker.read(config.path());
+            Source source = ScriptInstance.source(text, config.shownPath());
+            controlInstance = ScriptInstance.open(engine, source, text, scope, -1, deviceJson, budgetNanos, 1);
+            version = new Version(1, source, text, controlInstance.tick != null);
+            callControl("onAttach", controlInstance, controlInstance.attach, null);
+        } catch (ScriptException e) {
+            engine.close();
+            throw new IOException("device " + device.name() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            engine.close();
+            throw new IOException("device " + device.name() + ": " + config.shownPath() + ": " + e.getMessage(), e);
+        }
+        control = Thread.ofPlatform().daemon().name("script-" + device.name()).start(this::controlLoop);
+    }
+
+    public ScriptConfig config() {
+        return config;
+    }
+
+    Version version() {
+        return version;
+    }
+
+    String deviceJson() {
+        return deviceJson;
+    }
+
+    @Override
+    public StageQueue openQueue(QueueContext queue) throws IOException {
+        HookQueue q = new HookQueue(this, queue);
+        queues.add(q);
+        return q;
+    }
+
+    void closed(HookQueue q) {
+        queues.remove(q);
+    }
+
+    /** Counts a failed call and logs it, at most one line per second per device. */
+    void failure(String hook, String detail) {
+        long now = System.nanoTime();
+        long last = lastFailureLog.get();
+        if (now - last >= FAILURE_LOG_INTERVAL_NANOS && lastFailureLog.compareAndSet(last, now)) {
+            long suppressed = suppressedFailures.getAndSet(0);
+            DeviceScope.LOG.warning("device " + scope.device + ": script " + detail + " in " + hook + " ("
+                    + (config.failOpen() ? "fail-open: request allowed" : "fail-closed: request failed with EIO") + ")"
+                    + (suppressed > 0 ? "; " + suppressed + " more failures in the last second not logged" : ""));
+        } else {
+            suppressedFailures.incrementAndGet();
+        }
+    }
+
+    /** The one-line description of a failed call: {@code file:line:column: message; fix}. */
+    String describe(PolyglotException e, Watchdog.Guard guard) {
+        if (guard.fired() || e.isInterrupted() || e.isCancelled()) {
+            return config.shownPath() + ": ran over its time budget of " + config.timeoutMs() + " ms";
+        }
+        return ScriptInstance.problem(e, config.shownPath(), false).format(config.shownPath());
+    }
+
+    private void callControl(String hook, ScriptInstance inst, org.graalvm.polyglot.Value fn, String arg) {
+        if (fn == null) return;
+        inst.guard.arm();
+        try {
+            if (arg == null) fn.executeVoid();
+            else fn.executeVoid(arg);
+        } catch (PolyglotException e) {
+            inst.guard.disarm();
+            failure(hook, describe(e, inst.guard));
+        } finally {
+            inst.guard.disarm();
+        }
+    }
+
+    private void controlLoop() {
+        long now = System.nanoTime();
+        long tickNanos = TimeUnit.MILLISECONDS.toNanos(config.tickMs());
+        long nextTick = now + tickNanos;
+        long nextPoll = now + RELOAD_POLL_NANOS;
+        TickStats stats = new TickStats(this);
+        try {
+            while (!stopping) {
+                now = System.nanoTime();
+                long wake = controlInstance.tick != null ? nextTick : Long.MAX_VALUE;
+                if (config.reload()) wake = Math.min(wake, nextPoll);
+                if (wake == Long.MAX_VALUE) wake = now + 1_000_000_000L;
+                if (wake - now > 0) {
+                    LockSupport.parkNanos(this, wake - now);
+                    continue;
+                }
+                if (config.reload() && now - nextPoll >= 0) {
+                    nextPoll = now + RELOAD_POLL_NANOS;
+                    poll();
+                }
+                if (now - nextTick >= 0) {
+                    nextTick += tickNanos;
+                    if (nextTick - now < 0) nextTick = now + tickNanos; // fell behind: do not bunch up ticks
+                    String json = stats.next(queues);
+                    if (controlInstance.tick != null) callControl("onTick", controlInstance, controlInstance.tick, json);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            DeviceScope.LOG.log(Level.SEVERE, "device " + scope.device + ": script control thread stopped", e);
+        } finally {
+            callControl("onDetach", controlInstance, controlInstance.detach, null);
+            controlInstance.close();
+        }
+    }
+
+    /** Checks the file for a change; a good new version replaces the current one everywhere. */
+    private void poll() {
+        FileStamp now = FileStamp.of(config.path());
+        if (now.equals(seen)) return;
+        seen = now;
+        String text;
+        try {
+            text = ScriptChecker.read(config.path());
+        } catch (IOException e) {
+            DeviceScope.LOG.warning("device " + scope.device + ": script " + config.shownPath() + " not reloaded: "
+                    + e.getMessage() + "; the previous version keeps running");
+            return;
+        }
+        Version current = version;
+        if (text.equals(current.text())) return;
+        Source source = ScriptInstance.source(text, config.shownPath());
+        long generation = current.generation() + 1;
+        ScriptInstance next;
+        try {
+            next = ScriptInstance.open(engine, source, text, scope, -1, deviceJson, budgetNanos, generation);
+        } catch (ScriptException e) {
+            DeviceScope.LOG.severe("device " + scope.device + ": script not reloaded, the previous version keeps running: "
+                    + String.join(" | ", e.problems().stream().map(p -> p.format(config.shownPath())).toList()));
+            return;
+        }
+        ScriptInstance old = controlInstance;
+        controlInstance = next;
+        old.close();
+        version = new Version(generation, source, text, next.tick != null);
+        DeviceScope.LOG.info("device " + scope.device + ": script " + config.shownPath() + " reloaded (version "
+                + generation + ")");
+        callControl("onAttach", next, next.attach, null);
+    }
+
+    /** Stops the control thread (running {@code onDetach}) and closes the engine; the queues are closed by now. */
+    @Override
+    public void close() {
+        stopping = true;
+        LockSupport.unpark(control);
+        try {
+            control.join(TimeUnit.NANOSECONDS.toMillis(budgetNanos) + 5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (HookQueue q : queues) q.close();
+        try {
+            engine.close();
+        } catch (RuntimeException e) {
+            DeviceScope.LOG.log(Level.FINE, "closing the script engine", e);
+        }
+    }
+
+    /** Script counters of the device (what {@code gateway.count} added), for reports. */
+    public Map<String, Long> counters() {
+        return new TreeMap<>(scope.counters());
+    }
+
+    List<HookQueue> queues() {
+        return queues;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.ublkgateway.core.script;
+
+import org.graalvm.polyglot.Context;
+
+import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Enforces the time budget of calls into scripts. A caller arms its {@link Guard} before a call and
+ * disarms it after; one daemon thread for the whole process interrupts the context of a guard whose
+ * deadline passed. The interrupted call throws, and the context stays usable for the next call.
+ */
+final class Watchdog {
+    private static final CopyOnWriteArrayList<Guard> GUARDS = new CopyOnWriteArrayList<>();
+    private static volatile long periodNanos = 5_000_000L;
+    private static Thread thread;
+
+    private Watchdog() {}
+
+    /** A context's guard; arm and disarm it on the thread that calls the context. */
+    static final class Guard implements AutoCloseable {
+        private final Context context;
+        final long budgetNanos;
+        private volatile long deadline; // 0 = no call running
+        private volatile boolean fired;
+
+        private Guard(Context context, long budgetNanos) {
+            this.context = context;
+            this.budgetNanos = budgetNanos;
+        }
+
+        void arm() {
+            fired = false;
+            deadline = System.nanoTime() + budgetNanos;
+        }
+
+        void arm(long budget) {
+            fired = false;
+            deadline = System.nanoTime() + budget;
+        }
+
+        void disarm() {
+            deadline = 0;
+        }
+
+        /** True when the last call was stopped for running over its budget. */
+        boolean fired() {
+            return fired;
+        }
+
+        @Override
+        public void close() {
+            deadline = 0;
+            GUARDS.remove(this);
+        }
+
+        private void check(long now) {
+            long d = deadline;
+            if (d != 0 && now - d > 0) {
+                fired = true;
+                deadline = 0;
+                try {
+                    context.interrupt(Duration.ofMillis(500));
+                } catch (TimeoutException | RuntimeException e) {
+                    // the call ended meanwhile, or the context is closing: nothing left to stop
+                }
+            }
+        }
+    }
+
+    static Guard guard(Context context, long budgetNanos) {
+        Guard g = new Guard(context, budgetNanos);
+        GUARDS.add(g);
+        synchronized (Watchdog.class) {
+            // check a few times per budget, at least every 50 ms, never more often than every 1 ms
+            long p = Math.max(1_000_000L, Math.min(50_000_000L, budgetNanos / 4));
+            if (p < periodNanos) periodNanos = p;
+            if (thread == null) {
+                thread = Thread.ofPlatform().daemon().name("script-watchdog").start(Watchdog::run);
+            }
+        }
+        return g;
+    }
+
+    private static void run() {
+        while (true) {
+            LockSupport.parkNanos(periodNanos);
+            long now = System.nanoTime();
+            for (Guard g : GUARDS) g.check(now);
+        }
+    }
+}
