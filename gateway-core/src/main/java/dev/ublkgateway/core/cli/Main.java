@@ -20,6 +20,12 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    static {
+        // Before any logger exists: the log manager reads these once, when it is first used.
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
+        System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
+    }
+
     private static String pluginsDirOption;
     // PF4J logs every load and prints stack traces for broken plugins; PluginHost reports those as one
     // line each instead. Held in a field: java.util.logging keeps only weak references to loggers.
@@ -37,8 +43,6 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
-        System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
         PF4J_LOG.setLevel(java.util.logging.Level.OFF);
         System.exit(run(args));
     }
