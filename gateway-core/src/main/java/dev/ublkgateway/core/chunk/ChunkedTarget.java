@@ -442,7 +442,8 @@ public final class ChunkedTarget implements Target {
             Iterator<Entry> it = lru.values().iterator();
             while (it.hasNext()) {
                 Entry e = it.next();
-                if (e.dirty || !e.lock.tryLock()) continue;
+                // never an entry this thread holds (it may be the one being filled)
+                if (e.dirty || e.lock.isHeldByCurrentThread() || !e.lock.tryLock()) continue;
                 try {
                     if (e.dirty || e.removed) continue;
                     boolean held = e.data != null;
