@@ -1,0 +1,91 @@
+package dev.ublkgateway.plugins.s3;
+
+import dev.ublkgateway.api.ConfigOption;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/** Options of the {@code s3} object store. */
+public record S3Config(
+        @ConfigOption(required = true, description = "bucket name; it must exist") String bucket,
+        @ConfigOption(description = "prefix of every object key, e.g. volumes/db0/ (a / is added when missing)") String prefix,
+        @ConfigOption(description = "endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000; default: AWS") String endpoint,
+        @ConfigOption(description = "region; default: the SDK's region chain (AWS_REGION, profile), else us-east-1") String region,
+        @ConfigOption(description = "path-style addressing (http://host/bucket/key)", defaultValue = "true with endpoint, else false")
+        Boolean pathStyle,
+        @ConfigOption(secret = true, description = "access key id; default: the SDK's credential chain (environment, profile, instance role)")
+        String accessKeyId,
+        @ConfigOption(secret = true, description = "secret access key; with access-key-id") String secretAccessKey,
+        @ConfigOption(secret = true, description = "session token of temporary credentials; with access-key-id") String sessionToken,
+        @ConfigOption(description = "most requests in flight at once (and pooled connections)", defaultValue = "16") Integer maxConcurrency,
+        @ConfigOption(description = "attempts per request: throttling, 5xx and network errors are retried with backoff", defaultValue = "10")
+        Integer maxAttempts,
+        @ConfigOption(description = "seconds a request may take, retries included; then it fails with an I/O error", defaultValue = "60")
+        Integer timeoutSeconds,
+        @ConfigOption(description = "seconds one attempt may take", defaultValue = "20") Integer attemptTimeoutSeconds,
+        @ConfigOption(description = "seconds to connect", defaultValue = "5") Integer connectTimeoutSeconds) {
+
+    public S3Config {
+        if (bucket == null || bucket.isBlank()) throw new IllegalArgumentException("bucket is empty; name an existing bucket");
+        bucket = bucket.strip();
+        prefix = prefix == null ? "" : prefix.strip();
+        if (prefix.startsWith("/")) throw new IllegalArgumentException("prefix \"" + prefix + "\" starts with /; write it without, e.g. volumes/db0/");
+        if (!prefix.isEmpty() && !prefix.endsWith("/")) prefix = prefix + "/";
+        if (endpoint != null) {
+            endpoint = endpoint.strip();
+            try {
+                URI u = new URI(endpoint);
+                if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                    throw new URISyntaxException(endpoint, "not an http or https URL");
+                }
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("endpoint \"" + endpoint + "\" is not an http:// or https:// URL with a host");
+            }
+        }
+        if (region != null && region.isBlank()) region = null;
+        if (pathStyle == null) pathStyle = endpoint != null;
+        if ((accessKeyId == null) != (secretAccessKey == null)) {
+            throw new IllegalArgumentException((accessKeyId == null ? "access-key-id" : "secret-access-key")
+                    + " is missing; give both access-key-id and secret-access-key, or neither to use the SDK's credential chain");
+        }
+        if (sessionToken != null && accessKeyId == null) {
+            throw new IllegalArgumentException("session-token needs access-key-id and secret-access-key");
+        }
+        maxConcurrency = range("max-concurrency", maxConcurrency, 16, 1, 1024);
+        maxAttempts = range("max-attempts", maxAttempts, 10, 1, 100);
+        timeoutSeconds = range("timeout-seconds", timeoutSeconds, 60, 1, 86400);
+        attemptTimeoutSeconds = range("attempt-timeout-seconds", attemptTimeoutSeconds, 20, 1, 86400);
+        connectTimeoutSeconds = range("connect-timeout-seconds", connectTimeoutSeconds, 5, 1, 3600);
+    }
+
+    /** Options with the defaults, for a bucket on a server with explicit credentials (tests, tools). */
+    public static S3Config of(String endpoint, String bucket, String accessKeyId, String secretAccessKey) {
+        return new S3Config(bucket, null, endpoint, null, null, accessKeyId, secretAccessKey, null, null, null, null, null, null);
+    }
+
+    /** A copy with other time limits and attempts. */
+    public S3Config withLimits(int maxAttempts, int timeoutSeconds, int attemptTimeoutSeconds) {
+        return new S3Config(bucket, prefix, endpoint, region, pathStyle, accessKeyId, secretAccessKey, sessionToken,
+                maxConcurrency, maxAttempts, timeoutSeconds, attemptTimeoutSeconds, connectTimeoutSeconds);
+    }
+
+    /** A copy with another key prefix. */
+    public S3Config withPrefix(String prefix) {
+        return new S3Config(bucket, prefix, endpoint, region, pathStyle, accessKeyId, secretAccessKey, sessionToken,
+                maxConcurrency, maxAttempts, timeoutSeconds, attemptTimeoutSeconds, connectTimeoutSeconds);
+    }
+
+    private static int range(String name, Integer v, int dflt, int min, int max) {
+        int x = v == null ? dflt : v;
+        if (x < min || x > max) throw new IllegalArgumentException(name + " " + x + " is out of range; use " + min + " to " + max);
+        return x;
+    }
+
+    @Override
+    public String toString() { // never the secrets
+        return "S3Config[bucket=" + bucket + ", prefix=" + prefix + ", endpoint=" + endpoint + ", region=" + region
+                + ", pathStyle=" + pathStyle + ", credentials=" + (accessKeyId == null ? "default chain" : "explicit (hidden)")
+                + ", maxConcurrency=" + maxConcurrency + ", maxAttempts=" + maxAttempts + ", timeoutSeconds=" + timeoutSeconds
+                + ", attemptTimeoutSeconds=" + attemptTimeoutSeconds + ", connectTimeoutSeconds=" + connectTimeoutSeconds + "]";
+    }
+}

@@ -1,0 +1,272 @@
+package dev.ublkgateway.plugins.s3;
+
+import dev.ublkgateway.api.ObjectStore;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+
+/**
+ * An {@link ObjectStore} on an S3 bucket through the AWS SDK for Java v2 and its Apache HTTP client.
+ * At most {@code max-concurrency} requests run at once (callers beyond that wait); throttling, 5xx and
+ * network errors are retried with exponential backoff and jitter until {@code max-attempts} or
+ * {@code timeout-seconds}, then the call fails with an {@link IOException} of one line.
+ */
+public final class S3ObjectStore implements ObjectStore {
+    private static final Duration BASE_DELAY = Duration.ofMillis(100), MAX_DELAY = Duration.ofSeconds(5);
+    /** The bucket check at open waits at most this long, so `up` fails promptly on an unreachable server. */
+    private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(20);
+
+    private final S3Config config;
+    private final S3Client s3;
+    private final Semaphore permits;
+    private final S3Stats stats;
+    private final String where;
+
+    private S3ObjectStore(S3Config config, S3Client s3) {
+        this.config = config;
+        this.s3 = s3;
+        this.permits = new Semaphore(config.maxConcurrency());
+        this.where = "s3://" + config.bucket() + "/" + config.prefix();
+        this.stats = S3Stats.of(where + (config.endpoint() == null ? "" : " at " + config.endpoint()));
+    }
+
+    /** Builds the client and checks that the bucket exists and the credentials may use it. */
+    public static S3ObjectStore open(S3Config config) throws IOException {
+        S3Client s3;
+        try {
+            s3 = client(config);
+        } catch (SdkException | IllegalArgumentException e) {
+            throw new IOException("s3: cannot set up the client for bucket " + config.bucket() + ": " + oneLine(e));
+        }
+        S3ObjectStore store = new S3ObjectStore(config, s3);
+        try {
+            store.checkBucket();
+        } catch (IOException | RuntimeException e) {
+            s3.close();
+            throw e;
+        }
+        return store;
+    }
+
+    private static S3Client client(S3Config c) {
+        S3ClientBuilder b = S3Client.builder()
+                .httpClientBuilder(Apache5HttpClient.builder()
+                        .maxConnections(c.maxConcurrency())
+                        .connectionTimeout(Duration.ofSeconds(c.connectTimeoutSeconds()))
+                        .socketTimeout(Duration.ofSeconds(c.attemptTimeoutSeconds()))
+                        .connectionAcquisitionTimeout(Duration.ofSeconds(c.timeoutSeconds())))
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(c.pathStyle()).build())
+                // S3-compatible servers differ in their support of the newer checksum headers; the
+                // payload is covered by SigV4 (http) or TLS (https), and the codecs check their data
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                .maxAttempts(c.maxAttempts())
+                                .backoffStrategy(BackoffStrategy.exponentialDelay(BASE_DELAY, MAX_DELAY))
+                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(500), MAX_DELAY))
+                                // keep retrying during an outage: the time limit ends it, not a token bucket
+                                .circuitBreakerEnabled(false)
+                                .build())
+                        .apiCallTimeout(Duration.ofSeconds(c.timeoutSeconds()))
+                        .apiCallAttemptTimeout(Duration.ofSeconds(c.attemptTimeoutSeconds()))
+                        .build())
+                .region(region(c))
+                .credentialsProvider(credentials(c));
+        if (c.endpoint() != null) b.endpointOverride(URI.create(c.endpoint()));
+        return b.build();
+    }
+
+    private static Region region(S3Config c) {
+        if (c.region() != null) return Region.of(c.region());
+        try {
+            return new DefaultAwsRegionProviderChain().getRegion();
+        } catch (SdkClientException e) {
+            return Region.US_EAST_1;
+        }
+    }
+
+    private static AwsCredentialsProvider credentials(S3Config c) {
+        if (c.accessKeyId() == null) return DefaultCredentialsProvider.builder().build();
+        return StaticCredentialsProvider.create(c.sessionToken() == null
+                ? AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey())
+                : AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken()));
+    }
+
+    private void checkBucket() throws IOException {
+        Duration limit = Duration.ofSeconds(Math.min(config.timeoutSeconds(), OPEN_TIMEOUT.toSeconds()));
+        try {
+            s3.headBucket(r -> r.bucket(config.bucket()).overrideConfiguration(o -> o.apiCallTimeout(limit)));
+        } catch (S3Exception e) {
+            throw new IOException(bucketProblem(e));
+        } catch (ApiCallTimeoutException e) {
+            throw new IOException("s3: " + server() + " did not answer within " + limit.toSeconds() + " s; check endpoint and network");
+        } catch (SdkClientException e) {
+            String m = oneLine(e);
+            if (m.contains("credentials")) {
+                throw new IOException("s3: no credentials for bucket " + config.bucket() + ": set access-key-id and secret-access-key, "
+                        + "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile for the SDK's credential chain");
+            }
+            throw new IOException("s3: cannot reach " + server() + ": " + m);
+        }
+    }
+
+    private String bucketProblem(S3Exception e) {
+        String b = "s3: bucket " + config.bucket() + " at " + server();
+        String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+        return switch (e.statusCode()) {
+            case 404 -> b + " does not exist; create it or fix bucket";
+            case 403 -> b + ": access denied" + (code == null ? "" : " (" + code + ")")
+                    + "; check the credentials (access-key-id, secret-access-key) and the bucket's policy";
+            case 400 -> b + ": the request was refused" + (code == null ? "" : " (" + code + ")")
+                    + "; check region" + (config.region() == null ? " (none set)" : " (" + config.region() + ")") + " and the credentials";
+            case 301 -> b + " is in another region" + e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-bucket-region")
+                    .map(r -> " (" + r + "); set region: " + r).orElse("; set region to the bucket's region");
+            default -> b + ": HTTP " + e.statusCode() + (code == null ? "" : " " + code) + ": " + oneLine(e);
+        };
+    }
+
+    private String server() {
+        return config.endpoint() != null ? config.endpoint() : "AWS S3";
+    }
+
+    private String key(String key) {
+        return config.prefix() + key;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+        acquire();
+        try {
+            ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(b -> b.bucket(config.bucket()).key(key(key)));
+            byte[] data = r.asByteArrayUnsafe();
+            stats.got(data.length);
+            return Optional.of(data);
+        } catch (NoSuchKeyException e) {
+            stats.missing();
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404 && !isNoSuchBucket(e)) {
+                stats.missing();
+                return Optional.empty();
+            }
+            throw failure("GET", key, e);
+        } catch (SdkException e) {
+            throw failure("GET", key, e);
+        } finally {
+            permits.release();
+        }
+    }
+
+    @Override
+    public void put(String key, byte[] data, int offset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, data.length);
+        acquire();
+        try {
+            s3.putObject(b -> b.bucket(config.bucket()).key(key(key)).contentLength((long) length),
+                    RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, offset, length), length,
+                            "application/octet-stream"));
+            stats.put(length);
+        } catch (SdkException e) {
+            throw failure("PUT", key, e);
+        } finally {
+            permits.release();
+        }
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        acquire();
+        try {
+            s3.deleteObject(b -> b.bucket(config.bucket()).key(key(key)));
+            stats.deleted();
+        } catch (NoSuchKeyException e) {
+            stats.deleted();
+        } catch (SdkException e) {
+            throw failure("DELETE", key, e);
+        } finally {
+            permits.release();
+        }
+    }
+
+    private void acquire() throws IOException {
+        try {
+            permits.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("s3: interrupted while waiting for a free request slot");
+        }
+    }
+
+    private static boolean isNoSuchBucket(S3Exception e) {
+        return e.awsErrorDetails() != null && "NoSuchBucket".equals(e.awsErrorDetails().errorCode());
+    }
+
+    private IOException failure(String op, String key, SdkException e) {
+        stats.failed();
+        String what = "s3: " + op + " " + where + key + " failed";
+        String why;
+        if (e instanceof ApiCallTimeoutException) {
+            why = "no success within " + config.timeoutSeconds() + " s (timeout-seconds)";
+        } else if (e instanceof ApiCallAttemptTimeoutException) {
+            why = "an attempt took longer than " + config.attemptTimeoutSeconds() + " s (attempt-timeout-seconds)";
+        } else if (e instanceof S3Exception s) {
+            String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
+            why = "HTTP " + s.statusCode() + (code == null ? "" : " " + code);
+        } else {
+            why = oneLine(e);
+        }
+        Integer attempts = e.numAttempts();
+        return new IOException(what + ": " + why + (attempts != null && attempts > 1 ? " (" + attempts + " attempts)" : ""), e);
+    }
+
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) m = e.getClass().getSimpleName();
+        // the SDK appends "(Service: S3, Status Code: ..., Request ID: ...)" and retry notes on new lines
+        return m.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    public S3Config config() {
+        return config;
+    }
+
+    public S3Stats stats() {
+        return stats;
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+}
