@@ -24,6 +24,15 @@ public final class ChunkedTargetProvider implements TargetProvider<ChunkedTarget
         this.host = host;
     }
 
+    /** {@code up --force-takeover}: take over leases held by gateways that are gone. */
+    public static void forceTakeover(boolean on) {
+        Lease.forceTakeover = on;
+    }
+
+    public static boolean forceTakeoverRequested() {
+        return Lease.forceTakeover;
+    }
+
     public String name() { return "chunked"; }
 
     public String description() { return "fixed-size chunks in an object store, with a write-back cache and chunk codecs"; }

@@ -31,6 +31,9 @@ final class Background {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
+        if (args.length > 0 && args[0].equals("up") && dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeoverRequested()) {
+            cmd.add("--force-takeover");
+        }
         cmd.add("--foreground");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).redirectInput(ProcessBuilder.Redirect.PIPE).start();

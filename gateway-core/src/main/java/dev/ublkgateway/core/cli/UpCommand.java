@@ -20,12 +20,16 @@ final class UpCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE.yaml", description = "devices to create")
     Path file;
 
+    @Option(names = "--force-takeover", description = "take over chunked volumes whose lease a gateway that is gone still holds")
+    boolean forceTakeover;
+
     @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
     boolean foreground;
 
     @Override
     public Integer call() throws Exception {
         PluginHost host = Common.plugins();
+        if (forceTakeover) dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeover(true);
         GatewayConfig config = Common.load(file, host);
         Common.requireRoot("up");
         StateStore states = StateStore.system();
