@@ -50,12 +50,14 @@ import java.util.function.Function;
 public final class ConfigLoader {
 
     static final List<String> DEVICE_KEYS = List.of(
-            "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target");
+            "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script");
     private static final String NAME_RULE =
             "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
 
     private final Values values;
     private final ComponentTypes types;
+    /** The top-level {@code script:}, for devices without their own; null when there is none. */
+    private StageSpec defaultScript;
 
     private ConfigLoader(Values values, ComponentTypes types) {
         this.values = values;
@@ -154,10 +156,14 @@ public final class ConfigLoader {
         }
         int unknownKeys = values.problemCount();
         for (YamlNode.Entry e : top.entries().values()) {
-            if (!e.key().equals("devices") && !e.key().startsWith("x-")) {
+            if (!e.key().equals("devices") && !e.key().equals("script") && !e.key().startsWith("x-")) {
                 values.report(values.at(e, "unknown top-level key \"" + e.key() + "\"; "
                         + Names.suggestion(e.key(), List.of("devices"), "remove it or prefix it with x-")));
             }
+        }
+        YamlNode.Entry topScript = top.entry("script");
+        if (topScript != null) {
+            defaultScript = values.attempt(() -> script(topScript, "the top level"));
         }
         YamlNode.Entry devicesEntry = top.entry("devices");
         if (devicesEntry == null) {
@@ -290,6 +296,14 @@ public final class ConfigLoader {
             stages = stages(st.value(), label);
         }
 
+        YamlNode.Entry scriptEntry = m.entry("script");
+        StageSpec script = scriptEntry != null ? values.attempt(() -> script(scriptEntry, label)) : defaultScript;
+        if (script != null && stages.stream().noneMatch(s -> s.type().equals(script.type()))) {
+            List<StageSpec> withScript = new ArrayList<>(stages);
+            withScript.addFirst(script); // the policy hook runs before the other stages
+            stages = withScript;
+        }
+
         TargetSpec target = null;
         YamlNode targetNode = required(m, "target", label,
                 "add target: with type: and the target's options, e.g. target: {type: memory}");
@@ -302,6 +316,32 @@ public final class ConfigLoader {
             return null;
         }
         return new DeviceConfig(name, size, blockSize, queues, depth, maxIo, recovery, target, stages);
+    }
+
+    /**
+     * {@code script: path.js} or {@code script: {path: ..., fail: open, ...}} (on a device, or at the top
+     * level for every device without its own): the {@code script} stage, which the chain puts first.
+     */
+    private StageSpec script(YamlNode.Entry entry, String label) {
+        Class<?> configClass = types.stageClass("script").orElseThrow(() -> values.at(entry,
+                "script: needs the script stage, which is not available here; remove script:"));
+        YamlNode.Mapping mapping;
+        if (entry.value() instanceof YamlNode.Mapping given) {
+            mapping = given;
+        } else if (entry.value() instanceof YamlNode.Scalar s && !Values.isEmpty(s)) {
+            mapping = new YamlNode.Mapping(Map.of("path", new YamlNode.Entry("path", s.line(), s.column(), s)),
+                    s.line(), s.column());
+        } else {
+            throw values.typeError("script", entry.value(), "a path or a mapping",
+                    "write script: policy.js, or script: {path: policy.js, fail: open, timeout-ms: 20}");
+        }
+        Object config = new ComponentBinder(values, "stage", "under script:").bind("script", configClass, mapping, label);
+        if (config == null) {
+            return null;
+        }
+        var options = mapping.toJson();
+        options.remove("type");
+        return new StageSpec("script", options, entry.line(), entry.column(), config);
     }
 
     private long size(YamlNode sizeNode, Integer blockSize) {

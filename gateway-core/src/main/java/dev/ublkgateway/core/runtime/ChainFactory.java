@@ -53,10 +53,19 @@ public final class ChainFactory {
         List<BlockStage> stages = new ArrayList<>();
         Target target = null;
         try {
+            dev.ublkgateway.core.script.ScriptStageConfig script = null;
             for (StageSpec s : d.stages()) {
+                if (s.config() instanceof dev.ublkgateway.core.script.ScriptStageConfig sc) {
+                    if (script != null) throw new IOException("device " + d.name() + " names more than one script; keep one");
+                    script = sc; // the policy hook runs first, before every other stage; created below
+                    continue;
+                }
                 StageProvider<Record> p = host.stage(s.type()).orElseThrow(() -> new IOException(
                         "device " + d.name() + ": stage type \"" + s.type() + "\" is not provided by any loaded plugin"));
                 stages.add(p.create((Record) s.config(), desc));
+            }
+            if (script != null) {
+                stages.addFirst(dev.ublkgateway.core.script.ScriptStageProvider.create(script, desc, List.copyOf(stages)));
             }
             TargetProvider<Record> tp = host.target(d.target().type()).orElseThrow(() -> new IOException(
                     "device " + d.name() + ": target type \"" + d.target().type() + "\" is not provided by any loaded plugin"));
