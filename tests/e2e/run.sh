@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End-to-end suite against real /dev/ublkbN devices: builds on this machine, then boots one VM of the
+# test bed (scripts/vm/run.sh) that runs tests/e2e/guest.sh, which runs every case under cases/.
+#
+#   tests/e2e/run.sh [--out DIR] [--timeout SECONDS] [FILTER]
+#
+#   --out      results, per-case logs and the build snapshot (default tests/e2e/out, emptied first)
+#   --timeout  limit for the whole VM run (default 1800)
+#   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
+#
+# E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest.
+set -euo pipefail
+
+ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
+cd "$ROOT"
+
+OUT=$ROOT/tests/e2e/out
+TIMEOUT=1800
+FILTER=""
+while (($#)); do
+    case $1 in
+        --out) OUT=${2:?--out needs a directory}; shift 2 ;;
+        --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
+        -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "e2e: unknown option $1 (see --help)" >&2; exit 2 ;;
+        *) FILTER=$1; shift ;;
+    esac
+done
+
+mkdir -p "$OUT"
+OUT=$(realpath "$OUT")
+rm -rf "${OUT:?}"/{results.txt,logs,gw}
+
+# Build here: the VM sees the tree read-only.
+echo "e2e: building"
+bin/ublk-gateway --version > /dev/null
+# the third-party example plugin (its own Maven project), installed by the plugins case
+(source scripts/lib/jdk.sh && cd examples/third-party-plugin && JAVA_HOME=$(find_java_home) mvn -q -B package -DskipTests) > /dev/null \
+    || { echo "e2e: building examples/third-party-plugin failed" >&2; exit 1; }
+
+# Run the VM against a snapshot of the launcher and the jars, so that sources edited (or jars
+# rebuilt) while the VM runs neither make the launcher try to build inside the VM nor mix versions.
+snap=$OUT/gw
+mkdir -p "$snap/bin" "$snap/scripts/lib"
+cp bin/ublk-gateway "$snap/bin/"
+cp scripts/lib/*.sh "$snap/scripts/lib/"
+for t in */target plugins/*/target; do
+    [[ -d $t ]] || continue
+    mkdir -p "$snap/$t"
+    cp "$t"/*.jar "$snap/$t/" 2> /dev/null || true
+    [[ -d $t/lib ]] && cp -r "$t/lib" "$snap/$t/"
+done
+version=$("$snap/bin/ublk-gateway" --version 2>&1) || { echo "e2e: the build snapshot does not run: $version" >&2; exit 1; }
+[[ $version == "ublk-gateway "* ]] || { echo "e2e: unexpected output from the build snapshot: $version" >&2; exit 1; }
+
+echo "e2e: $version; booting the VM (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
+t0=$SECONDS
+rc=0
+scripts/vm/run.sh --out "$OUT" --timeout "$TIMEOUT" ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
+    bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
+secs=$((SECONDS - t0))
+
+results=$OUT/results.txt
+echo
+echo "==== e2e results (VM run ${secs} s; logs in $OUT/logs)"
+if [[ -f $results ]]; then
+    grep -E '^(PASS|FAIL|SETUP-FAILED) ' "$results" || true
+    if ! grep -q '^SUMMARY ' "$results"; then
+        last=$(grep '^RUN ' "$results" | tail -1 | cut -d' ' -f2)
+        if [[ -n $last ]] && ! grep -qE "^(PASS|FAIL) $last[ :]" "$results"; then
+            echo "FAIL $last: the VM ended during this case (exit $rc)"
+        fi
+        echo "SUMMARY incomplete: the VM ended before the suite finished (exit $rc)"
+        ((rc != 0)) || rc=1
+    else
+        grep '^SUMMARY ' "$results"
+    fi
+else
+    echo "no results: the VM did not get to run the suite (exit $rc)"
+    ((rc != 0)) || rc=1
+fi
+exit "$rc"
