@@ -16,8 +16,10 @@ final class Prelude {
     static final int MAX_TAGS = 256;
 
     static final Source SOURCE = Source.newBuilder("js", """
-            (function (host, device, queue) {
+            (function (host, deviceJson, queue) {
               'use strict';
+              const info = Object.freeze(JSON.parse(deviceJson));
+              const device = info.name;
               const ERRNO = Object.freeze({EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, ENXIO: 6, EAGAIN: 11, ENOMEM: 12,
                 EACCES: 13, EBUSY: 16, EINVAL: 22, ENOSPC: 28, EROFS: 30, ENODATA: 61, ETIME: 62,
                 EOPNOTSUPP: 95, ETIMEDOUT: 110, ECANCELED: 125});
@@ -75,7 +77,7 @@ final class Prelude {
                 keys: () => JSON.parse(host.stateKeys()),
               });
               const gateway = Object.freeze({
-                device, queue,
+                device, queue, info,
                 errno: ERRNO,
                 allow: () => undefined,
                 deny: (errno) => Object.freeze({deny: errno === undefined ? 'EPERM' : errno}),
@@ -108,8 +110,7 @@ final class Prelude {
               Object.defineProperty(globalThis, 'gateway', {value: gateway, enumerable: false});
               Object.defineProperty(globalThis, 'console', {value: con, enumerable: false, writable: false, configurable: false});
 
-              return function bind(ns, deviceJson) {
-                const info = Object.freeze(JSON.parse(deviceJson));
+              return function bind(ns) {
                 const fn = (name) => typeof ns[name] === 'function' ? ns[name] : null;
                 const onRequest = fn('onRequest'), onFlush = fn('onFlush'), onTick = fn('onTick');
                 const onAttach = fn('onAttach'), onDetach = fn('onDetach');

@@ -34,7 +34,7 @@ public final class ScriptChecker {
         try (Engine engine = Sandbox.newEngine()) {
             DeviceScope scope = new DeviceScope("validate", shownName, null, null);
             try (ScriptInstance ignored = ScriptInstance.open(engine, ScriptInstance.source(text, shownName), text, scope,
-                    -1, "{\"name\":\"validate\"}", ScriptInstance.INIT_BUDGET_NANOS, 0)) {
+                    -1, "{\"name\":\"validate\",\"size\":0,\"blockSize\":4096,\"queues\":1}", ScriptInstance.INIT_BUDGET_NANOS, 0)) {
                 return List.of();
             } catch (ScriptException e) {
                 return e.problems();

@@ -64,14 +64,14 @@ final class ScriptInstance implements AutoCloseable {
             Value binder;
             Value ns;
             try {
-                binder = context.eval(Prelude.SOURCE).execute(new HostApi(scope), scope.device, queue);
+                binder = context.eval(Prelude.SOURCE).execute(new HostApi(scope), deviceJson, queue);
                 ns = context.eval(source);
             } finally {
                 guard.disarm();
             }
             List<ScriptProblem> problems = checkExports(ns, text);
             if (!problems.isEmpty()) throw new ScriptException(source.getName(), problems);
-            Value bound = binder.execute(ns, deviceJson);
+            Value bound = binder.execute(ns);
             return new ScriptInstance(context, guard, bound, generation);
         } catch (PolyglotException e) {
             guard.close();
