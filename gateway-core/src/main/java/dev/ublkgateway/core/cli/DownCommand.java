@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.nbd.NbdCli;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.target.MemoryTarget;
@@ -37,6 +38,9 @@ final class DownCommand implements Callable<Integer> {
             if (states.load(s.name()).isPresent() && StateStore.alive(s.pid())) {
                 throw new UblkException("gateway pid " + s.pid() + " did not stop " + s.name() + " within 300 s");
             }
+        } else if (NbdCli.isNbd(s)) {
+            states.remove(s.name()); // an NBD export ends with its gateway: only the state is left
+            Files.deleteIfExists(MemoryTarget.defaultFile(s.name()));
         } else {
             try (UblkControl c = UblkControl.open()) {
                 stopAndDelete(c, s.devId());

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.cli;
 
+import dev.ublkgateway.core.nbd.NbdCli;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.ublk.DevInfo;
@@ -17,7 +18,7 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<Integer, DeviceState> byId = new TreeMap<>();
-        for (DeviceState s : StateStore.system().all()) byId.put(s.devId(), s);
+        for (DeviceState s : StateStore.system().all()) if (!NbdCli.isNbd(s)) byId.put(s.devId(), s);
         Map<Integer, DevInfo> kernel = new TreeMap<>();
         File[] nodes = new File("/dev").listFiles((d, n) -> n.matches("ublkc\\d+"));
         if (nodes != null && nodes.length > 0) {
@@ -45,6 +46,7 @@ final class ListCommand implements Callable<Integer> {
                     s != null ? s.pid() : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
                     "/dev/ublkb" + id, s != null ? s.target() : "-");
         }
+        NbdCli.listRows(StateStore.system().all());
         return 0;
     }
 }

@@ -3,6 +3,8 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.nbd.NbdCli;
+import dev.ublkgateway.core.nbd.NbdFrontend;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.runtime.Gateway;
@@ -26,19 +28,35 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
     boolean foreground;
 
+    @Option(names = "--frontend", paramLabel = "ublk|nbd|auto", description = "serve every device this way, "
+            + "overriding frontend: in the YAML file (auto: ublk when /dev/ublk-control exists and we are root, else NBD)")
+    String frontend;
+
+    @Option(names = "--nbd-listen", paramLabel = "ADDR", description = "NBD listen address, repeatable: "
+            + "unix:/path/to.sock or host:port (default: the run directory's nbd.sock and 127.0.0.1:10809)")
+    java.util.List<String> nbdListen = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         PluginHost host = Common.plugins();
         if (forceTakeover) dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeover(true);
         GatewayConfig config = Common.load(file, host);
-        Common.requireRoot("up");
+        NbdFrontend.checkOverride(frontend);
+        nbdListen.forEach(dev.ublkgateway.core.nbd.ListenAddress::parse);
+        if (config.devices().stream().anyMatch(d -> NbdFrontend.frontendOf(d, frontend).equals("ublk"))) {
+            Common.requireRoot("up");
+        }
         StateStore states = StateStore.system();
         Gateway gateway = new Gateway(states, new ChainFactory(host));
         if (!foreground) {
             gateway.checkNotRunning(config);
-            return Background.start(config, states, "up", file.toAbsolutePath().toString());
+            NbdCli.describeChoice(config, frontend, nbdListen, states);
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("up", file.toAbsolutePath().toString()));
+            if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
+            for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
+            return Background.start(config, states, args.toArray(String[]::new));
         }
-        gateway.up(config);
+        gateway.up(config, frontend, nbdListen);
         for (DeviceConfig d : config.devices()) {
             DeviceState s = states.load(d.name()).orElseThrow();
             System.out.println(d.name() + ": " + s.blockDevice());

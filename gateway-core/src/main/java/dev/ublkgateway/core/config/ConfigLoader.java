@@ -50,7 +50,8 @@ import java.util.function.Function;
 public final class ConfigLoader {
 
     static final List<String> DEVICE_KEYS = List.of(
-            "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script");
+            "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script",
+            "frontend", "nbd-listen", "nbd-max-connections");
     private static final String NAME_RULE =
             "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
 
@@ -290,6 +291,8 @@ public final class ConfigLoader {
             recovery = values.attempt(() -> values.bool("recovery", r.value()));
         }
 
+        FrontendConfig frontend = values.attempt(() -> frontend(m));
+
         List<StageSpec> stages = List.of();
         YamlNode.Entry st = m.entry("stages");
         if (st != null) {
@@ -315,7 +318,37 @@ public final class ConfigLoader {
         if (values.problemCount() > before) {
             return null;
         }
-        return new DeviceConfig(name, size, blockSize, queues, depth, maxIo, recovery, target, stages);
+        return new DeviceConfig(name, size, blockSize, queues, depth, maxIo, recovery, target, stages, frontend);
+    }
+
+    /** frontend:, nbd-listen: (one address or a list) and nbd-max-connections:. */
+    private FrontendConfig frontend(YamlNode.Mapping m) {
+        String kind = "auto";
+        YamlNode.Entry f = m.entry("frontend");
+        if (f != null) {
+            kind = values.string("frontend", f.value(), "use ublk, nbd or auto");
+            if (!FrontendConfig.KINDS.contains(kind)) {
+                throw values.at(f.value(), "frontend " + Size.quote(kind) + " is not known; use ublk, nbd or auto");
+            }
+        }
+        List<String> listen = new ArrayList<>();
+        YamlNode.Entry l = m.entry("nbd-listen");
+        if (l != null) {
+            List<YamlNode> items = l.value() instanceof YamlNode.Sequence seq ? seq.items() : List.of(l.value());
+            for (YamlNode item : items) {
+                String a = values.string("nbd-listen", item, "use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
+                try {
+                    dev.ublkgateway.core.nbd.ListenAddress.parse(a);
+                } catch (IllegalArgumentException e) {
+                    throw values.at(item, "nbd-listen " + e.getMessage() + "; use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
+                }
+                listen.add(a);
+            }
+        }
+        int max = FrontendConfig.DEFAULT_NBD_MAX_CONNECTIONS;
+        YamlNode.Entry mc = m.entry("nbd-max-connections");
+        if (mc != null) max = (int) values.integer("nbd-max-connections", mc.value(), 1, 4096);
+        return new FrontendConfig(kind, listen, max);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * @param target the bound target
  * @param stages the stages a request passes, in this order, before it reaches the target; empty
  *     when the device has none
+ * @param frontend how the device is served (ublk, NBD or auto) and the NBD listen options
  */
 public record DeviceConfig(
         String name,
@@ -27,7 +28,8 @@ public record DeviceConfig(
         int maxIoBytes,
         boolean recovery,
         TargetSpec target,
-        List<StageSpec> stages) {
+        List<StageSpec> stages,
+        FrontendConfig frontend) {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
     public static final int DEFAULT_BLOCK_SIZE = 4096;
@@ -46,6 +48,7 @@ public record DeviceConfig(
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(target, "target");
         stages = stages == null ? List.of() : List.copyOf(stages);
+        frontend = frontend == null ? FrontendConfig.DEFAULT : frontend;
         require(NAME.matcher(name).matches(), "invalid device name \"" + name + "\"");
         require(isPowerOfTwo(blockSize) && blockSize >= MIN_BLOCK_SIZE && blockSize <= MAX_BLOCK_SIZE,
                 "block size " + blockSize + " is not a power of two in 512..4096");
@@ -55,6 +58,12 @@ public record DeviceConfig(
         require(depth >= 1 && depth <= MAX_DEPTH, "depth " + depth + " is not in 1..4096");
         require(isPowerOfTwo(maxIoBytes) && maxIoBytes >= MIN_MAX_IO_BYTES && maxIoBytes <= MAX_MAX_IO_BYTES,
                 "max I/O size " + maxIoBytes + " is not a power of two in 4 KiB..32 MiB");
+    }
+
+    /** A device with the default frontend (auto). */
+    public DeviceConfig(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
+                        boolean recovery, TargetSpec target, List<StageSpec> stages) {
+        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, target, stages, FrontendConfig.DEFAULT);
     }
 
     /** A device without stages. */

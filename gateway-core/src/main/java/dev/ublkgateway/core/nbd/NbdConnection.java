@@ -38,10 +38,11 @@ final class NbdConnection implements RingQueueContext {
     private static final int KIND_SHIFT = 56;
     private static final long KIND_RECV = 1, KIND_PAYLOAD = 2, KIND_SEND = 3, KIND_WAKE = 4, KIND_TARGET = 5;
     private static final byte OP_SENDMSG = 9, OP_RECV = 27;
-    private static final int RECV_BUFFER = 256 * 1024;
+    private static final int RECV_BUFFER = 64 * 1024;
     private static final int MAX_IOV = 1024;
     private static final int HEADER_SLOT = 32;
     private static final int NO_RESULT = Integer.MIN_VALUE;
+    private static final int BULK_WRITE = 32 * 1024;
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
     private static final long HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -63,6 +64,7 @@ final class NbdConnection implements RingQueueContext {
     private int freeCount;
     private int payloadTag = -1, payloadDone;
     private long discardRemaining;
+    private boolean bulkWrites; // the last request was a WRITE of at least BULK_WRITE bytes
     private int[] replyQueue;
     private int rqHead, replyCount;
     private int[] sentTags;
@@ -144,8 +146,7 @@ final class NbdConnection implements RingQueueContext {
         headers = arena.allocate((long) HEADER_SLOT * depth, 8);
         iov = arena.allocate(16L * MAX_IOV, 8);
         msghdr = arena.allocate(56, 8);
-        buffers = Libc.mmap((long) depth * maxIo, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "nbd request buffers");
+        buffers = server.takeBuffers((long) depth * maxIo);
         slots = new Slot[depth];
         freeTags = new int[depth];
         replyQueue = new int[depth];
@@ -307,6 +308,7 @@ final class NbdConnection implements RingQueueContext {
             return;
         }
         int len = (int) length;
+        bulkWrites = op == BlockOp.WRITE && len >= BULK_WRITE;
         s.set(type, cookie, op, bflags, op == BlockOp.FLUSH ? 0 : offset, op == BlockOp.FLUSH ? 0 : len, data ? len : 0);
         if (data && len == 0) {
             finish(s, 0);
@@ -397,8 +399,9 @@ final class NbdConnection implements RingQueueContext {
             if (payloadTag >= 0 && rStart == rEnd) {
                 Slot s = slots[payloadTag];
                 rStart = rEnd = 0;
-                ring.prepReadWrite(OP_RECV, fd, s.data().address() + payloadDone, s.length - payloadDone, 0,
+                long sqe = ring.prepReadWrite(OP_RECV, fd, s.data().address() + payloadDone, s.length - payloadDone, 0,
                         KIND_PAYLOAD << KIND_SHIFT);
+                ring.setRwFlags(sqe, Sockets.MSG_WAITALL); // the rest of the payload in one completion
                 recvInFlight = true;
                 return;
             }
@@ -411,7 +414,10 @@ final class NbdConnection implements RingQueueContext {
                 rStart = 0;
             }
             if (rEnd == RECV_BUFFER) return;
-            ring.prepReadWrite(OP_RECV, fd, recvBuf.address() + rEnd, RECV_BUFFER - rEnd, 0, KIND_RECV << KIND_SHIFT);
+            // After a large WRITE the next header most likely starts another: read just the header, so
+            // that its payload goes straight into the slot buffer instead of through this one.
+            int want = bulkWrites && rEnd < Nbd.REQUEST_SIZE ? Nbd.REQUEST_SIZE - rEnd : RECV_BUFFER - rEnd;
+            ring.prepReadWrite(OP_RECV, fd, recvBuf.address() + rEnd, want, 0, KIND_RECV << KIND_SHIFT);
             recvInFlight = true;
         } catch (UringException e) {
             throw new IllegalStateException(e);
@@ -535,7 +541,7 @@ final class NbdConnection implements RingQueueContext {
         if (ring != null) ring.close();
         if (wakeFd >= 0) Libc.close(wakeFd);
         wakeFd = -1;
-        if (buffers != null) Libc.munmap(buffers);
+        if (buffers != null) server.returnBuffers(buffers);
     }
 
     static String message(Throwable t) {

@@ -21,7 +21,11 @@ import java.util.logging.Logger;
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NbdServer.class.getName());
 
+    private static final int SOCKET_BUFFER = 4 << 20;
     private final Map<String, Export> exports = new LinkedHashMap<>();
+    /** Request buffers of finished connections, reused by new ones (no page faults on reconnect). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.lang.foreign.MemorySegment> bufferPool =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<ListenAddress> requested;
     private final int maxConnections;
     private final List<Listener> listeners = new ArrayList<>();
@@ -114,6 +118,8 @@ public final class NbdServer implements AutoCloseable {
             }
             if (!address.isUnix()) Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
             Sockets.setInt(c, Sockets.SOL_SOCKET, Sockets.SO_KEEPALIVE, 1);
+            // Room for a full pipeline of large requests, so a client keeps sending while this side is busy.
+            Sockets.setBuffers(c, SOCKET_BUFFER);
             NbdConnection conn = new NbdConnection(this, nextId.getAndIncrement(), c);
             connections.add(conn);
             if (stopping) {
@@ -127,6 +133,24 @@ public final class NbdServer implements AutoCloseable {
 
     void ended(NbdConnection c) {
         connections.remove(c);
+    }
+
+    /** A request buffer area of {@code bytes}, from a finished connection when one has the size. */
+    java.lang.foreign.MemorySegment takeBuffers(long bytes) throws dev.ublkgateway.core.nativ.NativeException {
+        for (var it = bufferPool.iterator(); it.hasNext(); ) {
+            var m = it.next();
+            if (m.byteSize() == bytes && bufferPool.remove(m)) return m;
+        }
+        return dev.ublkgateway.core.nativ.Libc.mmap(bytes, dev.ublkgateway.core.nativ.Libc.PROT_READ
+                | dev.ublkgateway.core.nativ.Libc.PROT_WRITE, dev.ublkgateway.core.nativ.Libc.MAP_PRIVATE
+                | dev.ublkgateway.core.nativ.Libc.MAP_ANONYMOUS | dev.ublkgateway.core.nativ.Libc.MAP_NORESERVE,
+                -1, 0, "nbd request buffers");
+    }
+
+    /** Keeps a few buffer areas for later connections; the rest go back to the system. */
+    void returnBuffers(java.lang.foreign.MemorySegment m) {
+        if (!stopping && bufferPool.size() < 8) bufferPool.add(m);
+        else dev.ublkgateway.core.nativ.Libc.munmap(m);
     }
 
     /**
@@ -154,6 +178,7 @@ public final class NbdServer implements AutoCloseable {
         }
         listeners.clear();
         for (NbdConnection c : List.copyOf(connections)) c.stop();
+        for (java.lang.foreign.MemorySegment m; (m = bufferPool.poll()) != null; ) dev.ublkgateway.core.nativ.Libc.munmap(m);
         long deadline = System.nanoTime() + 60_000_000_000L;
         for (NbdConnection c : List.copyOf(connections)) {
             try {

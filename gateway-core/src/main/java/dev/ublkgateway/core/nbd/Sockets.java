@@ -145,6 +145,22 @@ final class Sockets {
         }
     }
 
+    /** Socket send and receive buffers of {@code bytes}; beyond the system limit when root may (…BUFFORCE). */
+    static void setBuffers(int fd, int bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment v = a.allocateFrom(JAVA_INT, bytes);
+            if ((int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 32 /* SO_SNDBUFFORCE */, v, 4) < 0) {
+                int ignored = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 7 /* SO_SNDBUF */, v, 4);
+            }
+            if ((int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, v, 4) < 0) {
+                int ignored = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 8 /* SO_RCVBUF */, v, 4);
+            }
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     /** Sets SO_RCVTIMEO and SO_SNDTIMEO (0 = none) for the blocking handshake. */
     static void setTimeout(int fd, long millis) {
         try (Arena a = Arena.ofConfined()) {

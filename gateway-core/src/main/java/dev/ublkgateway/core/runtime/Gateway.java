@@ -4,6 +4,7 @@ import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.nbd.NbdFrontend;
 import dev.ublkgateway.core.stages.StatsStage;
 import dev.ublkgateway.core.ublk.DeviceSpec;
 import dev.ublkgateway.core.ublk.UblkControl;
@@ -28,6 +29,7 @@ public final class Gateway {
     private final List<UblkDevice> devices = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private UblkControl control;
+    private volatile NbdFrontend nbd;
 
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
@@ -56,10 +58,22 @@ public final class Gateway {
 
     /** Creates every device; on any failure the ones already created are removed again. */
     public void up(GatewayConfig config) throws IOException {
+        up(config, null, List.of());
+    }
+
+    /**
+     * As {@link #up(GatewayConfig)}, each device on its frontend (ublk or NBD; {@code frontend} overrides
+     * the YAML's when not null), NBD devices listening on {@code nbdListen} when not empty.
+     */
+    public void up(GatewayConfig config, String frontend, List<String> nbdListen) throws IOException {
         checkNotRunning(config);
-        control = UblkControl.open();
+        List<DeviceConfig> viaNbd = config.devices().stream()
+                .filter(d -> NbdFrontend.frontendOf(d, frontend).equals("nbd")).toList();
+        List<DeviceConfig> viaUblk = config.devices().stream().filter(d -> !viaNbd.contains(d)).toList();
+        if (!viaUblk.isEmpty()) control = UblkControl.open();
         installShutdownHook();
-        for (DeviceConfig d : config.devices()) {
+        if (!viaNbd.isEmpty()) nbd = NbdFrontend.start(viaNbd, config, chains, states, nbdListen);
+        for (DeviceConfig d : viaUblk) {
             Target target = chains.open(d, false);
             UblkDevice dev;
             try {
@@ -148,6 +162,9 @@ public final class Gateway {
 
     /** Stops and deletes all devices this gateway serves, then forgets them. */
     public void stopAll() {
+        NbdFrontend n = nbd;
+        nbd = null;
+        if (n != null) n.stop();
         List<UblkDevice> toStop;
         synchronized (devices) {
             toStop = List.copyOf(devices);

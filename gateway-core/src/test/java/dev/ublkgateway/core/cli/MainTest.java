@@ -67,7 +67,7 @@ class MainTest {
     void upWithoutTheDriverNamesTheModule() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeFalse(new File("/dev/ublk-control").exists());
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0);
-        assertEquals(1, Main.run("up", "../examples/quickstart.yaml", "--foreground"));
+        assertEquals(1, Main.run("up", "../examples/quickstart.yaml", "--foreground", "--frontend", "ublk"));
         assertTrue(errLine().contains("modprobe ublk_drv"), err.toString());
     }
 

@@ -1,0 +1,26 @@
+package dev.ublkgateway.core.config;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a device is served.
+ *
+ * @param frontend          {@code ublk}, {@code nbd} or {@code auto} (ublk when /dev/ublk-control exists and
+ *                          we are root, else NBD)
+ * @param nbdListen         NBD listen addresses ({@code unix:/path}, {@code host:port}); empty for the
+ *                          defaults (the run directory's nbd.sock and 127.0.0.1:10809)
+ * @param nbdMaxConnections most NBD client connections at once
+ */
+public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections) {
+    public static final List<String> KINDS = List.of("auto", "ublk", "nbd");
+    public static final int DEFAULT_NBD_MAX_CONNECTIONS = 64;
+    public static final FrontendConfig DEFAULT = new FrontendConfig("auto", List.of(), DEFAULT_NBD_MAX_CONNECTIONS);
+
+    public FrontendConfig {
+        Objects.requireNonNull(frontend, "frontend");
+        if (!KINDS.contains(frontend)) throw new IllegalArgumentException("frontend \"" + frontend + "\" is not ublk, nbd or auto");
+        nbdListen = nbdListen == null ? List.of() : List.copyOf(nbdListen);
+        if (nbdMaxConnections < 1) throw new IllegalArgumentException("nbd-max-connections must be at least 1");
+    }
+}
