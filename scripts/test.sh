@@ -19,6 +19,9 @@ JAVA_HOME=$JDK mvn -B -q install 2>&1 | grep -vE '^WARNING: (A terminally deprec
 # the launcher must find its jars up to date, so the VM (read-only tree) never tries to build
 bin/ublk-gateway --version >/dev/null
 
+echo "== NBD frontend end to end (on this machine, real NBD clients)"
+tests/nbd/run.sh
+
 if [[ ${1:-} == --no-vm ]]; then
     exit 0
 fi

@@ -30,13 +30,13 @@ public final class NbdCli {
 
     /** True for a device served over NBD (its state names an NBD URI instead of a ublk device). */
     public static boolean isNbd(DeviceState s) {
-        return s.devId() < 0 || s.blockDevice().startsWith("nbd");
+        return s.devId() < 0 || s.blockDevice() != null && s.blockDevice().startsWith("nbd");
     }
 
     /** The `list` rows of the NBD devices. */
     public static void listRows(List<DeviceState> states) {
         for (DeviceState s : states) {
-            if (!isNbd(s)) continue;
+            if (!isNbd(s) || s.name() == null) continue;
             String state = StateStore.alive(s.pid()) ? "LIVE" : "gone";
             System.out.printf("%-16s %4s %-9s %8s %-13s %s%n", s.name(), "nbd", state, s.pid(), s.blockDevice(), s.target());
         }

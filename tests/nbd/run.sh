@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# End-to-end tests of the NBD frontend through the command line, on this machine (NBD needs no kernel
+# module): `up` with frontend auto/nbd, real clients (nbdinfo, nbdcopy, qemu-img, qemu-io), stages in
+# the chain, a file target, `list`, `down`, and an `up` that must fail clearly.
+#   tests/nbd/run.sh
+set -euo pipefail
+ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
+cd "$ROOT"
+GW=bin/ublk-gateway
+for t in nbdinfo nbdcopy qemu-img qemu-io; do
+    command -v $t >/dev/null || { echo "nbd e2e: $t is missing; run scripts/vm/install-deps.sh" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/nbd-e2e.XXXXXX)
+export UBLKGW_RUN_DIR=$WORK/run UBLKGW_SHM_DIR=$WORK/shm
+SOCK=$WORK/run/nbd.sock
+PORT=$((20000 + RANDOM % 20000))
+pass=0
+cleanup() {
+    for n in e2e-mem e2e-file; do $GW down $n >/dev/null 2>&1 || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+ok() { pass=$((pass + 1)); echo "ok $pass - $*"; }
+fail() { echo "not ok - $*" >&2; exit 1; }
+
+cat > "$WORK/vol.yaml" <<YAML
+devices:
+  - name: e2e-mem
+    size: 256MiB
+    depth: 64
+    frontend: nbd
+    nbd-listen: ["unix:$SOCK", "127.0.0.1:$PORT"]
+    stages:
+      - type: stats
+    target:
+      type: memory
+  - name: e2e-file
+    size: 64MiB
+    block-size: 512
+    target:
+      type: file
+      path: e2e-file.img
+      create: true
+YAML
+
+out=$($GW up "$WORK/vol.yaml" 2>&1) || fail "up: $out"
+echo "$out" | grep -q "e2e-mem: frontend nbd; connect with nbd+unix:///e2e-mem?socket=$SOCK or nbd://127.0.0.1:$PORT/e2e-mem" \
+    || fail "up does not say how to connect: $out"
+echo "$out" | grep -q "e2e-file: frontend auto: " || fail "up does not say what auto chose: $out"
+ok "up prints the frontend and the NBD URIs"
+
+MEM="nbd+unix:///e2e-mem?socket=$SOCK"
+FILE="nbd://127.0.0.1:$PORT/e2e-file"
+list=$($GW list)
+echo "$list" | grep -E "^e2e-mem +nbd +LIVE" >/dev/null || fail "list: $list"
+ok "list shows the NBD exports"
+
+[[ $(nbdinfo --size "$MEM") == 268435456 ]] || fail "nbdinfo size"
+nbdinfo --list "nbd+unix://?socket=$SOCK" | grep -q 'export="e2e-file"' || fail "nbdinfo --list"
+ok "nbdinfo sees both exports and sizes"
+
+head -c 256M /dev/urandom > "$WORK/in.img"
+nbdcopy "$WORK/in.img" "$MEM"
+nbdcopy "$MEM" "$WORK/out.img"
+[[ $(sha256sum < "$WORK/in.img") == $(sha256sum < "$WORK/out.img") ]] || fail "nbdcopy round trip differs"
+ok "nbdcopy 256 MiB in and out, checksums match (through the stats stage)"
+
+head -c 64M "$WORK/in.img" > "$WORK/in64.img"
+qemu-img convert -n -f raw -O raw "$WORK/in64.img" "$FILE"
+qemu-img compare -f raw -F raw "$WORK/in64.img" "$FILE" >/dev/null || fail "qemu-img compare"
+ok "qemu-img convert and compare on the file target"
+
+qemu-io -f raw -c "write -P 0x5c 1 1000" -c "write -P 0x7e 4095 2" "$FILE" >/dev/null
+r=$(qemu-io -f raw -c "read -P 0x5c 1 1000" -c "read -P 0x7e 4095 2" "$FILE")
+echo "$r" | grep -q "Pattern verification failed" && fail "qemu-io unaligned pattern: $r"
+ok "qemu-io unaligned patterns"
+
+pids=()
+for i in 0 1 2 3; do
+    qemu-io -f raw -c "write -P $((i + 1)) $((i * 16))M 16M" -c "read -P $((i + 1)) $((i * 16))M 16M" "$MEM" > "$WORK/c$i.log" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent client failed"; done
+grep -l "Pattern verification failed" "$WORK"/c*.log && fail "concurrent clients saw wrong data"
+ok "four clients at once"
+
+# a second `up` of a served device fails with one clear line
+if out=$($GW up "$WORK/vol.yaml" 2>&1); then fail "second up succeeded"; fi
+echo "$out" | grep -q "is already up" || fail "second up: $out"
+ok "a second up of the same devices is refused"
+
+$GW down e2e-mem >/dev/null
+[[ ! -e $SOCK ]] || fail "the socket is left after down"
+nbdinfo --size "$MEM" >/dev/null 2>&1 && fail "the export still answers after down"
+$GW list | grep -q e2e-mem && fail "list still shows e2e-mem"
+ok "down stops the server and removes the socket"
+
+# the TCP port is held by nbdkit: up fails with a clear message
+if command -v nbdkit >/dev/null; then
+    nbdkit -p "$PORT" -i 127.0.0.1 --exit-with-parent memory size=1M &
+    kit=$!
+    sleep 0.5
+    sed -i 's/^  - name: e2e-file/  - name: e2e-unused/' "$WORK/vol.yaml"
+    $GW down e2e-file >/dev/null 2>&1 || true  # went down with e2e-mem: one gateway process serves the file
+    if out=$($GW up "$WORK/vol.yaml" --frontend nbd --nbd-listen "127.0.0.1:$PORT" 2>&1); then fail "up on a busy port succeeded"; fi
+    echo "$out" | grep -q "cannot listen on 127.0.0.1:$PORT" || fail "busy port message: $out"
+    kill "$kit"
+    ok "a busy port is reported in one line"
+fi
+echo "nbd e2e: all $pass passed"
