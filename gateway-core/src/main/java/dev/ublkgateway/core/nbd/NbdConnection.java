@@ -38,6 +38,7 @@ final class NbdConnection implements RingQueueContext {
     private static final int KIND_SHIFT = 56;
     private static final long KIND_RECV = 1, KIND_PAYLOAD = 2, KIND_SEND = 3, KIND_WAKE = 4, KIND_TARGET = 5;
     private static final byte OP_SENDMSG = 9, OP_RECV = 27;
+    private static final int SETUP_DEFER_TASKRUN = 1 << 13;
     private static final int RECV_BUFFER = 64 * 1024;
     private static final int MAX_IOV = 1024;
     private static final int HEADER_SLOT = 32;
@@ -139,7 +140,14 @@ final class NbdConnection implements RingQueueContext {
     private void setUp(Arena arena) throws Exception {
         depth = export.depth();
         maxIo = export.maxIoBytes();
-        ring = Ring.create(Integer.highestOneBit(depth + 8) << 1, Op.SETUP_COOP_TASKRUN);
+        // One thread submits and reaps, so completion work can wait until it asks for events
+        // (DEFER_TASKRUN, Linux 6.1); older kernels get the cooperative mode.
+        int entries = Integer.highestOneBit(depth + 8) << 1;
+        try {
+            ring = Ring.create(entries, Op.SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN);
+        } catch (UringException e) {
+            ring = Ring.create(entries, Op.SETUP_COOP_TASKRUN);
+        }
         wakeFd = Libc.eventfd(0, 0);
         wakeBuf = arena.allocate(8, 8);
         recvBuf = arena.allocate(RECV_BUFFER, 4096);

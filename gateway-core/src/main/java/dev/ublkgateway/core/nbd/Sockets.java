@@ -145,14 +145,14 @@ final class Sockets {
         }
     }
 
-    /** Socket send and receive buffers of {@code bytes}; beyond the system limit when root may (…BUFFORCE). */
+    /**
+     * A socket receive buffer of {@code bytes}, beyond the system limit when allowed (SO_RCVBUFFORCE). The
+     * send buffer stays as it is: larger ones make the kernel build huge, costly socket buffers.
+     */
     static void setBuffers(int fd, int bytes) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
             MemorySegment v = a.allocateFrom(JAVA_INT, bytes);
-            if ((int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 32 /* SO_SNDBUFFORCE */, v, 4) < 0) {
-                int ignored = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 7 /* SO_SNDBUF */, v, 4);
-            }
             if ((int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, v, 4) < 0) {
                 int ignored = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, 8 /* SO_RCVBUF */, v, 4);
             }
