@@ -9,7 +9,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -21,7 +20,7 @@ import java.security.SecureRandom;
  */
 public final class GcmCodec implements ChunkCodec {
     static final byte VERSION = 1;
-    static final int NONCE = 12, TAG = 16, HEADER = 1 + NONCE;
+    static final int NONCE = 12, TAG = 16, HEADER = 1 + NONCE, SLICE = 64 * 1024;
     private static final byte[] LABEL = "ublkgw-gcm1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final Cipher cipher;
@@ -31,7 +30,34 @@ public final class GcmCodec implements ChunkCodec {
     private final byte[] aad;
     private final MemorySegment aadIndex;
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * The JDK runs AES-GCM on AES-NI/CLMUL only from compiled code, and a method called a few times per
+     * second with 1 MiB (one chunk each) stays interpreted for a long time: tens of MB/s. Small calls
+     * once at start get the JDK's GCM code compiled (in the background, about a second).
+     */
+    private static void warmUp() {
+        try {
+            GcmCodec c = new GcmCodec(new byte[32], new byte[16], false);
+            MemorySegment in = MemorySegment.ofArray(new byte[256]);
+            MemorySegment enc = MemorySegment.ofArray(new byte[c.maxEncodedLength(256)]);
+            MemorySegment dec = MemorySegment.ofArray(new byte[256]);
+            for (int i = 0; i < 30_000; i++) {
+                int n = c.encode(in, enc, i);
+                c.decode(enc.asSlice(0, n), dec, i);
+            }
+        } catch (IOException | RuntimeException e) {
+            // only a speed-up
+        }
+    }
+
     public GcmCodec(byte[] key, byte[] volumeId) {
+        this(key, volumeId, true);
+    }
+
+    private GcmCodec(byte[] key, byte[] volumeId, boolean warm) {
+        if (warm && WARMED.compareAndSet(false, true)) Thread.ofPlatform().daemon().name("aes-gcm-warm-up").start(GcmCodec::warmUp);
         if (key.length != 32) throw new IllegalArgumentException("AES-256-GCM needs a 32-byte key");
         this.key = new SecretKeySpec(key, "AES");
         try {
@@ -59,11 +85,20 @@ public final class GcmCodec implements ChunkCodec {
             cipher.updateAAD(aad);
             out.set(ValueLayout.JAVA_BYTE, 0, VERSION);
             MemorySegment.copy(MemorySegment.ofArray(nonce), 0, out, 1, NONCE);
-            ByteBuffer dst = out.asSlice(HEADER).asByteBuffer();
-            return HEADER + cipher.doFinal(in.asByteBuffer(), dst);
+            return HEADER + doFinal(in, out.asSlice(HEADER));
         } catch (GeneralSecurityException e) {
             throw new IOException("AES-GCM encryption failed: " + e.getMessage());
         }
+    }
+
+    /** Heap segments go through the array API (much faster in the JDK's GCM than heap ByteBuffers). */
+    private int doFinal(MemorySegment in, MemorySegment out) throws GeneralSecurityException {
+        if (in.heapBase().orElse(null) instanceof byte[] ia && out.heapBase().orElse(null) instanceof byte[] oa) {
+            int off = (int) in.address(), len = (int) in.byteSize(), o = (int) out.address(), done = 0;
+            for (; len - done > SLICE; done += SLICE) o += cipher.update(ia, off + done, SLICE, oa, o);
+            return o - (int) out.address() + cipher.doFinal(ia, off + done, len - done, oa, o);
+        }
+        return cipher.doFinal(in.asByteBuffer(), out.asByteBuffer());
     }
 
     @Override
@@ -76,7 +111,7 @@ public final class GcmCodec implements ChunkCodec {
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce));
             cipher.updateAAD(aad);
-            return cipher.doFinal(in.asSlice(HEADER).asByteBuffer(), out.asByteBuffer());
+            return doFinal(in.asSlice(HEADER), out);
         } catch (AEADBadTagException e) {
             throw new IOException("aes-gcm: authentication failed (the object was altered, truncated, moved from another chunk or volume, or the key is wrong)");
         } catch (GeneralSecurityException e) {
