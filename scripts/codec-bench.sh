@@ -3,7 +3,7 @@
 # (`zstd -b`, `lz4 -b`, one thread) on the same data: 1 MiB blocks of a 64 MiB corpus of this machine's
 # shared libraries (40 MiB) and documentation (24 MiB). Prints MB/s (10^6 bytes) and ratios.
 #   scripts/codec-bench.sh [--quick]       --quick: shorter JMH runs
-# Installs the zstd and lz4 tools with apt when missing. Results: plugins/compression/target/bench/.
+# Then the same per CPU second (robust to other load). Installs the zstd and lz4 tools with apt when missing. Results: plugins/compression/target/bench/.
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
@@ -82,3 +82,36 @@ for c in ["zstd-1", "zstd-3", "lz4"]:
     e, d = jmh.get((c, "encode"), float('nan')), jmh.get((c, "decode"), float('nan'))
     print(f"{c:8} {ratio.get(c, float('nan')):6.3f} {cr:6.3f}   {e:9.0f} {ce:7.0f} {e/ce:5.2f}   {d:9.0f} {cd:7.0f} {d/cd:5.2f}")
 PY
+
+# Wall-clock figures swing with other load; CPU time per byte much less. Same 1 MiB pieces: the Java
+# codecs per CPU second of their thread, and the tools per CPU second (user time; each piece is its own
+# frame with the tools' default checksums; lz4 runs once per piece, so its encode figure includes
+# process start-up).
+echo "== CPU time (MB/s per CPU second)"
+"${NICE[@]}" "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -cp "$CP" \
+    dev.ublkgateway.plugins.compression.bench.CodecCpuTime "$CORPUS" 3 2>/dev/null | tee "$OUT/cpu-java.txt"
+(
+C=$CORPUS; T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+size=$(stat -c %s "$C")
+split -b 1048576 -a 3 "$C" "$T/p."
+TIMEFORMAT=%U
+cpu() { # $1 repetitions, rest: command; prints user CPU seconds
+    local n=$1; shift
+    { time (for ((i = 0; i < n; i++)); do "$@" >/dev/null; done) ; } 2>&1
+}
+report() { # name reps-enc secs-enc reps-dec secs-dec stored
+    awk -v s="$size" -v n="$1" -v re="$2" -v e="$3" -v rd="$4" -v d="$5" -v z="$6" \
+        'BEGIN { printf "%s tool cpu-time encode %.0f MB/s decode %.0f MB/s ratio %.3f\n", n, re*s/e/1e6, rd*s/d/1e6, s/z }'
+}
+for lv in 1 3; do
+    zstd -q -"$lv" --single-thread -c "$T"/p.* >"$T/c.zst"
+    e=$(cpu 5 zstd -q -"$lv" --single-thread -c "$T"/p.*)
+    d=$(cpu 10 zstd -q -d -c "$T/c.zst")
+    report "zstd-$lv" 5 "$e" 10 "$d" "$(stat -c %s "$T/c.zst")"
+done
+lz4enc() { for f in "$@"; do lz4 -q -1 -B6 -c "$f"; done; }
+lz4enc "$T"/p.* >"$T/c.lz4"
+e=$(cpu 5 lz4enc "$T"/p.*)
+d=$(cpu 20 lz4 -q -d -c "$T/c.lz4")
+report lz4 5 "$e" 20 "$d" "$(stat -c %s "$T/c.lz4")"
+) | tee "$OUT/cpu-tools.txt"
