@@ -39,7 +39,7 @@ cat > "$out/guest.sh" << G
 set -u
 cd "$out"
 export UBLKGW_RUN_DIR=/run/ublk-gateway
-"$JDK/bin/java" --enable-native-access=ALL-UNNAMED $opts -cp "$out/app/*" dev.ublkgateway.core.cli.Main \
+"$JDK/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow $opts -cp "$out/app/*" dev.ublkgateway.core.cli.Main \
     up bench.yaml --foreground > gateway.log 2>&1 &
 for i in \$(seq 1200); do grep -q '^prot0: ' gateway.log && break; sleep 0.5; done
 dev() { sed -n "s|^\$1: \\(/dev/ublkb[0-9]*\\)\$|\\1|p" gateway.log; }

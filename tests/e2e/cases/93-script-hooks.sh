@@ -44,14 +44,13 @@ cat > pol.yaml <<Y
 devices:
   - name: pol0
     size: 64MiB
-    script: {path: $W/protect.js, timeout-ms: 100}
+    script: {path: $W/protect.js, timeout-ms: 2000}
     target: {type: memory}
   - name: win0
     size: 64MiB
-    script: {path: $W/window.js, tick-ms: 100}
+    script: {path: $W/window.js, tick-ms: 100, timeout-ms: 2000}
     target: {type: memory}
 Y
-gw_ok validate pol.yaml
 "$GW" up pol.yaml --foreground > "$W/pol.fg.log" 2>&1 < /dev/null &
 GW_PID=$!
 echo "$GW_PID" >> "$W/.fg-pids"

@@ -114,9 +114,19 @@ final class Prelude {
                 const fn = (name) => typeof ns[name] === 'function' ? ns[name] : null;
                 const onRequest = fn('onRequest'), onFlush = fn('onFlush'), onTick = fn('onTick');
                 const onAttach = fn('onAttach'), onDetach = fn('onDetach');
-                const call = (hook, f) => f && function (op, offset, length, flags) {
-                  return encode(f({op: OPS[op] || 'unknown', offset, length, flags, fua: (flags & FUA) !== 0,
-                    queue, device}), hook);
+                // one request object per hook, refilled for every call (scripts must not keep it)
+                const call = (hook, f) => {
+                  if (!f) return null;
+                  const req = {op: 'read', offset: 0, length: 0, flags: 0, fua: false, queue, device};
+                  return function (op, offset, length, flags) {
+                    req.op = OPS[op] || 'unknown';
+                    req.offset = offset;
+                    req.length = length;
+                    req.flags = flags;
+                    req.fua = (flags & FUA) !== 0;
+                    const r = f(req);
+                    return r === undefined ? 0 : encode(r, hook);
+                  };
                 };
                 return {
                   request: call('onRequest', onRequest),
