@@ -61,6 +61,7 @@ final class UblkQueue implements RingQueueContext {
     private RingTargetQueue ringTargetQueue;
     private int activeTags;    // tags the kernel still holds a FETCH/COMMIT command for
     private int targetInFlight; // target SQEs not yet completed
+    private int asyncInFlight;  // requests a target left PENDING and completes from another thread
     private final CompletionHandler onCompletion = this::onCompletion; // one object, not one per batch
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int cdevFd, Target target) {
@@ -118,6 +119,7 @@ final class UblkQueue implements RingQueueContext {
     /** Completion from any thread; on another thread it is handed over through the eventfd. */
     void completeLater(int tag, int result) {
         if (Thread.currentThread() == thread) {
+            if (ringTargetQueue == null) asyncInFlight--;
             commitCompleted(tag, result);
             return;
         }
@@ -153,7 +155,8 @@ final class UblkQueue implements RingQueueContext {
         ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1, Op.SETUP_COOP_TASKRUN);
         ring.registerFiles(cdevFd);
         wakeFd = Libc.eventfd(0, 0);
-        wakeBuf = arena.allocate(8, 8);
+        // never freed: a wake-up read still queued while the ring shuts down may land in it late
+        wakeBuf = Arena.global().allocate(8, 8);
         long descBytes = Libc.pageAlign((long) depth * Uapi.IO_DESC_SIZE);
         descs = Libc.mmap(descBytes, Libc.PROT_READ, Libc.MAP_SHARED | Libc.MAP_POPULATE, cdevFd,
                 Uapi.descOffset(qid, Libc.PAGE_SIZE), "ublk io descriptors of queue " + qid);
@@ -176,8 +179,9 @@ final class UblkQueue implements RingQueueContext {
     }
 
     private void loop() throws UringException {
-        while (activeTags > 0 || targetInFlight > 0) {
-            if (stopping && targetInFlight == 0) break; // device stopped: closing the ring cancels the rest
+        while (activeTags > 0 || targetInFlight > 0 || asyncInFlight > 0) {
+            // device stopped: closing the ring cancels the rest, once no other thread writes a buffer
+            if (stopping && targetInFlight == 0 && asyncInFlight == 0) break;
             ring.submitAndWait(1);
             ring.reap(onCompletion);
         }
@@ -220,6 +224,7 @@ final class UblkQueue implements RingQueueContext {
                 result = -Errno.EOPNOTSUPP;
             }
             if (result != TargetQueue.PENDING) commit(tag, result);
+            else if (ringTargetQueue == null) asyncInFlight++;
         } else {
             // ABORT: the device is going away; any other error means the kernel dropped this tag.
             if (res != Uapi.IO_RES_ABORT) {
@@ -275,6 +280,7 @@ final class UblkQueue implements RingQueueContext {
             int r = asyncResults.get(t);
             if (r != NO_RESULT) {
                 asyncResults.set(t, NO_RESULT);
+                asyncInFlight--;
                 commitCompleted(t, r);
             }
         }
