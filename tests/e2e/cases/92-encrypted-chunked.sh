@@ -35,7 +35,7 @@ mkdir -p "$mnt"
 mkfs.ext4 -q -F "$DEV" > "$W/mkfs.out" 2>&1 || fail "mkfs.ext4 $DEV failed: $(tail -1 "$W/mkfs.out")"
 mount "$DEV" "$mnt" || fail "mount $DEV failed"
 ext4_fill "$mnt"
-yes UBLKGW-PLAINTEXT-MARKER | head -c 1M > "$mnt/marker"
+printf 'UBLKGW-PLAINTEXT-MARKER %s\n' $(seq 1 40000) > "$mnt/marker"
 sync -f "$mnt/marker"
 umount "$mnt" || fail "umount $DEV failed"
 stop_gw enc0 "$GW_PID" "$DEV_ID"
@@ -75,7 +75,6 @@ devices:
       path: $img
       create: true
 Y
-gw_ok validate xts.yaml
 up_fg xts0 xts.yaml
 mk_random pat1 8
 write_direct pat1 "$DEV" 4

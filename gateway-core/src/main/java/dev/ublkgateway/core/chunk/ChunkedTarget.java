@@ -625,20 +625,23 @@ public final class ChunkedTarget implements Target {
             long gen, storeGen = 0;
             boolean zero;
             CodecChain.Bytes enc = null;
+            chain = borrow();
+            byte[] frame = chain.frame(chunkSize + 8);
+            // copy under the lock, encode outside it: writers to this chunk wait only for the copy
             e.lock.lock();
             try {
                 if (e.removed || e.data == null || !e.dirty) return;
                 if (lease.lost()) throw new IOException("another gateway took over the volume's lease");
                 gen = e.writeGen;
-                zero = Arrays.equals(e.data, 0, chunkSize, zeros, 0, chunkSize);
-                if (!zero) {
-                    storeGen = map.next();
-                    MemorySegment.ofArray(e.data).set(LONG_LE, chunkSize, storeGen);
-                    chain = borrow();
-                    enc = chain.encode(e.data, chunkSize + 8, e.index);
-                }
+                System.arraycopy(e.data, 0, frame, 0, chunkSize);
             } finally {
                 e.lock.unlock();
+            }
+            zero = Arrays.equals(frame, 0, chunkSize, zeros, 0, chunkSize);
+            if (!zero) {
+                storeGen = map.next();
+                MemorySegment.ofArray(frame).set(LONG_LE, chunkSize, storeGen);
+                enc = chain.encode(frame, chunkSize + 8, e.index);
             }
             if (zero) {
                 if (map.get(e.index) != 0) {

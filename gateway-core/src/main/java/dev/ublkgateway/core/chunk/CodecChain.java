@@ -18,6 +18,14 @@ final class CodecChain {
         this.codecs = codecs;
     }
 
+    private byte[] frame = new byte[0];
+
+    /** A buffer of at least {@code n} bytes for the caller to fill and then {@link #encode}. */
+    byte[] frame(int n) {
+        if (frame.length < n) frame = new byte[n];
+        return frame;
+    }
+
     /** Result of a call: the bytes are valid until the next call on this chain. */
     record Bytes(byte[] data, int length) {}
 

@@ -54,7 +54,10 @@ public final class DirectoryStore implements ObjectStore {
     public void put(String key, byte[] data, int offset, int length) throws IOException {
         Path target = file(key);
         Path parent = target.getParent();
-        if (!parent.equals(dir)) Files.createDirectories(parent);
+        if (!parent.equals(dir) && !Files.isDirectory(parent)) {
+            Files.createDirectories(parent);
+            if (sync) syncDir(parent.getParent()); // the new directory's own entry
+        }
         Path tmp = parent.resolve("." + target.getFileName() + ".tmp" + tmpSeq.incrementAndGet());
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
