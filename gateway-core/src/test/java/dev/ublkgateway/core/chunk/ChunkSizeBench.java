@@ -1,0 +1,129 @@
+package dev.ublkgateway.core.chunk;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.ObjectStore;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.config.Size;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * Chunk size trade-off on the directory store (fsync per object): sequential 128 KiB writes then FLUSH,
+ * a cold sequential read, and 4 KiB random writes with a FLUSH every 8 MiB, each with the bytes and
+ * objects sent to the store. Run: java -cp TEST_CLASSPATH dev.ublkgateway.core.chunk.ChunkSizeBench DIR
+ */
+public final class ChunkSizeBench {
+    static final long VOLUME = 512L << 20;
+
+    static final class Counting implements ObjectStore {
+        final ObjectStore inner;
+        final AtomicLong puts = new AtomicLong(), gets = new AtomicLong(), bytes = new AtomicLong();
+
+        Counting(ObjectStore inner) {
+            this.inner = inner;
+        }
+
+        public Optional<byte[]> get(String key) throws IOException {
+            gets.incrementAndGet();
+            return inner.get(key);
+        }
+
+        public void put(String key, byte[] data, int offset, int length) throws IOException {
+            puts.incrementAndGet();
+            bytes.addAndGet(length);
+            inner.put(key, data, offset, length);
+        }
+
+        public void delete(String key) throws IOException {
+            inner.delete(key);
+        }
+
+        public void close() throws IOException {
+            inner.close();
+        }
+    }
+
+    record Req(int op, long offset, int length, MemorySegment buffer, CompletableFuture<Integer> done) implements BlockRequest {
+        public int flags() { return 0; }
+        public int queue() { return 0; }
+        public int tag() { return 0; }
+        public void complete(int result) { done.complete(result); }
+    }
+
+    static int run(TargetQueue q, int op, long off, int len, MemorySegment buf) throws Exception {
+        Req r = new Req(op, off, len, len == 0 ? MemorySegment.NULL : buf.asSlice(0, len), new CompletableFuture<>());
+        int res = q.submit(r);
+        if (res == TargetQueue.PENDING) res = r.done().get();
+        if (res < 0) throw new IOException(BlockOp.name(op) + " failed: " + res);
+        return res;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path base = Path.of(args.length > 0 ? args[0] : "/var/tmp/chunkbench");
+        DeviceDescriptor d = new DeviceDescriptor("bench", VOLUME, 4096, 1, 64, 512 << 10);
+        QueueContext qc = new QueueContext() {
+            public int queueId() { return 0; }
+            public int depth() { return 64; }
+            public int maxIoBytes() { return 512 << 10; }
+        };
+        MemorySegment buf = Arena.global().allocate(512 << 10);
+        byte[] rnd = new byte[512 << 10];
+        new Random(1).nextBytes(rnd);
+        buf.copyFrom(MemorySegment.ofArray(rnd));
+        System.out.println("chunk    seq-write+flush MB/s  objects/GiB  cold-seq-read MB/s  rand-4k-write IOPS (flush/8MiB)  store MiB per MiB written");
+        for (int chunk : new int[] {256 << 10, 1 << 20, 4 << 20}) {
+            Path dir = base.resolve("c" + chunk);
+            deleteTree(dir);
+            ChunkedTargetConfig c = new ChunkedTargetConfig(Size.of(chunk), Size.of(256L << 20), 8, 500, 4, List.of(), null);
+            Counting store = new Counting(new DirectoryStore(dir, true));
+            ChunkedTarget t = ChunkedTarget.open(c, d, false, store, List.of(), List.of());
+            TargetQueue q = t.openQueue(qc);
+            long t0 = System.nanoTime();
+            for (long off = 0; off < VOLUME; off += 128 << 10) run(q, BlockOp.WRITE, off, 128 << 10, buf);
+            run(q, BlockOp.FLUSH, 0, 0, buf);
+            double seqW = VOLUME / 1e6 / ((System.nanoTime() - t0) / 1e9);
+            long objects = store.puts.get() * (1L << 30) / VOLUME;
+            t.close();
+            store = new Counting(new DirectoryStore(dir, true));
+            t = ChunkedTarget.open(c, d, false, store, List.of(), List.of());
+            q = t.openQueue(qc);
+            t0 = System.nanoTime();
+            for (long off = 0; off < VOLUME; off += 128 << 10) run(q, BlockOp.READ, off, 128 << 10, buf);
+            double seqR = VOLUME / 1e6 / ((System.nanoTime() - t0) / 1e9);
+            long putBytes0 = store.bytes.get();
+            Random r = new Random(2);
+            int n = 8192;
+            t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                run(q, BlockOp.WRITE, (r.nextLong(VOLUME / 4096)) * 4096, 4096, buf);
+                if ((i + 1) % 2048 == 0) run(q, BlockOp.FLUSH, 0, 0, buf);
+            }
+            double iops = n / ((System.nanoTime() - t0) / 1e9);
+            double amp = (store.bytes.get() - putBytes0) / (double) (n * 4096L);
+            t.close();
+            System.out.printf("%-8s %21.0f %12d %19.0f %32.0f %26.1f%n", Size.of(chunk), seqW, objects, seqR, iops, amp);
+            deleteTree(dir);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}
