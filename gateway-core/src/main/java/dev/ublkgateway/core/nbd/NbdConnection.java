@@ -123,10 +123,10 @@ final class NbdConnection implements RingQueueContext {
             export = h.export();
             structured = h.structured();
             LOG.fine("nbd connection " + id + ": export " + export.name() + (structured ? " (structured replies)" : ""));
-            try (Arena arena = Arena.ofConfined()) {
-                setUp(arena);
-                loop();
-            }
+            // Memory the kernel may still write into while the ring shuts down (an armed receive or
+            // wake-up read) is freed by the garbage collector, never before the ring is gone.
+            setUp(Arena.ofAuto());
+            loop();
         } catch (Throwable t) {
             if (stopRequested) LOG.fine("nbd connection " + id + ": " + t);
             else LOG.log(Level.INFO, "nbd connection " + id + " ended: " + message(t));
