@@ -47,6 +47,7 @@ public final class Libc {
     private static final MethodHandle FALLOCATE = errnoCall("fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle FDATASYNC = errnoCall("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle PREAD_FAST = plainCall("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle GETPID = plainCall("getpid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETTID = plainCall("gettid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETEUID = plainCall("geteuid", FunctionDescriptor.of(JAVA_INT));
@@ -160,6 +161,18 @@ public final class Libc {
             return n;
         } catch (NativeException e) {
             throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * pread(2) into native memory at {@code address} without errno capture, so a hot path allocates
+     * nothing; returns bytes read or -1 on failure.
+     */
+    public static long preadFast(int fd, long address, long length, long offset) {
+        try {
+            return (long) PREAD_FAST.invokeExact(fd, MemorySegment.ofAddress(address), length, offset);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -8,10 +8,6 @@ import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.nativ.NativeException;
-import dev.ublkgateway.core.ublk.RingQueueContext;
-import dev.ublkgateway.core.ublk.RingTargetQueue;
-import dev.ublkgateway.core.uring.Op;
-import dev.ublkgateway.core.uring.UringException;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -53,54 +49,19 @@ public final class MemoryTarget implements Target {
 
     @Override
     public TargetQueue openQueue(QueueContext queue) {
-        return queue instanceof RingQueueContext rq ? new RingReads(rq) : this::handle;
-    }
-
-    /**
-     * Reads go through the queue's ring as read(2) of the tmpfs file: reading a hole through the shared
-     * mapping would fault in (allocate) a page for it, so discarded space would fill up again on read.
-     * Writes and discards stay synchronous memory operations.
-     */
-    private final class RingReads implements RingTargetQueue {
-        private final RingQueueContext ctx;
-        private final BlockRequest[] inFlight;
-
-        RingReads(RingQueueContext ctx) {
-            this.ctx = ctx;
-            this.inFlight = new BlockRequest[ctx.depth()];
-        }
-
-        @Override
-        public int submit(BlockRequest r) {
-            if (r.op() != BlockOp.READ) return handle(r);
-            if (r.offset() < 0 || r.offset() + r.length() > size) return -Errno.EIO;
-            inFlight[r.tag()] = r;
-            try {
-                ctx.ring().prepReadWrite(Op.READ, fd, r.buffer().address(), r.length(), r.offset(),
-                        ctx.targetUserData(r.tag(), 0));
-            } catch (UringException e) {
-                inFlight[r.tag()] = null;
-                return -Errno.EIO;
-            }
-            return PENDING;
-        }
-
-        @Override
-        public void onRingCompletion(int tag, int cookie, int result) {
-            BlockRequest r = inFlight[tag];
-            inFlight[tag] = null;
-            // tmpfs never returns a short read inside the file; treat one as an I/O error rather than loop
-            r.complete(result < 0 ? result : result == r.length() ? result : -Errno.EIO);
-        }
+        return this::handle;
     }
 
     private int handle(BlockRequest r) {
-        // without a ring (tests, other frontends) reads copy from the mapping
         long off = r.offset();
         int len = r.length();
         if (off < 0 || off + len > size) return -Errno.EIO;
         switch (r.op()) {
-            case BlockOp.READ -> MemorySegment.copy(map, off, r.buffer(), 0, len);
+            case BlockOp.READ -> {
+                // read(2), not a copy from the mapping: faulting a hole of the shared mapping in would
+                // allocate a page for it, so discarded space would fill up again just by being read
+                if (Libc.preadFast(fd, r.buffer().address(), len, off) != len) return -Errno.EIO;
+            }
             case BlockOp.WRITE -> MemorySegment.copy(r.buffer(), 0, map, off, len);
             case BlockOp.FLUSH -> { }
             case BlockOp.DISCARD, BlockOp.WRITE_ZEROES -> {
