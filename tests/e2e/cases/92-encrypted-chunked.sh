@@ -60,7 +60,7 @@ grep -q "$VOLKEY" <<< "$GW_ERR$GW_OUT" && fail "the error shows the key"
 
 # ---- 2. aes-xts and dm-crypt
 command -v cryptsetup > /dev/null || fail "cryptsetup is not installed (scripts/vm/install-deps.sh)"
-modprobe dm_crypt 2> /dev/null || true
+for m in dm_crypt xts aesni_intel aes_generic; do modprobe "$m" 2> /dev/null || true; done
 head -c 64 /dev/urandom > "$W/xts.key"
 img=$FS/xts.img
 cat > xts.yaml <<Y
