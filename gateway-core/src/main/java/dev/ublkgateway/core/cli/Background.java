@@ -26,11 +26,13 @@ final class Background {
         List<String> cmd = new ArrayList<>();
         if (new File("/usr/bin/setsid").canExecute()) cmd.add("/usr/bin/setsid"); // keep terminal signals away
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("--enable-native-access=ALL-UNNAMED");
+        // the same JVM options as this process: native access, and the launcher's module setup for scripts
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
+        Main.pluginsDirArgument().ifPresent(dir -> cmd.addAll(List.of("--plugins-dir", dir)));
         if (args.length > 0 && args[0].equals("up") && dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeoverRequested()) {
             cmd.add("--force-takeover");
         }

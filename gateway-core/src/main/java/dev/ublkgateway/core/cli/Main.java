@@ -37,6 +37,11 @@ public final class Main implements Runnable {
         pluginsDirOption = dir;
     }
 
+    /** The --plugins-dir given on the command line, to pass on to a background gateway. */
+    static java.util.Optional<String> pluginsDirArgument() {
+        return java.util.Optional.ofNullable(pluginsDirOption);
+    }
+
     /** The plugins directory for this invocation. */
     static Path pluginsDir() {
         return PluginHost.resolveDir(pluginsDirOption);
