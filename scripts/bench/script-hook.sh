@@ -32,8 +32,8 @@ JS
 cat > "$out/bench.yaml" << Y
 devices:
   - {name: nul0, size: 4GiB, queues: 1, depth: 128, target: {type: null}}
-  - {name: hook0, size: 4GiB, queues: 1, depth: 128, script: trivial.js, target: {type: null}}
-  - {name: prot0, size: 4GiB, queues: 1, depth: 128, script: protect-range.js, target: {type: null}}
+  - {name: hook0, size: 4GiB, queues: 1, depth: 128, script: {path: trivial.js, timeout-ms: 1000}, target: {type: null}}
+  - {name: prot0, size: 4GiB, queues: 1, depth: 128, script: {path: protect-range.js, timeout-ms: 1000}, target: {type: null}}
 Y
 cat > "$out/guest.sh" << G
 set -u

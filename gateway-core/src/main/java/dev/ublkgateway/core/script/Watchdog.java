@@ -56,8 +56,13 @@ final class Watchdog {
             GUARDS.remove(this);
         }
 
-        private void check(long now) {
+        private void check(long now, long stall) {
             long d = deadline;
+            if (d != 0 && stall > 0) {
+                // the whole process stood still (GC, safepoint, host stall): that time is not the script's
+                if (DEADLINE.compareAndSet(this, d, d + stall)) d += stall;
+                else return;
+            }
             if (d != 0 && now - d > 0) {
                 fired = true;
                 deadline = 0;
@@ -85,10 +90,24 @@ final class Watchdog {
     }
 
     private static void run() {
+        long last = System.nanoTime();
         while (true) {
-            LockSupport.parkNanos(periodNanos);
+            long period = periodNanos;
+            LockSupport.parkNanos(period);
             long now = System.nanoTime();
-            for (Guard g : GUARDS) g.check(now);
+            // when this thread woke much later than asked, everything was paused: extend the deadlines
+            long stall = Math.max(0, now - last - period - 1_000_000L);
+            last = now;
+            for (Guard g : GUARDS) g.check(now, stall);
+        }
+    }
+
+    private static final java.lang.invoke.VarHandle DEADLINE;
+    static {
+        try {
+            DEADLINE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Guard.class, "deadline", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 }
