@@ -41,7 +41,23 @@ public final class PluginHost implements AutoCloseable {
 
     private PluginHost(Path dir) {
         this.dir = dir;
-        this.manager = Files.isDirectory(dir) ? new DefaultPluginManager(dir) : new DefaultPluginManager(emptyDir());
+        List<Path> roots = new ArrayList<>();
+        if (Files.isDirectory(dir)) roots.add(dir);
+        bundledDir().filter(b -> !b.equals(dir)).ifPresent(roots::add);
+        if (roots.isEmpty()) roots.add(emptyDir());
+        this.manager = new DefaultPluginManager(roots);
+    }
+
+    /**
+     * The plugins that ship with the gateway (encryption, compression, s3), built into
+     * target/bundled-plugins; the launcher names it with -Dublkgw.bundled.plugins. Loaded after the
+     * plugins directory, so a plugin installed there with the same id is the one used.
+     */
+    static Optional<Path> bundledDir() {
+        String p = System.getProperty("ublkgw.bundled.plugins", System.getenv("UBLKGW_BUNDLED_PLUGINS"));
+        if (p == null || p.isBlank()) return Optional.empty();
+        Path b = Path.of(p);
+        return Files.isDirectory(b) ? Optional.of(b) : Optional.empty();
     }
 
     private static Path emptyDir() {
