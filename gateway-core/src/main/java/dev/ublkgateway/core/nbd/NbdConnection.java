@@ -179,11 +179,12 @@ final class NbdConnection implements RingQueueContext {
             if (closing && inFlight == 0 && targetInFlight == 0 && !sendInFlight) break;
             ring.submitAndWait(1);
             ring.reap(onCompletion);
-            if (!sendInFlight && replyCount > 0) startSend();
             if (!closing) {
                 parse();
                 postRecv();
             }
+            // after parsing: requests a target answered synchronously have replies but no CQE to wake us
+            if (!sendInFlight && replyCount > 0) startSend();
         }
     }
 
