@@ -8,7 +8,8 @@
 #   --timeout  limit for the whole VM run (default 1800)
 #   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
 #
-# E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest.
+# E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest. E2E_JVM_OPTS replaces
+# the JVM options the guest's JVMs get (default: C1 only and an AOT cache; empty for none).
 set -euo pipefail
 
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -21,7 +22,7 @@ while (($#)); do
     case $1 in
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
         --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
-        -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "e2e: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) FILTER=$1; shift ;;
     esac
@@ -44,19 +45,31 @@ snap=$OUT/gw
 mkdir -p "$snap/bin" "$snap/scripts/lib"
 cp bin/ublk-gateway "$snap/bin/"
 cp scripts/lib/*.sh "$snap/scripts/lib/"
-for t in */target plugins/*/target; do
-    [[ -d $t ]] || continue
-    mkdir -p "$snap/$t"
-    cp "$t"/*.jar "$snap/$t/" 2> /dev/null || true
-    [[ -d $t/lib ]] && cp -r "$t/lib" "$snap/$t/"
-done
+mkdir -p "$snap/gateway-core/target"
+cp gateway-core/target/*.jar "$snap/gateway-core/target/"
+cp -r gateway-core/target/lib "$snap/gateway-core/target/"
 version=$("$snap/bin/ublk-gateway" --version 2>&1) || { echo "e2e: the build snapshot does not run: $version" >&2; exit 1; }
 [[ $version == "ublk-gateway "* ]] || { echo "e2e: unexpected output from the build snapshot: $version" >&2; exit 1; }
+
+# JVM start-up dominates under TCG (every CLI call and gateway is a fresh JVM). Unless
+# E2E_JVM_OPTS is set, the guest's JVMs get an AOT cache of the classes a CLI call loads, trained
+# here against the snapshot (same paths in the guest), and C1 only; E2E_JVM_OPTS="" turns this off.
+if [[ -z ${E2E_JVM_OPTS+x} ]]; then
+    E2E_JVM_OPTS="-XX:TieredStopAtLevel=1"
+    printf 'devices:\n  - {name: a, size: 1GiB, queues: 2, depth: 64, recovery: true, target: {type: memory}}\n  - {name: b, size: 1GiB, target: {type: null}}\n  - {name: c, size: 1GiB, max-io-size: 1MiB, target: {type: file, path: c.img, direct: true, sync: fsync, create: true}}\n' > "$snap/train.yaml"
+    if JAVA_TOOL_OPTIONS="$E2E_JVM_OPTS -XX:AOTCacheOutput=$snap/cli.aot" "$snap/bin/ublk-gateway" validate "$snap/train.yaml" > "$snap/aot-training.log" 2>&1 \
+        && [[ -s $snap/cli.aot ]]; then
+        E2E_JVM_OPTS+=" -XX:AOTCache=$snap/cli.aot"
+    else
+        echo "e2e: could not create the AOT cache (see $snap/aot-training.log); running without it"
+    fi
+fi
+export E2E_JAVA_TOOL_OPTIONS=$E2E_JVM_OPTS
 
 echo "e2e: $version; booting the VM (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
 t0=$SECONDS
 rc=0
-scripts/vm/run.sh --out "$OUT" --timeout "$TIMEOUT" ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
+scripts/vm/run.sh --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
     bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
 secs=$((SECONDS - t0))
 

@@ -1,0 +1,154 @@
+# file targets: one foreground gateway serves a device per case, with backing files on the ext4 at
+# $FS (loop device), except flush-fua which has its own small ext4. The last case stops the gateway
+# and then checks, in the backing files, what the earlier cases wrote through the devices.
+source "$E2E_TESTS/ext4.sh"
+source "$E2E_TESTS/discard.sh"
+
+# flush-fua's filesystem: its loop image is what the check reads
+fuafs=$W/fua-fs.img
+truncate -s 96M "$fuafs"
+mkfs.ext4 -q -F -E nodiscard "$fuafs"
+mkdir -p "$W/fuafs"
+mount -o loop "$fuafs" "$W/fuafs"
+
+truncate -s 256M "$FS/file-direct.img"
+{
+    echo "devices:"
+    yaml_device fb0 256MiB file path="$FS/file-buffered.img" direct=false create=true
+    yaml_device fd0 256MiB file path="$FS/file-direct.img" direct=true
+    yaml_device f4 512MiB file path="$FS/ext4.img" direct=true create=true
+    yaml_device df 64MiB file path="$FS/discard.img" create=true
+    yaml_device q2 256MiB file path="$FS/twoq.img" direct=true create=true queues=2 depth=64
+    yaml_device fua0 32MiB file path="$W/fuafs/fua.img" direct=false sync=fsync create=true
+} > files.yaml
+sed 's/^/    yaml: /' files.yaml
+up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0
+
+# direct: false (page cache of the backing filesystem): fio verify; create: true sized the file
+fio_file_buffered() {
+    local img=$FS/file-buffered.img
+    check_geometry "${DEV_OF[fb0]}" $((256 * MiB))
+    [[ $(stat -c %s "$img") == $((256 * MiB)) ]] || fail "create: true made $img $(stat -c %s "$img") bytes, expected $((256 * MiB))"
+    fio_verify_jobs "${DEV_OF[fb0]}" fb
+}
+subcase fio-file-buffered fio_file_buffered
+
+# direct: true (O_DIRECT on the backing file, which existed): fio verify
+fio_file_direct() {
+    check_geometry "${DEV_OF[fd0]}" $((256 * MiB))
+    fio_verify_jobs "${DEV_OF[fd0]}" fd
+}
+subcase fio-file-direct fio_file_direct
+
+# ext4 round trip (mkfs, files, umount, e2fsck -fn, mount, checksums)
+ext4_file() {
+    ext4_roundtrip "${DEV_OF[f4]}"
+}
+subcase ext4-file ext4_file
+
+# direct: false: blkdiscard reads back as zeros and punches holes into the backing file
+discard_file() {
+    discard_case "${DEV_OF[df]}" "$FS/discard.img"
+}
+subcase discard-file discard_file
+
+# queues: 2 (direct: true): two fio jobs pinned to different CPUs do verified random read/write on
+# separate regions; blk-mq maps each CPU to its own hardware queue, so both queue threads of the
+# gateway must have worked (their CPU time, from /proc, grows).
+two_queues() {
+    local dev=${DEV_OF[q2]} nq t0 t1 t0b t1b
+    nq=$(ls -d /sys/block/${dev#/dev/}/mq/* | wc -l)
+    ((nq == 2)) || fail "$dev has $nq hardware queues, expected 2"
+    qthread_ticks() {
+        local t
+        for t in /proc/"$GW_PID"/task/*; do
+            if [[ $(cat "$t/comm" 2> /dev/null) == "ublk-q2-q$1" ]]; then
+                awk '{print $14 + $15}' "$t/stat"
+                return
+            fi
+        done
+        echo -1
+    }
+    t0=$(qthread_ticks 0) t1=$(qthread_ticks 1)
+    ((t0 >= 0 && t1 >= 0)) || fail "gateway pid $GW_PID has no threads named ublk-q2-q0 and ublk-q2-q1"
+    local pin=()
+    (($(nproc) >= 2)) && pin=(--cpus_allowed=0,1 --cpus_allowed_policy=split)
+    run_fio q2-randrw --filename="$dev" "${FIO_DEV[@]}" --rw=randrw --bs=4k --iodepth=16 --numjobs=2 \
+        --size=32M --offset_increment=128M --verify=crc32c --do_verify=1 "${pin[@]}"
+    ((FIO_WRITE_KB > 0 && FIO_READ_KB > 0)) || fail "fio moved no data"
+    t0b=$(qthread_ticks 0) t1b=$(qthread_ticks 1)
+    log "queue thread CPU ticks: q0 $t0 -> $t0b, q1 $t1 -> $t1b"
+    # each queue served thousands of requests: far more than the few ticks of an idle thread
+    ((t0b - t0 >= 20 && t1b - t1 >= 20)) || fail "not both queue threads worked: q0 +$((t0b - t0)), q1 +$((t1b - t1)) CPU ticks"
+}
+subcase two-queues two_queues
+
+# FUA and FLUSH reach stable storage (direct: false). Background writeback is switched off, so data
+# is in the loop image of fua0's filesystem only if the gateway synced it: a write with O_DSYNC
+# (sent as FUA) must be there at once, and after an fsync (FLUSH) everything completed before too.
+flush_fua() {
+    local dev=${DEV_OF[fua0]} img=$E2E_WORK/fuafs/fua.img k m n tag lines=32768
+    local q=/sys/block/${dev#/dev/}/queue
+    [[ $(cat $q/write_cache) == "write back" ]] || fail "$dev: write_cache is '$(cat $q/write_cache)', expected 'write back' (volatile cache)"
+    [[ $(cat $q/fua) == 1 ]] || fail "$dev: fua is $(cat $q/fua), expected 1"
+    for k in dirty_writeback_centisecs dirty_expire_centisecs dirty_background_bytes dirty_bytes dirty_background_ratio dirty_ratio; do
+        at_exit "echo $(cat /proc/sys/vm/$k) > /proc/sys/vm/$k"
+    done
+    sync
+    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
+    echo 360000 > /proc/sys/vm/dirty_expire_centisecs
+    echo $((1 << 30)) > /proc/sys/vm/dirty_background_bytes
+    echo $((2 << 30)) > /proc/sys/vm/dirty_bytes
+
+    # 1 MiB of 32-byte lines "<TAG>-<nonce>-<n>": a 4 KiB block holds 128 whole lines
+    tag=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    for m in NOSYNC FUAWRT FLUSHW; do
+        seq -f "$m-$tag-%09g" 0 $((lines - 1)) | awk '{printf "%-31s\n", $0}' > "$W/$m"
+    done
+    in_image() { grep -a -c -- "$1-$tag-" "$fuafs" || true; }
+
+    # a plain O_DIRECT write: completed, not yet durable (control: shows the check can tell)
+    dd if="$W/NOSYNC" of="$dev" bs=64k seek=64 oflag=direct status=none # at 4 MiB
+    n=$(in_image NOSYNC)
+    log "plain write: $n of $lines lines in the loop image before any flush"
+    ((n < lines)) || log "note: an unsynced write reached the image already; the checks below cannot tell a missing sync"
+    # FUA: O_DSYNC on the block device sends REQ_FUA writes
+    dd if="$W/FUAWRT" of="$dev" bs=64k seek=128 oflag=direct,dsync status=none # at 8 MiB
+    n=$(in_image FUAWRT)
+    ((n == lines)) || fail "after O_DSYNC (FUA) writes only $n of $lines lines are in the loop image: the FUA writes were not made durable"
+    # FLUSH: fsync of the block device; everything completed before it must be durable afterwards
+    dd if="$W/FLUSHW" of="$dev" bs=64k seek=192 oflag=direct conv=fsync status=none # at 12 MiB
+    n=$(in_image FLUSHW)
+    ((n == lines)) || fail "after fsync (FLUSH) only $n of $lines lines of that write are in the loop image"
+    n=$(in_image NOSYNC)
+    ((n == lines)) || fail "after fsync (FLUSH) only $n of $lines lines of the earlier plain write are in the loop image"
+    # and the backing file itself, read around the page cache
+    drop_caches
+    for m in NOSYNC:4 FUAWRT:8 FLUSHW:12; do
+        cmp -s <(dd if="$img" bs=1M skip=${m#*:} count=1 iflag=direct status=none) "$W/${m%:*}" \
+            || fail "backing file at ${m#*:} MiB does not hold the ${m%:*} data (O_DIRECT read)"
+    done
+}
+subcase flush-fua flush_fua
+
+# SIGTERM stops the gateway with all six devices; then the backing files must hold what the cases
+# wrote (for the cases that passed): fio's blocks, the ext4 filesystem, the discarded range.
+file_stop() {
+    local top=$E2E_WORK
+    stop_devices "$GW_PID" 60 fb0 fd0 f4 df q2 fua0
+    umount "$top/fuafs"
+    drop_caches
+    if passed fio-file-buffered; then fio_verify_only "$FS/file-buffered.img" fb-backing; fi
+    if passed fio-file-direct; then fio_verify_only "$FS/file-direct.img" fd-backing; fi
+    if passed ext4-file; then
+        e2fsck -fn "$FS/ext4.img" > "$W/fsck.out" 2>&1 || fail "e2fsck -fn of ext4-file's backing file: exit $?: $(tail -2 "$W/fsck.out" | tr '\n' ' ')"
+        mkdir -p "$W/ro"
+        mount -o loop,ro "$FS/ext4.img" "$W/ro" || fail "cannot loop-mount ext4-file's backing file"
+        W=$top/ext4-file ext4_verify "$W/ro" "ext4-file's backing file"
+        umount "$W/ro"
+    fi
+    if passed discard-file; then
+        cmp -s "$FS/discard.img" "$top/discard-file/expect" || fail "discard-file's backing file differs from the expected contents"
+    fi
+}
+subcase --always file-stop file_stop
