@@ -139,6 +139,9 @@ mkdir -p $N/dev/pts $N/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $N/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $N/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs $N/tmp
+# The host's /tmp stays reachable (read-only) for callers working under it, e.g. a clone in /tmp.
+mkdir -p $N/.host-tmp
+mount --bind /lower/tmp $N/.host-tmp
 mount -t tmpfs -o mode=755 tmpfs $N/run
 # devtmpfs has no fd links; bash process substitution and many tools want them.
 ln -sf /proc/self/fd $N/dev/fd

@@ -62,7 +62,13 @@ case $out in *[[:space:]\"\']*) die "--out path must not contain blanks or quote
   for v in "${envs[@]}"; do
     [ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
   done
-  printf 'cd %q 2>/dev/null || { echo "run.sh: cannot cd to %q inside the VM (paths under /tmp are hidden by its tmpfs)" >&2; exit 125; }\n' "$PWD" "$PWD"
+  case $PWD in
+    # the guest's /tmp is its own tmpfs: show the caller's directory from the host's /tmp there
+    # (the out share may sit inside it: keep it visible on top)
+    /tmp/?*) printf 'mkdir -p /.out && mount --bind %q /.out && mkdir -p %q && mount --bind %q %q && mount --bind /.out %q\n' \
+        "$out" "$PWD" "/.host-tmp/${PWD#/tmp/}" "$PWD" "$out" ;;
+  esac
+  printf 'cd %q 2>/dev/null || { echo "run.sh: cannot cd to %q inside the VM" >&2; exit 125; }\n' "$PWD" "$PWD"
   printf 'exec'; printf ' %q' "$@"; echo
 } > "$out/$script"
 
