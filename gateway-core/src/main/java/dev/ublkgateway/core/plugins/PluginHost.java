@@ -44,7 +44,7 @@ public final class PluginHost implements AutoCloseable {
         List<Path> roots = new ArrayList<>();
         if (Files.isDirectory(dir)) roots.add(dir);
         bundledDir().filter(b -> !b.equals(dir)).ifPresent(roots::add);
-        if (roots.isEmpty()) roots.add(emptyDir());
+        if (roots.isEmpty()) roots.add(dir); // PF4J treats a missing root as holding no plugins
         this.manager = new DefaultPluginManager(roots);
     }
 
@@ -58,14 +58,6 @@ public final class PluginHost implements AutoCloseable {
         if (p == null || p.isBlank()) return Optional.empty();
         Path b = Path.of(p);
         return Files.isDirectory(b) ? Optional.of(b) : Optional.empty();
-    }
-
-    private static Path emptyDir() {
-        try {
-            return Files.createTempDirectory("ublkgw-no-plugins");
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot create a temporary directory: " + e.getMessage());
-        }
     }
 
     /** The plugins directory: an explicit choice, else $UBLKGW_PLUGINS_DIR, else {@link #DEFAULT_DIR}. */
