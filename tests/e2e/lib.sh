@@ -56,7 +56,7 @@ say() {
 selected() { [[ -z ${E2E_FILTER:-} || $1 =~ $E2E_FILTER ]]; }
 
 # passed NAME: subcase NAME has passed in this file.
-passed() { [[ -f $W/.passed-$1 ]]; }
+passed() { [[ -f $E2E_WORK/.passed-$1 ]]; }
 
 # subcase [--always] NAME FUNCTION: runs FUNCTION in a subshell as case NAME, in its own scratch
 # dir $W/NAME, unless the filter rules it out (--always: runs whenever another case of the file
@@ -90,7 +90,7 @@ subcase() {
     set -e
     _arm_err_trap
     if ((rc == 0)); then
-        touch "$W/.passed-$name"
+        touch "$E2E_WORK/.passed-$name"
         say "PASS $name ($((SECONDS - t0))s)"
     else
         reason=$(cat "$W/.reason-$name" 2> /dev/null || true)

@@ -5,7 +5,7 @@
 #   tests/e2e/run.sh [--out DIR] [--timeout SECONDS] [FILTER]
 #
 #   --out      results, per-case logs and the build snapshot (default tests/e2e/out, emptied first)
-#   --timeout  limit for the whole VM run (default 1800)
+#   --timeout  limit for the whole VM run (default 3000)
 #   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
 #
 # E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest. E2E_JVM_OPTS replaces
@@ -16,7 +16,7 @@ ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 
 OUT=$ROOT/tests/e2e/out
-TIMEOUT=1800
+TIMEOUT=3000
 FILTER=""
 while (($#)); do
     case $1 in
@@ -30,6 +30,8 @@ done
 
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
+exec 9> "$OUT/.lock"
+flock -n 9 || { echo "e2e: another run is using $OUT; wait for it or pass --out" >&2; exit 1; }
 rm -rf "${OUT:?}"/{results.txt,logs,gw}
 
 # Build here: the VM sees the tree read-only.

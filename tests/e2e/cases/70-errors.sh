@@ -1,7 +1,7 @@
 # The error contract of the CLI: every failure is one stderr line "ublk-gateway: ...", exit != 0, no
 # stack trace (gw checks that for every call), and a failure leaves nothing behind.
 mk_yaml e0.yaml err0 64MiB memory
-up_fg err0 e0.yaml
+up_bg err0 e0.yaml
 id=$DEV_ID pid=$GW_PID
 mk_random pat 1
 write_direct pat "$DEV" 0
