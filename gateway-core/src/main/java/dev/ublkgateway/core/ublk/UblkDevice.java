@@ -34,7 +34,10 @@ public final class UblkDevice {
     public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
             throws UblkException {
         UblkDevice d = new UblkDevice(control, spec, target);
-        long flags = Uapi.F_CMD_IOCTL_ENCODE | (spec.recovery() ? Uapi.F_USER_RECOVERY : 0);
+        // With recovery, requests in flight when a gateway dies are re-issued to the next one (REISSUE)
+        // instead of failing: block writes are idempotent, so the application sees no error.
+        long flags = Uapi.F_CMD_IOCTL_ENCODE
+                | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE : 0);
         d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0, flags, 0));
         try {
             if (spec.recovery() && (d.info.flags() & Uapi.F_USER_RECOVERY) == 0) {
