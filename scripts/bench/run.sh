@@ -49,11 +49,11 @@ rm -rf "$out/app" && mkdir -p "$out/app"
 jar=$(ls -t gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e '-sources.jar' -e '-javadoc.jar' | head -1)
 cp "$jar" gateway-core/target/lib/*.jar "$out/app/"
 # The C reference server (same request flow as the gateway's queue loop, no JVM), if a compiler is here.
-if command -v gcc > /dev/null; then
+if command -v gcc > /dev/null && [[ -f scripts/bench/ublk-null-ref.c ]]; then
     gcc -O2 -Wall -pthread -o "$out/app/ublk-null-ref" scripts/bench/ublk-null-ref.c \
         || echo "bench: could not build the C reference server; its column stays empty" >&2
 else
-    echo "bench: no gcc; the C reference server's column stays empty" >&2
+    echo "bench: no C reference server (scripts/bench/ublk-null-ref.c, not part of the project); its column stays empty" >&2
 fi
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- gateway-core plugin-api plugins 2>/dev/null || commit="$commit + uncommitted changes"
