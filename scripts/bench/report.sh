@@ -26,59 +26,53 @@ all() {
 
 table() {
     all | awk -F'\t' -v nruns="${#runs[@]}" '
-        function val(k) {
-            if (!(k in v) || v[k] == "NA") return ""
-            return v[k]
-        }
+        function val(k) { return ((k in v) && v[k] != "NA") ? v[k] : "" }
         function show(k,   x) {
             x = val(k); if (x == "") return "NA"
-            return seq[k] ? sprintf("%.0f MiB/s", x / 1024) : sprintf("%.1fk", x / 1000)
+            return seq[k] ? sprintf("%.0f", x / 1024) : sprintf("%.1fk", x / 1000)
         }
         function ratio(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2fx", a / b) : "NA" }
         {
             # run section test variant dev rw bs qd jobs iops bw clat p99
             k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
-            seq[k] = ($7 == "read" || $7 == "write"); v[k] = seq[k] ? $12 : $11
-            if ($4 == "ref" && $11 != "NA") hasref[$1, $2] = 1
+            seq[k] = ($6 == "read" || $6 == "write"); v[k] = seq[k] ? $11 : $10
+            if ($4 == "ref" && $10 != "NA") hasref[$2] = 1
             if (!(($2, $3) in seen)) { seen[$2, $3] = 1; order[++n] = $2 SUBSEP $3 }
         }
         END {
             names["null"] = "null target vs null_blk (memory_backed=0)"
             names["memory"] = "memory target vs null_blk (memory_backed=1)"
             names["file"] = "file target vs loop (both O_DIRECT on one file)"
-            for (r = 1; r <= nruns; r++) {
-                last = ""
-                for (i = 1; i <= n; i++) {
-                    split(order[i], p, SUBSEP)
-                    ref = ((r, p[1]) in hasref)
-                    if (p[1] != last) {
-                        print ""
-                        print "Run " r ", " names[p[1]] ":"
-                        print ""
-                        if (ref) {
-                            print "| test | ours | C reference | kernel | ours / kernel | C reference / kernel | ours / C reference |"
-                            print "|---|---:|---:|---:|---:|---:|---:|"
-                        } else {
-                            print "| test | ours | kernel | ours / kernel |"
-                            print "|---|---:|---:|---:|"
-                        }
-                        last = p[1]
+            last = ""
+            for (i = 1; i <= n; i++) {
+                split(order[i], p, SUBSEP)
+                ref = (p[1] in hasref)
+                if (p[1] != last) {
+                    if (last != "") print ""
+                    print "*" names[p[1]] "*"
+                    print ""
+                    hdr = "| test |"; sep = "|---|"
+                    for (r = 1; r <= nruns; r++) {
+                        hdr = hdr " r" r " ours |" (ref ? " r" r " C ref |" : "") " r" r " kernel | r" r " ratio |"
+                        sep = sep "---:|" (ref ? "---:|" : "") "---:|---:|"
                     }
+                    print hdr; print sep
+                    last = p[1]
+                }
+                line = "| " p[2] " |"
+                for (r = 1; r <= nruns; r++) {
                     o = r SUBSEP p[1] SUBSEP p[2] SUBSEP "ours"; kk = r SUBSEP p[1] SUBSEP p[2] SUBSEP "kernel"
                     c = r SUBSEP p[1] SUBSEP p[2] SUBSEP "ref"
-                    if (ref)
-                        printf "| %s | %s | %s | %s | %s | %s | %s |\n", p[2], show(o), show(c), show(kk),
-                            ratio(val(o), val(kk)), ratio(val(c), val(kk)), ratio(val(o), val(c))
-                    else
-                        printf "| %s | %s | %s | %s |\n", p[2], show(o), show(kk), ratio(val(o), val(kk))
+                    line = line " " show(o) " |" (ref ? " " show(c) " |" : "") " " show(kk) " | " ratio(val(o), val(kk)) " |"
                 }
+                print line
             }
         }'
 }
 
 goals() {
     all | awk -F'\t' -v nruns="${#runs[@]}" '
-        { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; v[k] = ($7 == "read" || $7 == "write") ? $12 : $11 }
+        { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; v[k] = ($6 == "read" || $6 == "write") ? $11 : $10 }
         function ratio(r, s, t, num, den,   a, b) {
             a = v[r, s, t, num]; b = v[r, s, t, den]
             if (a == "" || b == "" || a == "NA" || b == "NA" || b == 0) return "NA"

@@ -114,7 +114,9 @@ for file in "${CASE_FILES[@]}"; do
     rm -rf "$w" && mkdir -p "$w"
     echo "RUN $name" >> "$RESULTS"
     log=$LOGS/$name.log
-    limit=$((CASE_TIMEOUT * (${#subs[@]} > 1 ? ${#subs[@]} : 1)))
+    # time limit: "# e2e-timeout: SECONDS" in the file, else the per-case limit times its cases
+    limit=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\).*/\1/p' "$file" | head -1)
+    [[ -n $limit ]] || limit=$((CASE_TIMEOUT * (${#subs[@]} > 1 ? ${#subs[@]} : 1)))
     t0=$SECONDS
     rc=0
     # fd 3: the console, for the PASS/FAIL lines of subcases

@@ -1,3 +1,4 @@
+# e2e-timeout: 1200 (nine CLI calls, each a JVM start: slow under TCG on a busy host)
 # The error contract of the CLI: every failure is one stderr line "ublk-gateway: ...", exit != 0, no
 # stack trace (gw checks that for every call), and a failure leaves nothing behind.
 mk_yaml e0.yaml err0 64MiB memory

@@ -1,3 +1,4 @@
+# e2e-timeout: 900
 # kill -9 under load and recover: file target (direct: true) with recovery: true.
 source "$E2E_TESTS/recovery.sh"
 img=$FS/recovery.img

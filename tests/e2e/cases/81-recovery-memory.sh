@@ -1,3 +1,4 @@
+# e2e-timeout: 900
 # kill -9 under load and recover: memory target with recovery: true (its RAM file in /dev/shm
 # outlives the gateway); `down` removes the RAM file.
 source "$E2E_TESTS/recovery.sh"
