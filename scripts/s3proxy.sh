@@ -7,7 +7,8 @@
 # Each directory under DIR is a bucket (`mkdir DIR/NAME` creates one). PORT defaults to 9000.
 # Environment: S3PROXY_IDENTITY / S3PROXY_CREDENTIAL (default test-access / test-secret: the access key
 # id and secret access key clients sign with), S3PROXY_STORAGE (filesystem-nio2, the default, or
-# transient for memory), S3PROXY_VERSION (default 2.6.0). The log is DIR.log (warnings only).
+# transient for memory), S3PROXY_VERSION (default 2.6.0), S3PROXY_START_TIMEOUT (seconds `start` waits
+# for it to answer, default 60). The log is DIR.log (warnings only).
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
@@ -73,7 +74,7 @@ XML
 
 wait_ready() {
     local port=$1 pid=$2 i
-    for ((i = 0; i < 600; i++)); do
+    for ((i = 0; i < ${S3PROXY_START_TIMEOUT:-60} * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || return 1
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
         sleep 0.1

@@ -24,6 +24,9 @@ bin/ublk-gateway --version >/dev/null
 echo "== NBD frontend end to end (on this machine, real NBD clients)"
 tests/nbd/run.sh
 
+echo "== S3-backed volume end to end (on this machine: S3Proxy, the gateway over NBD, kill -9, outages)"
+tests/s3/run.sh
+
 if [[ ${1:-} == --no-vm ]]; then
     exit 0
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a chain of pass-through stages costs: 4k random-read IOPS (fio, io_uring, direct, QD32) of the
 # memory target alone and behind four pass-through stages (read-only with enabled: false, which looks
-# at every request and passes it on), alternating in one VM run. Prints a table and the ratio.
+# at every request and passes it on), two devices of one gateway, alternating in one VM run. Prints a
+# table and the ratio.
 #   scripts/bench/stages.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -14,27 +15,34 @@ if [[ ${UBLKGW_IN_VM:-} != 1 ]]; then
 fi
 
 w=$(mktemp -d)
-plain() { printf 'devices:\n  - name: %s\n    size: 1GiB\n    depth: 128\n    target:\n      type: memory\n' "$1"; }
-staged() {
-    printf 'devices:\n  - name: %s\n    size: 1GiB\n    depth: 128\n    stages:\n' "$1"
+# Both devices in one gateway (one JVM): a fresh JVM per device would measure JIT warm-up under
+# emulation, not the chain. Each gets a warm-up run before the measured rounds, which alternate.
+{
+    printf 'devices:\n  - name: plain0\n    size: 1GiB\n    depth: 128\n    target:\n      type: memory\n'
+    printf '  - name: staged0\n    size: 1GiB\n    depth: 128\n    stages:\n'
     for _ in 1 2 3 4; do printf '      - type: read-only\n        enabled: false\n'; done
     printf '    target:\n      type: memory\n'
+} > "$w/bench.yaml"
+out=$(bin/ublk-gateway up "$w/bench.yaml")
+declare -A dev
+for n in plain0 staged0; do
+    dev[$n]=$(sed -n "s|^$n: \(/dev/ublkb[0-9]*\)\$|\1|p" <<< "$out")
+    [[ -b ${dev[$n]} ]] || { echo "stages: $n did not come up: $out" >&2; exit 1; }
+    echo none > "/sys/block/${dev[$n]#/dev/}/queue/scheduler"
+    dd if=/dev/zero of="${dev[$n]}" bs=1M count=1024 oflag=direct status=none # reads hit stored pages
+done
+trap 'bin/ublk-gateway down plain0 > /dev/null 2>&1 || true' EXIT
+iops() { # DEVICE SECONDS -> IOPS of one fio run
+    fio --name=r --filename="$1" --ioengine=io_uring --direct=1 --rw=randread --bs=4k --iodepth=32 \
+        --time_based --runtime="$2" --ramp_time=2 --output-format=terse --terse-version=3 | cut -d';' -f8
 }
-iops() { # NAME YAML-FUNCTION -> IOPS of one fio run
-    "$2" "$1" > "$w/$1.yaml"
-    local dev
-    dev=$(bin/ublk-gateway up "$w/$1.yaml" | sed -n "s|^$1: \(/dev/ublkb[0-9]*\)\$|\1|p")
-    echo none > "/sys/block/${dev#/dev/}/queue/scheduler"
-    dd if=/dev/zero of="$dev" bs=1M count=1024 oflag=direct status=none # reads hit stored pages
-    fio --name=r --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread --bs=4k --iodepth=32 \
-        --time_based --runtime="$secs" --ramp_time=2 --output-format=terse --terse-version=3 | cut -d';' -f8
-    bin/ublk-gateway down "$1" > /dev/null
-}
+for n in plain0 staged0; do iops "${dev[$n]}" "$secs" > /dev/null; done # warm-up (JIT)
 printf '%-6s %12s %12s %8s\n' round "0 stages" "4 stages" ratio
 sum0=0 sum4=0
 for r in $(seq "$rounds"); do
-    a=$(iops plain$r plain)
-    b=$(iops staged$r staged)
+    # alternate which goes first, so drifts of the host's load fall on both alike
+    if ((r % 2)); then a=$(iops "${dev[plain0]}" "$secs"); b=$(iops "${dev[staged0]}" "$secs")
+    else b=$(iops "${dev[staged0]}" "$secs"); a=$(iops "${dev[plain0]}" "$secs"); fi
     sum0=$((sum0 + a)) sum4=$((sum4 + b))
     printf '%-6s %12s %12s %8s\n' "$r" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f", b/a}')"
 done

@@ -56,8 +56,11 @@ version=$("$snap/bin/ublk-gateway" --version 2>&1) || { echo "e2e: the build sna
 # JVM start-up dominates under TCG (every CLI call and gateway is a fresh JVM). Unless
 # E2E_JVM_OPTS is set, the guest's JVMs get an AOT cache of the classes a CLI call loads, trained
 # here against the snapshot (same paths in the guest), and C1 only; E2E_JVM_OPTS="" turns this off.
+# The cache holds class data only: JDK 25 would also store machine code (adapters, stubs) generated
+# for this host's CPU, and the guest's emulated CPU lacks some of its instructions (AVX-512): a JVM
+# running such code in the guest dies of SIGILL, depending on which adapters it happens to use.
 if [[ -z ${E2E_JVM_OPTS+x} ]]; then
-    E2E_JVM_OPTS="-XX:TieredStopAtLevel=1"
+    E2E_JVM_OPTS="-XX:TieredStopAtLevel=1 -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching -XX:-AOTStubCaching"
     printf 'devices:\n  - {name: a, size: 1GiB, queues: 2, depth: 64, recovery: true, target: {type: memory}}\n  - {name: b, size: 1GiB, target: {type: null}}\n  - {name: c, size: 1GiB, max-io-size: 1MiB, target: {type: file, path: c.img, direct: true, sync: fsync, create: true}}\n' > "$snap/train.yaml"
     if JAVA_TOOL_OPTIONS="$E2E_JVM_OPTS -XX:AOTCacheOutput=$snap/cli.aot" "$snap/bin/ublk-gateway" validate "$snap/train.yaml" > "$snap/aot-training.log" 2>&1 \
         && [[ -s $snap/cli.aot ]]; then
@@ -67,11 +70,14 @@ if [[ -z ${E2E_JVM_OPTS+x} ]]; then
     fi
 fi
 export E2E_JAVA_TOOL_OPTIONS=$E2E_JVM_OPTS
+# S3Proxy for the S3 case: resolved here (the guest has no network); the guest reads the same cache
+scripts/s3proxy.sh classpath > /dev/null || { echo "e2e: could not resolve S3Proxy (scripts/s3proxy.sh classpath)" >&2; exit 1; }
+export E2E_S3PROXY_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}
 
 echo "e2e: $version; booting the VM (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
 t0=$SECONDS
 rc=0
-scripts/vm/run.sh --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
+scripts/vm/run.sh --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS --env E2E_S3PROXY_CACHE ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
     bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
 secs=$((SECONDS - t0))
 

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# End-to-end tests of an S3-backed volume (chunked target, zstd + aes-gcm with a passphrase, s3 store)
+# through the command line, on this machine: a real S3 server (S3Proxy, its own process), the gateway
+# as its own process (NBD frontend: no kernel module needed), real NBD clients (nbdcopy, qemu-io).
+# Covers: data round trip, nothing in the clear and compressed in the bucket, kill -9 after a flush and
+# restart with the data intact, a second gateway refused, discard and zeroes delete objects, the S3
+# server down mid-write (flush waits and succeeds once it is back; fails with EIO after the timeout,
+# and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused.
+#   tests/s3/run.sh
+set -euo pipefail
+ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
+cd "$ROOT"
+GW=$ROOT/bin/ublk-gateway
+for t in nbdcopy qemu-io; do
+    command -v $t >/dev/null || { echo "s3 e2e: $t is missing; run scripts/vm/install-deps.sh" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/s3-e2e.XXXXXX)
+export UBLKGW_RUN_DIR=$WORK/run UBLKGW_SHM_DIR=$WORK/shm
+S3=$WORK/s3 BUCKET=vols PORT=$((20000 + RANDOM % 20000))
+SOCK=$WORK/run/s3vol.sock
+export VOLPASS="correct horse battery staple" S3_KEY=test-access S3_SECRET=test-secret
+CHUNK=$((256 * 1024))
+pass=0 S3PID=""
+cleanup() {
+    "$GW" down s3vol >/dev/null 2>&1 || true
+    [[ -n $S3PID ]] && kill -9 "$S3PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+ok() { pass=$((pass + 1)); echo "ok $pass - $*"; }
+fail() { echo "not ok - $*" >&2; tail -n 20 "$UBLKGW_RUN_DIR"/s3vol.log 2>/dev/null | sed "s/^/    gateway: /" >&2; exit 1; }
+one_line() { # $1 what, $2 output: exactly one line starting "ublk-gateway: ", no stack trace
+    local n
+    n=$(grep -cvE '^(OpenJDK 64-Bit Server VM warning:|Picked up JAVA_TOOL_OPTIONS)' <<< "$2" || true)
+    [[ $n == 1 && $2 == *"ublk-gateway: "* && $2 != *"Exception"* && $2 != *$'\tat '* ]] || fail "$1: not one clear line: $2"
+}
+
+s3_start() {
+    local out
+    out=$(scripts/s3proxy.sh start "$S3" "$PORT") || fail "S3Proxy did not start: $out"
+    S3PID=${out%% *}
+}
+s3_kill() { kill -9 "$S3PID"; wait_gone "$S3PID"; S3PID=""; }
+wait_gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; fail "pid $1 did not exit"; }
+gw_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$UBLKGW_RUN_DIR/s3vol.json"; }
+up() { "$GW" up "$WORK/vol.yaml" > "$WORK/up.out" 2>&1 || fail "up: $(cat "$WORK/up.out")"; }
+chunk_objects() { find "$S3/$BUCKET/s3vol/chunks" -type f 2>/dev/null | wc -l; }
+EXPORT="nbd+unix:///s3vol?socket=$SOCK"
+
+mkdir -p "$S3/$BUCKET"
+s3_start
+# 48 MiB: a random half (does not compress: stored raw with a flag) and a text half (compresses well)
+head -c 24M /dev/urandom > "$WORK/in.img"
+seq -f 'ublk-gateway compressible half, line %g' 1 700000 > "$WORK/text" && truncate -s 24M "$WORK/text"
+cat "$WORK/text" >> "$WORK/in.img"
+cat > "$WORK/vol.yaml" <<YAML
+devices:
+  - name: s3vol
+    size: 64MiB
+    frontend: nbd
+    nbd-listen: ["unix:$SOCK"]
+    target:
+      type: chunked
+      chunk-size: 256KiB
+      cache: 8MiB                # far smaller than the data: reads go to S3
+      writeback-delay-ms: 200
+      codecs:
+        - {type: zstd, level: 1}
+        - {type: aes-gcm, passphrase: "\${env:VOLPASS}", kdf-iterations: 10000}
+      store:
+        type: s3
+        bucket: $BUCKET
+        prefix: s3vol/
+        endpoint: http://127.0.0.1:$PORT
+        region: us-east-1
+        access-key-id: \${env:S3_KEY}
+        secret-access-key: \${env:S3_SECRET}
+        timeout-seconds: 15
+        attempt-timeout-seconds: 5
+YAML
+
+up
+grep -q "s3vol: frontend nbd; connect with $EXPORT" "$WORK/up.out" || fail "up does not say how to connect: $(cat "$WORK/up.out")"
+nbdcopy --flush "$WORK/in.img" "$EXPORT"
+n=$(chunk_objects)
+((n == 192)) || fail "expected 192 chunk objects after the flush, found $n"
+grep -rqs "compressible half" "$S3/$BUCKET" && fail "plain text of the volume is in the bucket"
+grep -rqs "$VOLPASS" "$S3/$BUCKET" "$WORK/up.out" && fail "the passphrase is in the bucket or the output"
+stored=$(find "$S3/$BUCKET/s3vol/chunks" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+((stored < 48 * 1048576 * 6 / 10)) || fail "the text half was not compressed: $stored bytes stored for 48 MiB"
+ok "nbdcopy 48 MiB into an S3 volume: 192 objects, $((stored / 1048576)) MiB stored, nothing in the clear"
+
+pid=$(gw_pid)
+kill -9 "$pid"
+wait_gone "$pid"
+up # the lease of a dead gateway on this host is taken over
+nbdcopy "$EXPORT" "$WORK/out.img"
+cmp <(head -c 48M "$WORK/out.img") "$WORK/in.img" || fail "data after kill -9 and restart differs"
+cmp <(tail -c 16M "$WORK/out.img") <(head -c 16M /dev/zero) || fail "the never-written tail does not read as zeros"
+ok "kill -9 after the flush, restart: all 48 MiB read back from S3"
+
+sed "s|unix:$SOCK|unix:$WORK/other.sock|" "$WORK/vol.yaml" > "$WORK/other.yaml"
+if out=$(UBLKGW_RUN_DIR=$WORK/run2 "$GW" up "$WORK/other.yaml" 2>&1 >/dev/null); then
+    UBLKGW_RUN_DIR=$WORK/run2 "$GW" down s3vol >/dev/null 2>&1 || true
+    fail "a second gateway attached the volume"
+fi
+one_line "second gateway" "$out"
+[[ $out == *"in use by gateway"* ]] || fail "second gateway: $out"
+ok "a second gateway on the same volume is refused: $out"
+
+before=$(chunk_objects)
+qemu-io -f raw -c "discard 0 1M" -c "write -z 1M 1M" -c "write -z 2176k 4k" -c flush "$EXPORT" > "$WORK/qio.log" \
+    || fail "discard/write zeroes: $(cat "$WORK/qio.log")"
+after=$(chunk_objects)
+((after == before - 8)) || fail "discard and zeroes of 2 MiB left $after of $before objects (expected $((before - 8)))"
+r=$(qemu-io -f raw -c "read -P 0 0 2M" -c "read -P 0 2176k 4k" "$EXPORT")
+[[ $r == *"Pattern verification failed"* ]] && fail "discarded range does not read as zeros"
+# what the volume must hold from here on
+cp "$WORK/in.img" "$WORK/expect.img" && truncate -s 64M "$WORK/expect.img"
+dd if=/dev/zero of="$WORK/expect.img" bs=1k seek=0 count=2048 conv=notrunc status=none
+dd if=/dev/zero of="$WORK/expect.img" bs=1k seek=2176 count=4 conv=notrunc status=none
+ok "discard and write-zeroes delete whole chunks (8 objects gone) and read back as zeros"
+
+# S3 down mid-write: the write is acknowledged into the cache (nbdcopy without --flush sends no FLUSH;
+# qemu-io flushes when it closes the export); FLUSH waits, retrying, until S3 is back
+head -c 4M /dev/zero | tr '\0' '\245' > "$WORK/a5.img"
+head -c 1M /dev/zero | tr '\0' '\074' > "$WORK/3c.img"
+s3_kill
+timeout 10 nbdcopy "$WORK/a5.img" "$EXPORT" || fail "a write with S3 down was not acknowledged from the cache"
+qemu-io -f raw -c flush "$EXPORT" > "$WORK/flush1.log" 2>&1 &
+flusher=$!
+sleep 4
+kill -0 "$flusher" 2>/dev/null || fail "FLUSH returned while S3 was down: $(cat "$WORK/flush1.log")"
+s3_start
+wait "$flusher" || fail "FLUSH failed although S3 came back within the timeout: $(cat "$WORK/flush1.log")"
+dd if="$WORK/a5.img" of="$WORK/expect.img" conv=notrunc status=none
+ok "S3 down mid-write: the write is cached, FLUSH waits and succeeds once the server is back"
+
+# ... and fails with EIO once the outage outlasts timeout-seconds; the data stays dirty, not lost
+s3_kill
+t0=$SECONDS
+timeout 10 nbdcopy "$WORK/3c.img" "$EXPORT" || fail "a write with S3 down was not acknowledged from the cache"
+# (qemu-io prints nothing when a flush fails: its exit status tells)
+qemu-io -f raw -c flush "$EXPORT" > "$WORK/flush2.log" 2>&1 && fail "FLUSH succeeded with S3 down for good"
+grep -q "FLUSH at 0 failed: s3: PUT s3://vols/s3vol/chunks/" "$UBLKGW_RUN_DIR/s3vol.log" \
+    || fail "the failed FLUSH was not logged with the S3 error"
+((SECONDS - t0 <= 90)) || fail "FLUSH took $((SECONDS - t0)) s to fail twice (timeout-seconds is 15)"
+dd if="$WORK/3c.img" of="$WORK/expect.img" conv=notrunc status=none
+s3_start
+qemu-io -f raw -c flush "$EXPORT" > "$WORK/flush3.log" 2>&1 || fail "FLUSH after S3 came back failed"
+pid=$(gw_pid)
+kill -9 "$pid"
+wait_gone "$pid"
+up
+r=$(qemu-io -f raw -c "read -P 0x3c 0 1M" -c "read -P 0xa5 1M 3M" "$EXPORT")
+[[ $r == *"Pattern verification failed"* || $r == *rror* ]] && fail "data written during the outages is lost: $r"
+ok "S3 down for good: FLUSH fails with EIO after the timeout; once S3 is back it is stored and survives kill -9"
+
+"$GW" down s3vol > /dev/null
+key=$(printf 's3vol/chunks/0/%x' 20)
+obj=$S3/$BUCKET/$key
+[[ -f $obj ]] || fail "no object $key"
+cp "$obj" "$WORK/obj.orig"
+printf '\x01' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
+cmp -s "$obj" "$WORK/obj.orig" && printf '\x02' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
+up
+if out=$(qemu-io -f raw -c "read $((20 * CHUNK)) 4k" "$EXPORT" 2>&1) && [[ $out != *rror* ]]; then
+    fail "a tampered object was read without an error: $out"
+fi
+[[ $out == *"Input/output error"* ]] || fail "tampered object: $out"
+qemu-io -f raw -c "read $((21 * CHUNK)) 4k" "$EXPORT" > /dev/null || fail "reading an intact chunk next to a tampered one"
+grep -rq "chunk 20 cannot be decoded" "$UBLKGW_RUN_DIR" || fail "the tampered chunk was not logged"
+ok "a tampered object is an I/O error for that request only, and logged"
+
+"$GW" down s3vol > /dev/null
+cp "$WORK/obj.orig" "$obj"
+if out=$(VOLPASS="wrong passphrase" "$GW" up "$WORK/vol.yaml" 2>&1 >/dev/null); then fail "up with a wrong passphrase succeeded"; fi
+one_line "wrong passphrase" "$out"
+[[ $out == *"key"* && $out != *"wrong passphrase"* ]] || fail "wrong passphrase: $out"
+up
+nbdcopy "$EXPORT" "$WORK/out2.img"
+cmp "$WORK/out2.img" "$WORK/expect.img" || fail "the volume does not hold what was written, after all of the above"
+"$GW" down s3vol > /dev/null
+ok "a wrong passphrase is refused in one line: $out; the right one reads back all 64 MiB as written"
+echo "s3 e2e: all $pass passed"
