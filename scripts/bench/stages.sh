@@ -11,15 +11,15 @@ rounds=${1:-3} secs=${2:-10}
 
 if [[ ${UBLKGW_IN_VM:-} != 1 ]]; then
     bin/ublk-gateway --version > /dev/null # build on the host: the VM sees the tree read-only
-    exec scripts/vm/run.sh --timeout 1800 -- env UBLKGW_IN_VM=1 "$ROOT/scripts/bench/stages.sh" "$rounds" "$secs"
+    exec scripts/vm/run.sh --timeout 1800 ${UBLKGW_SCRIPT_JIT:+--env UBLKGW_SCRIPT_JIT} -- env UBLKGW_IN_VM=1 "$ROOT/scripts/bench/stages.sh" "$rounds" "$secs"
 fi
 
 w=$(mktemp -d)
 # Both devices in one gateway (one JVM): a fresh JVM per device would measure JIT warm-up under
 # emulation, not the chain. Each gets a warm-up run before the measured rounds, which alternate.
 {
-    printf 'devices:\n  - name: plain0\n    size: 1GiB\n    depth: 128\n    target:\n      type: memory\n'
-    printf '  - name: staged0\n    size: 1GiB\n    depth: 128\n    stages:\n'
+    printf 'devices:\n  - name: plain0\n    size: 768MiB\n    depth: 128\n    target:\n      type: memory\n'
+    printf '  - name: staged0\n    size: 768MiB\n    depth: 128\n    stages:\n'
     for _ in 1 2 3 4; do printf '      - type: read-only\n        enabled: false\n'; done
     printf '    target:\n      type: memory\n'
 } > "$w/bench.yaml"
@@ -29,7 +29,7 @@ for n in plain0 staged0; do
     dev[$n]=$(sed -n "s|^$n: \(/dev/ublkb[0-9]*\)\$|\1|p" <<< "$out")
     [[ -b ${dev[$n]} ]] || { echo "stages: $n did not come up: $out" >&2; exit 1; }
     echo none > "/sys/block/${dev[$n]#/dev/}/queue/scheduler"
-    dd if=/dev/zero of="${dev[$n]}" bs=1M count=1024 oflag=direct status=none # reads hit stored pages
+    dd if=/dev/zero of="${dev[$n]}" bs=1M count=768 oflag=direct status=none # reads hit stored pages
 done
 trap 'bin/ublk-gateway down plain0 > /dev/null 2>&1 || true' EXIT
 iops() { # DEVICE SECONDS -> IOPS of one fio run

@@ -333,7 +333,8 @@ final class NbdConnection implements RingQueueContext {
         int r;
         try {
             r = target.submit(s);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
+            // a failing stage or target fails this request, not the connection
             LOG.log(Level.SEVERE, "nbd " + export.name() + ": target failed on " + BlockOp.name(s.op) + ": " + message(e), e);
             r = -Nbd.EIO;
         }
@@ -366,7 +367,7 @@ final class NbdConnection implements RingQueueContext {
         if (chain != null) {
             try {
                 result = chain.completed(s, result);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
                 LOG.log(Level.SEVERE, "nbd " + export.name() + ": stage failed on completion: " + message(e), e);
                 result = -Nbd.EIO;
             }

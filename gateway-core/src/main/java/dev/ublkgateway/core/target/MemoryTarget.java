@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 
 /**
  * A RAM disk kept in a sparse tmpfs file (by default under /dev/shm), mapped shared. Pages are only
@@ -21,6 +22,7 @@ import java.nio.file.Path;
  * deletes the file.
  */
 public final class MemoryTarget implements Target {
+    private static final Logger LOG = Logger.getLogger(MemoryTarget.class.getName());
     private final Path file;
     private final int fd;
     private final MemorySegment map;
@@ -62,7 +64,15 @@ public final class MemoryTarget implements Target {
                 // allocate a page for it, so discarded space would fill up again just by being read
                 if (Libc.preadFast(fd, r.buffer().address(), len, off) != len) return -Errno.EIO;
             }
-            case BlockOp.WRITE -> MemorySegment.copy(r.buffer(), 0, map, off, len);
+            case BlockOp.WRITE -> {
+                try {
+                    MemorySegment.copy(r.buffer(), 0, map, off, len);
+                } catch (InternalError e) {
+                    // the kernel could not give the mapping a page (SIGBUS): the tmpfs is full
+                    noSpace();
+                    return -Errno.ENOSPC;
+                }
+            }
             case BlockOp.FLUSH -> { }
             case BlockOp.DISCARD, BlockOp.WRITE_ZEROES -> {
                 return zero(off, len);
@@ -72,6 +82,17 @@ public final class MemoryTarget implements Target {
             }
         }
         return r.op() == BlockOp.FLUSH ? 0 : len;
+    }
+
+    private long lastNoSpaceLog;
+
+    private void noSpace() {
+        long now = System.nanoTime();
+        if (now - lastNoSpaceLog > 10_000_000_000L) { // at most one line every 10 s
+            lastNoSpaceLog = now;
+            LOG.warning("memory target " + file + ": no space left on " + file.getParent()
+                    + " for a write; writes fail with ENOSPC until space is freed (discard, or a larger tmpfs)");
+        }
     }
 
     /** Zeroes a range, giving whole pages back to the system and clearing partial ones in place. */

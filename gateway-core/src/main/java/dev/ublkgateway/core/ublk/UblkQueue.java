@@ -215,7 +215,8 @@ final class UblkQueue implements RingQueueContext {
                     || op == BlockOp.WRITE_ZEROES) {
                 try {
                     result = targetQueue.submit(r);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
+                    // a failing stage or target fails this request, not the queue
                     LOG.log(Level.SEVERE, "queue " + qid + ": target failed on " + BlockOp.name(op) + ": "
                             + message(e), e);
                     result = -Errno.EIO;
@@ -239,7 +240,7 @@ final class UblkQueue implements RingQueueContext {
         if (chain != null) {
             try {
                 result = chain.completed(requests[tag], result);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
                 LOG.log(Level.SEVERE, "queue " + qid + ": stage failed on completion: " + message(e), e);
                 result = -Errno.EIO;
             }

@@ -48,4 +48,27 @@ class MemoryTargetTest {
             t.close();
         }
     }
+
+    @Test
+    void aWriteTheKernelCannotBackIsEnospcAndTheTargetKeepsServing() throws Exception {
+        Path f = dir.resolve("full/dev.mem");
+        long size = 16L << 20;
+        try (Arena a = Arena.ofConfined()) {
+            MemoryTarget t = new MemoryTarget(f, size);
+            TargetQueue q = t.openQueue(TestRequest.context(1));
+            TestRequest w = new TestRequest(a, 4096);
+            w.set(BlockOp.WRITE, 0, 0, 4096).buffer().fill((byte) 7);
+            assertEquals(4096, q.submit(w));
+            // pages past the end of the file cannot be backed (SIGBUS), as on a full tmpfs
+            try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(8L << 20);
+            }
+            assertEquals(-28, q.submit(w.set(BlockOp.WRITE, 0, 12L << 20, 4096)), "ENOSPC, not a dead queue");
+            assertEquals(4096, q.submit(w.set(BlockOp.WRITE, 0, 4096, 4096)), "writes that can be backed still work");
+            TestRequest r = new TestRequest(a, 4096);
+            assertEquals(4096, q.submit(r.set(BlockOp.READ, 0, 0, 4096)));
+            assertEquals((byte) 7, r.buffer().get(JAVA_BYTE, 4095));
+            t.close();
+        }
+    }
 }

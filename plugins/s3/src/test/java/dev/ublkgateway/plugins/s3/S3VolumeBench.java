@@ -36,6 +36,11 @@ public final class S3VolumeBench {
                 return S3ObjectStore.open(S3Config.of(server.endpoint(), "bench", S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)
                         .withPrefix("r" + run[0] + "/"));
             };
+            // warm-up of both JVMs (ours and S3Proxy's JIT), not reported
+            java.io.PrintStream out = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            ChunkSizeBench.measure("warm-up", stores, List.of(), List.of(), 64L << 20);
+            System.setOut(out);
             ChunkSizeBench.measure("S3Proxy (filesystem-nio2) at " + server.endpoint(), stores, List.of(), List.of(), volume);
             List<ChunkedTarget.CodecFactory> codecs = List.of(
                     info -> new ZstdCodecProvider().create(new ZstdConfig(1), new DeviceDescriptor("bench", volume, 4096, 1, 64, 512 << 10)),
