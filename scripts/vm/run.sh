@@ -75,7 +75,11 @@ case $out in *[[:space:]\"\']*) die "--out path must not contain blanks or quote
 # qboot starts the kernel ~0.2 s sooner than SeaBIOS and prints nothing.
 bios=()
 [ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem"
+# The CPU: everything TCG emulates but AVX. QEMU 7.2 (Debian 12) was the first to emulate AVX/AVX2,
+# and JIT-compiled Java code using them crashed now and then in the guest (SIGSEGV, SIGILL in C1
+# code); without AVX the JVM, the kernel and fio use their SSE code. UBLKGW_VM_CPU overrides it.
+cpu=${UBLKGW_VM_CPU:-max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off}
+qemu=(qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp "$smp" -m "$mem"
   -nodefaults -nographic -no-reboot -serial stdio -monitor none "${bios[@]}"
   -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.cpio.gz"
   -append "console=ttyS0 oops=panic panic=-1 quiet mitigations=off ublkgw.out=$out ublkgw.run=$out/$script ${UBLKGW_VM_9P_CACHE:+ublkgw.cache=$UBLKGW_VM_9P_CACHE}"
