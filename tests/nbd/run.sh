@@ -17,7 +17,7 @@ SOCK=$WORK/run/nbd.sock
 PORT=$((20000 + RANDOM % 20000))
 pass=0
 cleanup() {
-    for n in e2e-mem e2e-file; do $GW down $n >/dev/null 2>&1 || true; done
+    for n in e2e-mem e2e-file quick0; do $GW down $n >/dev/null 2>&1 || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -107,4 +107,16 @@ if command -v nbdkit >/dev/null; then
     kill "$kit"
     ok "a busy port is reported in one line"
 fi
+# the README's quickstart file, as a newcomer runs it on a machine without ublk: auto picks NBD
+out=$($GW up examples/quickstart.yaml 2>&1) || fail "up examples/quickstart.yaml: $out"
+[[ -e /dev/ublk-control ]] || echo "$out" | grep -q "quick0: frontend auto: nbd" || fail "quickstart: auto did not choose NBD: $out"
+uri=$(sed -n 's/^quick0: \(nbd[^ ]*\)$/\1/p' <<< "$out" | head -1)
+[[ -n $uri || -e /dev/ublk-control ]] || fail "quickstart: no NBD URI printed: $out"
+if [[ -n $uri ]]; then
+    [[ $(nbdinfo --size "$uri") == 1073741824 ]] || fail "quickstart: nbdinfo size of $uri"
+    qemu-io -f raw -c "write -P 0x42 0 1M" -c "read -P 0x42 0 1M" "$uri" | grep -q "Pattern verification failed" \
+        && fail "quickstart: data read back differs"
+fi
+$GW down quick0 > /dev/null || fail "down quick0"
+ok "the quickstart (examples/quickstart.yaml) comes up over NBD here and serves data"
 echo "nbd e2e: all $pass passed"
