@@ -7,9 +7,11 @@ import dev.ublkgateway.api.StageProvider;
 import dev.ublkgateway.api.TargetProvider;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.PluginManager;
+import org.pf4j.PluginRepository;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +47,47 @@ public final class PluginHost implements AutoCloseable {
         if (Files.isDirectory(dir)) roots.add(dir);
         bundledDir().filter(b -> !b.equals(dir)).ifPresent(roots::add);
         if (roots.isEmpty()) roots.add(dir); // PF4J treats a missing root as holding no plugins
-        this.manager = new DefaultPluginManager(roots);
+        this.manager = new DefaultPluginManager(roots) {
+            @Override
+            protected PluginRepository createPluginRepository() {
+                return new CheckedRepository(super.createPluginRepository());
+            }
+        };
+    }
+
+    /**
+     * Sets aside, with a one-line problem, jars in a plugins directory that are no plugin archive (not
+     * a zip, no manifest, no Plugin-Id...): PF4J would log each with a stack trace and load nothing
+     * of it, and {@code plugins list} would not show it at all.
+     */
+    private final class CheckedRepository implements PluginRepository {
+        private final PluginRepository inner;
+
+        CheckedRepository(PluginRepository inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public List<Path> getPluginPaths() {
+            List<Path> ok = new ArrayList<>();
+            for (Path p : inner.getPluginPaths()) {
+                if (Files.isRegularFile(p)) {
+                    try {
+                        PluginArchive.read(p);
+                    } catch (IOException e) {
+                        problems.add(new PluginProblem(p.getFileName().toString(), e.getMessage()));
+                        continue;
+                    }
+                }
+                ok.add(p);
+            }
+            return ok;
+        }
+
+        @Override
+        public boolean deletePluginPath(Path p) {
+            return inner.deletePluginPath(p);
+        }
     }
 
     /**

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -127,5 +128,20 @@ class PluginLoadingTest {
         Path garbage = Files.writeString(tmp.resolve("garbage.jar"), "not a zip");
         e = assertThrows(IOException.class, () -> new PluginInstaller(tmp.resolve("p")).install(garbage, false));
         assertTrue(e.getMessage().startsWith("garbage.jar is not a readable jar"), e.getMessage());
+    }
+
+    @Test
+    void brokenJarsDroppedIntoTheDirectoryAreSetAsideInOneLine() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("dropped"));
+        Files.copy(exampleJar, dir.resolve("checksum.jar"));
+        Files.writeString(dir.resolve("garbage.jar"), "not a zip");
+        TestPlugins.jar(dir.resolve("noid.jar"), manifest(null, "1.0.0", "1.0.0"), Map.of());
+        try (PluginHost host = PluginHost.load(dir)) {
+            List<String> got = host.problems().stream().map(PluginProblem::toString).sorted().toList();
+            assertEquals(2, got.size(), got.toString());
+            assertTrue(got.get(0).startsWith("plugin garbage.jar: garbage.jar is not a readable jar"), got.get(0));
+            assertEquals("plugin noid.jar: noid.jar: manifest has no Plugin-Id; set it to the plugin's id", got.get(1));
+            assertTrue(host.stage("checksum").isPresent(), "the good plugin still loads");
+        }
     }
 }
