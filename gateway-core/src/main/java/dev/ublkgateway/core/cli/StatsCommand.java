@@ -24,9 +24,14 @@ final class StatsCommand implements Callable<Integer> {
                 + " has no statistics; add `- type: stats` to its stages"));
         System.out.printf("%-13s %12s %14s %8s %10s %10s %10s%n", "OP", "REQUESTS", "BYTES", "ERRORS", "P50_US", "P99_US", "MAX_US");
         for (var e : snap.entrySet()) {
+            if (e.getKey().equals("tags")) continue;
             Map<String, Object> m = (Map<String, Object>) e.getValue();
             System.out.printf("%-13s %12s %14s %8s %10s %10s %10s%n", e.getKey(), m.get("requests"), m.get("bytes"),
                     m.get("errors"), m.get("p50_us"), m.get("p99_us"), m.get("max_us"));
+        }
+        if (snap.get("tags") instanceof Map<?, ?> tags && !tags.isEmpty()) {
+            System.out.printf("%nTAG (policy script)        REQUESTS%n");
+            for (var e : tags.entrySet()) System.out.printf("%-26s %9s%n", e.getKey(), e.getValue());
         }
         return 0;
     }

@@ -6,6 +6,7 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
+import dev.ublkgateway.core.stages.StatsStage;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Source;
@@ -73,9 +74,11 @@ public final class ScriptStage implements BlockStage {
         this.config = config;
         RateLimitStage rl = null;
         ReadOnlyStage ro = null;
+        StatsStage st = null;
         for (BlockStage s : stages) {
             if (rl == null && s instanceof RateLimitStage r) rl = r;
             if (ro == null && s instanceof ReadOnlyStage r) ro = r;
+            if (st == null && s instanceof StatsStage r) st = r;
         }
         this.scope = new DeviceScope(device.name(), config.shownPath(), rl, ro);
         this.budgetNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
@@ -96,7 +99,20 @@ public final class ScriptStage implements BlockStage {
             engine.close();
             throw new IOException("device " + device.name() + ": " + config.shownPath() + ": " + e.getMessage(), e);
         }
+        if (st != null) st.tags(this::tagCounts); // requests the script tagged show in the device's stats
         control = Thread.ofPlatform().daemon().name("script-" + device.name()).start(this::controlLoop);
+    }
+
+    /** Requests tagged so far, per tag name, over all queues. */
+    Map<String, Long> tagCounts() {
+        List<String> names = scope.tagNames();
+        Map<String, Long> out = new TreeMap<>();
+        for (int i = 1; i < names.size(); i++) {
+            long n = 0;
+            for (HookQueue q : queues) n += q.tagged[i];
+            out.put(names.get(i), n);
+        }
+        return out;
     }
 
     public ScriptConfig config() {

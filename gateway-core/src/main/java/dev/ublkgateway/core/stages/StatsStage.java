@@ -25,6 +25,7 @@ public final class StatsStage implements BlockStage {
 
     private final String device;
     private final List<Counters> queues = new CopyOnWriteArrayList<>();
+    private volatile java.util.function.Supplier<Map<String, Long>> tags;
 
     public StatsStage(String device) {
         this.device = device;
@@ -48,7 +49,15 @@ public final class StatsStage implements BlockStage {
         BY_DEVICE.remove(device, this);
     }
 
-    /** Totals per op: requests, bytes, errors, and latency percentiles in microseconds. */
+    /** Where the counts of requests a policy script tagged come from (the device's script stage). */
+    public void tags(java.util.function.Supplier<Map<String, Long>> source) {
+        tags = source;
+    }
+
+    /**
+     * Totals per op: requests, bytes, errors, and latency percentiles in microseconds; with a policy
+     * script on the device, also "tags": the requests its onRequest tagged, per tag.
+     */
     public Map<String, Object> snapshot() {
         long[] count = new long[OPS], bytes = new long[OPS], errors = new long[OPS];
         long[][] hist = new long[OPS][BUCKETS];
@@ -71,6 +80,8 @@ public final class StatsStage implements BlockStage {
             m.put("max_us", percentile(hist[op], count[op], 1.0));
             out.put(BlockOp.name(op).toLowerCase(java.util.Locale.ROOT).replace('_', '-'), m);
         }
+        var t = tags;
+        if (t != null) out.put("tags", t.get());
         return out;
     }
 

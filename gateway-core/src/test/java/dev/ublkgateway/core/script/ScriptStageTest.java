@@ -5,6 +5,7 @@ import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
+import dev.ublkgateway.core.stages.StatsStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,26 @@ class ScriptStageTest {
             assertEquals(3, hq.denied);
             assertEquals(1, hq.delayed);
             assertEquals(1, hq.tagged[s.scope.tag("hot")]);
+        }
+    }
+
+    @Test
+    void taggedRequestsShowInTheDevicesStatsStage() throws IOException {
+        Path js = write(dir, "t.js", """
+                export function onRequest(req) {
+                  if (req.op === 'write') return gateway.tag(req.offset < 4096 ? 'boot' : 'data');
+                }
+                """);
+        StatsStage stats = new StatsStage("tagdev");
+        try (ScriptStage s = stage(js, false, 1000, 1000, List.of(stats)); StageQueue q = open(s)) {
+            CountingTarget t = new CountingTarget();
+            submit(q, t, BlockOp.WRITE, 0, 4096);
+            submit(q, t, BlockOp.WRITE, 8192, 4096);
+            submit(q, t, BlockOp.WRITE, 16384, 4096);
+            submit(q, t, BlockOp.READ, 0, 4096);
+            assertEquals(java.util.Map.of("boot", 1L, "data", 2L), stats.snapshot().get("tags"));
+        } finally {
+            stats.close();
         }
     }
 
