@@ -78,11 +78,13 @@ stop_gw() {
     stop_pid "$GW_PID" "gateway"
     GW_PID=""
 }
-# JIT warm-up of a ublk device's read and write paths (not recorded).
+# JIT warm-up of a ublk device's read and write paths (not recorded). Under emulation C2 needs many
+# seconds of load before the queue loop runs compiled: with 3 s, the first QD32 jobs measured 5x less
+# than the same device a minute later.
 warm() {
     [[ -b $1 ]] || return 0
     fio --name=w --filename="$1" --ioengine=io_uring --direct=1 --rw=randrw --bs=4k --iodepth=32 \
-        --time_based --runtime=3 --norandommap --randrepeat=0 > /dev/null 2>&1
+        --time_based --runtime="${WARM_SECONDS:-20}" --norandommap --randrepeat=0 > /dev/null 2>&1
 }
 
 sched_none() {
