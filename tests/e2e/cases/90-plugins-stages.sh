@@ -48,7 +48,12 @@ write_direct pat "$DEV" 8
 same_as "$DEV" 8 pat || fail "data read back through the checksum stage differs"
 
 # corrupt one byte of the backing file behind the gateway's back: that block now reads as EIO
-printf 'X' | dd of="$img" bs=1 seek=$((8 * MiB + 3 * 4096 + 100)) conv=notrunc status=none
+# (the byte is inverted, not overwritten with a constant the random data may already hold there)
+at=$((8 * MiB + 3 * 4096 + 100))
+orig=$(dd if="$img" bs=1 skip=$at count=1 status=none | od -An -tu1 | tr -d ' ')
+printf "\\$(printf '%03o' $((255 - orig)))" | dd of="$img" bs=1 seek=$at conv=notrunc status=none
+[[ $(dd if="$img" bs=1 skip=$at count=1 status=none | od -An -tu1 | tr -d ' ') == $((255 - orig)) ]] \
+    || fail "could not corrupt the backing file"
 drop_caches
 if dd if="$DEV" of=/dev/null bs=4k skip=$((8 * 256 + 3)) count=1 iflag=direct status=none 2> rd.err; then
     fail "reading a corrupted block succeeded"
