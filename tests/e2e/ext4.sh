@@ -17,6 +17,19 @@ ext4_fill() {
     (($(wc -l < "$W/sums") == 41)) || fail "expected 41 files on the filesystem, found $(wc -l < "$W/sums")"
 }
 
+# ext4_mkfs_fill_marked DEV MNT: mkfs.ext4 on DEV, mounted on MNT, filled by ext4_fill, plus a text
+# file of marker lines that must never show up in a store in the clear; its checksum joins $W/sums.
+# Leaves it mounted.
+ext4_mkfs_fill_marked() {
+    local dev=$1 mnt=$2
+    mkdir -p "$mnt"
+    mkfs.ext4 -q -F "$dev" > "$W/mkfs.out" 2>&1 || fail "mkfs.ext4 $dev failed: $(tail -1 "$W/mkfs.out")"
+    mount "$dev" "$mnt" || fail "mount $dev failed"
+    ext4_fill "$mnt"
+    printf 'UBLKGW-PLAINTEXT-MARKER %s\n' $(seq 1 40000) > "$mnt/marker"
+    (cd "$mnt" && sha256sum ./marker) >> "$W/sums"
+}
+
 ext4_verify() {
     local mnt=$1 what=$2
     (cd "$mnt" && sha256sum --quiet -c "$W/sums") > "$W/verify.out" 2>&1 \

@@ -31,11 +31,7 @@ up_fg enc0 enc.yaml
 check_geometry "$DEV" $((256 * MiB))
 fio_verify_jobs "$DEV" enc
 mnt=$W/mnt
-mkdir -p "$mnt"
-mkfs.ext4 -q -F "$DEV" > "$W/mkfs.out" 2>&1 || fail "mkfs.ext4 $DEV failed: $(tail -1 "$W/mkfs.out")"
-mount "$DEV" "$mnt" || fail "mount $DEV failed"
-ext4_fill "$mnt"
-printf 'UBLKGW-PLAINTEXT-MARKER %s\n' $(seq 1 40000) > "$mnt/marker"
+ext4_mkfs_fill_marked "$DEV" "$mnt"
 sync -f "$mnt/marker"
 umount "$mnt" || fail "umount $DEV failed"
 stop_gw enc0 "$GW_PID" "$DEV_ID"

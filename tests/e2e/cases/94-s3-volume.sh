@@ -42,12 +42,7 @@ up_fg s3v0 s3.yaml
 check_geometry "$DEV" $((256 * MiB))
 fio_verify_jobs "$DEV" s3
 mnt=$W/mnt
-mkdir -p "$mnt"
-mkfs.ext4 -q -F "$DEV" > "$W/mkfs.out" 2>&1 || fail "mkfs.ext4 $DEV failed: $(tail -1 "$W/mkfs.out")"
-mount "$DEV" "$mnt" || fail "mount $DEV failed"
-ext4_fill "$mnt"
-printf 'UBLKGW-PLAINTEXT-MARKER %s\n' $(seq 1 40000) > "$mnt/marker"
-(cd "$mnt" && sha256sum marker) >> "$W/sums"
+ext4_mkfs_fill_marked "$DEV" "$mnt"
 umount "$mnt" || fail "umount $DEV failed"
 sync "$DEV" # FLUSH: everything must be in S3 now
 kill -9 "$GW_PID"

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * Per-device counters (requests, bytes, errors per op) and latency histograms (power-of-two
@@ -25,7 +26,7 @@ public final class StatsStage implements BlockStage {
 
     private final String device;
     private final List<Counters> queues = new CopyOnWriteArrayList<>();
-    private volatile java.util.function.Supplier<Map<String, Long>> tags;
+    private volatile Supplier<Map<String, Long>> tags;
 
     public StatsStage(String device) {
         this.device = device;
@@ -50,7 +51,7 @@ public final class StatsStage implements BlockStage {
     }
 
     /** Where the counts of requests a policy script tagged come from (the device's script stage). */
-    public void tags(java.util.function.Supplier<Map<String, Long>> source) {
+    public void tags(Supplier<Map<String, Long>> source) {
         tags = source;
     }
 

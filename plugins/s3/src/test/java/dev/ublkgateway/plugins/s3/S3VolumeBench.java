@@ -8,6 +8,8 @@ import dev.ublkgateway.plugins.compression.ZstdCodecProvider;
 import dev.ublkgateway.plugins.compression.ZstdConfig;
 import dev.ublkgateway.plugins.s3.testing.S3ProxyServer;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -37,8 +39,8 @@ public final class S3VolumeBench {
                         .withPrefix("r" + run[0] + "/"));
             };
             // warm-up of both JVMs (ours and S3Proxy's JIT), not reported
-            java.io.PrintStream out = System.out;
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            PrintStream out = System.out;
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
             ChunkSizeBench.measure("warm-up", stores, List.of(), List.of(), 64L << 20);
             System.setOut(out);
             ChunkSizeBench.measure("S3Proxy (filesystem-nio2) at " + server.endpoint(), stores, List.of(), List.of(), volume);
