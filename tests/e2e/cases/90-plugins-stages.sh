@@ -1,7 +1,8 @@
 # Plugins and stage chains on a real device: the third-party checksum plugin (built by its own Maven
 # project) installed through the CLI into a fresh plugins directory, chained after built-in stages
 # (stats, fault) in front of a file target. Checks: the fault stage fails writes to its range with the
-# chosen errno while other writes succeed; the checksum stage turns a corrupted backing block into EIO;
+# chosen errno while other writes succeed; a read the second fault stage holds for 2 s does not hold
+# up other reads on the same queue (stages hold requests off the queue thread); the checksum stage turns a corrupted backing block into EIO;
 # stats counted it all; a malformed archive is refused with one line.
 jar=$(readlink -f "$E2E_TESTS/../../examples/third-party-plugin/target/checksum-stage-1.0.0.jar")
 [[ -f $jar ]] || fail "examples/third-party-plugin is not built (scripts/test.sh builds it; or run mvn package there)"
@@ -26,6 +27,12 @@ devices:
         from: 0
         to: 1MiB
         error: ENOSPC
+      - type: fault
+        ops: [read]
+        from: 2MiB
+        to: 2052KiB
+        error: none
+        delay-us: 2000000
       - type: checksum
         sidecar: $W/chk.crc
     target:
@@ -46,6 +53,20 @@ grep -q "No space left on device" dd.err || fail "write into the fault range fai
 mk_random pat 4
 write_direct pat "$DEV" 8
 same_as "$DEV" 8 pat || fail "data read back through the checksum stage differs"
+
+# a held read (2 s) and, meanwhile, a read elsewhere on the same (only) queue that must not wait for it
+t0=$(date +%s%N)
+dd if="$DEV" of=held.out bs=4k skip=512 count=1 iflag=direct status=none 2> held.err &
+held=$!
+sleep 0.3
+dd if="$DEV" of=/dev/null bs=4k skip=2048 count=1 iflag=direct status=none || fail "a read beside the held one failed"
+t1=$(date +%s%N)
+alive $held || fail "the held read finished before its 2 s delay"
+(( (t1 - t0) / 1000000 < 1500 )) || fail "a read waited $(( (t1 - t0) / 1000000 )) ms behind the held one"
+wait $held || fail "the held read failed: $(cat held.err)"
+t2=$(date +%s%N)
+(( (t2 - t0) / 1000000 >= 2000 )) || fail "the held read took only $(( (t2 - t0) / 1000000 )) ms"
+log "held read: $(( (t2 - t0) / 1000000 )) ms; the read beside it: $(( (t1 - t0) / 1000000 - 300 )) ms after it started"
 
 # corrupt one byte of the backing file behind the gateway's back: that block now reads as EIO
 # (the byte is inverted, not overwritten with a constant the random data may already hold there)

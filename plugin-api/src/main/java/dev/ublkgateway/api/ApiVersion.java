@@ -7,10 +7,28 @@ package dev.ublkgateway.api;
  * {@link #CURRENT}'s. Anything else is refused with a message naming both versions.
  */
 public final class ApiVersion {
-    /** The version of this API. */
-    public static final String CURRENT = "1.0.0";
+    /**
+     * The version of this API, from the build (the {@code plugin.api.version} property, also written
+     * to this jar's manifest as {@code Plugin-Api-Version}). 1.1 added stages that hold requests
+     * ({@link BlockRequest#resume}).
+     */
+    public static final String CURRENT = load();
 
     private ApiVersion() {}
+
+    private static String load() {
+        try (java.io.InputStream in = ApiVersion.class.getResourceAsStream("api-version.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            if (in != null) p.load(in);
+            String v = p.getProperty("version", "");
+            if (!v.matches("\\d+\\.\\d+\\.\\d+")) {
+                throw new IllegalStateException("plugin-api jar is damaged: api-version.properties says \"" + v + "\"");
+            }
+            return v;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("plugin-api jar is damaged: " + e.getMessage(), e);
+        }
+    }
 
     /**
      * Null when a plugin built against {@code required} can run on this API, else why not.

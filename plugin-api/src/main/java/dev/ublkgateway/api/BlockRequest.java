@@ -36,8 +36,19 @@ public interface BlockRequest {
     }
 
     /**
-     * Completes a request that {@link TargetQueue#submit} left {@link TargetQueue#PENDING}: the number
-     * of bytes transferred (or 0) on success, a negative errno on failure. Safe from any thread.
+     * Completes a request that {@link TargetQueue#submit} (or a stage holding it) left
+     * {@link TargetQueue#PENDING}: the number of bytes transferred (or 0) on success, a negative errno
+     * on failure. Safe from any thread; call it once per request.
      */
     void complete(int result);
+
+    /**
+     * Passes on a request that a stage returned {@link TargetQueue#PENDING} for without calling its
+     * {@code next}: the queue's thread calls that stage's {@code next} soon, and the stage sees the
+     * result in {@link StageQueue#completed}. Safe from any thread; call it once, and only for a request
+     * the stage holds in this way.
+     */
+    default void resume() {
+        throw new UnsupportedOperationException("this frontend cannot resume held requests");
+    }
 }

@@ -29,7 +29,7 @@ public final class DeviceChain implements Target {
         if (stages.isEmpty()) return t; // no stages: nothing between the frontend and the target
         StageQueue[] qs = new StageQueue[stages.size()];
         for (int i = 0; i < qs.length; i++) qs[i] = stages.get(i).openQueue(queue);
-        return new ChainQueue(qs, t);
+        return new ChainQueue(qs, t, queue.depth());
     }
 
     @Override

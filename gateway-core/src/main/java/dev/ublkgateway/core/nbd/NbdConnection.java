@@ -43,6 +43,7 @@ final class NbdConnection implements RingQueueContext {
     private static final int MAX_IOV = 1024;
     private static final int HEADER_SLOT = 32;
     private static final int NO_RESULT = Integer.MIN_VALUE;
+    private static final int RESUME = Integer.MIN_VALUE + 1; // in asyncResults: a stage resumes the tag
     private static final int BULK_WRITE = 32 * 1024;
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
@@ -351,7 +352,16 @@ final class NbdConnection implements RingQueueContext {
             completed(tag, result);
             return;
         }
-        asyncResults.set(tag, result);
+        post(tag, result);
+    }
+
+    /** A stage passes on a request it held; always through the eventfd, so no stage is re-entered. */
+    void resumeLater(int tag) {
+        post(tag, RESUME);
+    }
+
+    private void post(int tag, int value) {
+        asyncResults.set(tag, value);
         if (asyncPending.compareAndSet(false, true)) {
             try (Arena a = Arena.ofConfined()) {
                 Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
@@ -379,11 +389,30 @@ final class NbdConnection implements RingQueueContext {
         asyncPending.set(false);
         for (int t = 0; t < depth; t++) {
             int r = asyncResults.get(t);
-            if (r != NO_RESULT) {
-                asyncResults.set(t, NO_RESULT);
-                completed(t, r);
-            }
+            if (r == NO_RESULT) continue;
+            asyncResults.set(t, NO_RESULT);
+            if (r == RESUME) resume(t);
+            else completed(t, r);
         }
+    }
+
+    /** Passes on a request a stage held; answers it when it finishes at once. */
+    private void resume(int tag) {
+        Slot s = slots[tag];
+        if (chain == null || !s.pending) {
+            LOG.severe("nbd " + export.name() + ": resume of a request no stage holds (tag " + tag + "); ignored");
+            return;
+        }
+        int r;
+        try {
+            r = chain.resume(s);
+        } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
+            LOG.log(Level.SEVERE, "nbd " + export.name() + ": stage failed on resume: " + message(e), e);
+            r = -Nbd.EIO;
+        }
+        if (r == TargetQueue.PENDING) return;
+        s.pending = false;
+        finish(s, r);
     }
 
     private void finish(Slot s, int result) {

@@ -54,6 +54,11 @@ final class Slot implements BlockRequest {
         conn.completeLater(tag, result);
     }
 
+    @Override
+    public void resume() {
+        conn.resumeLater(tag);
+    }
+
     boolean isRead() {
         return op == BlockOp.READ;
     }

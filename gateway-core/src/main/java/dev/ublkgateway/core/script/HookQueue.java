@@ -5,12 +5,12 @@ import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.chain.Delays;
 import dev.ublkgateway.core.nativ.Errno;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Value;
 
 import java.io.IOException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One queue's hook: calls {@code onRequest} (or {@code onFlush}) in the queue's own context and acts
@@ -53,6 +53,7 @@ final class HookQueue implements StageQueue {
         if (v.generation() != generation) reload(v);
         int op = r.op();
         ScriptInstance in = instance;
+        long delayUs = 0;
         Value fn = op == BlockOp.FLUSH && in.flush != null ? in.flush : in.request;
         if (fn != null) {
             long res;
@@ -76,12 +77,8 @@ final class HookQueue implements StageQueue {
             }
             if (res != 0) {
                 int tag = (int) (res >>> 32);
-                long delayUs = res & 0xffff_ffffL;
+                delayUs = res & 0xffff_ffffL;
                 if (tag > 0 && tag < tagged.length) tagged[tag]++;
-                if (delayUs > 0) {
-                    delayed++;
-                    LockSupport.parkNanos(delayUs * 1000);
-                }
             }
         }
         if (stage.scope.hookEnforcesReadOnly() && stage.scope.readOnly
@@ -89,11 +86,17 @@ final class HookQueue implements StageQueue {
             denied++;
             return -Errno.EROFS;
         }
+        if (delayUs > 0) {
+            // held off the queue thread; the chain passes it on after the delay and calls completed
+            delayed++;
+            long delayNanos = delayUs * 1000;
+            if (v.measures()) started[r.tag()] = System.nanoTime() + delayNanos; // time the target, not the delay
+            else count(r);
+            Delays.resumeAfter(r, delayNanos);
+            return TargetQueue.PENDING;
+        }
         if (!v.measures()) {
-            if (op >= 0 && op < OPS) {
-                count[op]++;
-                bytes[op] += r.length();
-            }
+            count(r);
             return next.submit(r);
         }
         long t0 = System.nanoTime();
@@ -112,12 +115,16 @@ final class HookQueue implements StageQueue {
         return result;
     }
 
-    private void record(BlockRequest r, long nanos) {
+    private void count(BlockRequest r) {
         int op = r.op();
         if (op >= 0 && op < OPS) {
             count[op]++;
             bytes[op] += r.length();
         }
+    }
+
+    private void record(BlockRequest r, long nanos) {
+        count(r);
         latency[Math.min(BUCKETS - 1, 64 - Long.numberOfLeadingZeros(Math.max(nanos, 1)))]++;
     }
 

@@ -5,10 +5,10 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.chain.Delays;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Injects failures and delays, for testing what sits above a device: requests of the chosen ops that
@@ -41,8 +41,11 @@ public final class FaultStage implements BlockStage {
             if ((opMask & (1 << r.op())) == 0 || !overlaps(r)) return next.submit(r);
             if (matches.incrementAndGet() <= after) return next.submit(r);
             if (probability < 1.0 && random.nextDouble() >= probability) return next.submit(r);
-            if (delayNanos > 0) LockSupport.parkNanos(delayNanos);
-            return errno != 0 ? -errno : next.submit(r);
+            if (delayNanos == 0) return errno != 0 ? -errno : next.submit(r);
+            // delayed: held off the queue thread, then failed or passed on
+            if (errno != 0) Delays.completeAfter(r, delayNanos, -errno);
+            else Delays.resumeAfter(r, delayNanos);
+            return TargetQueue.PENDING;
         };
     }
 

@@ -7,12 +7,13 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 
-import java.util.concurrent.locks.LockSupport;
+import dev.ublkgateway.core.chain.Delays;
 
 /**
- * Caps a device's IOPS and bandwidth with token buckets. Each queue gets its share of the limits and
- * holds back its own requests (pausing its thread) when over budget; bursts up to {@code burstMillis}
- * worth of tokens pass at once. Limits can be changed while the device runs.
+ * Caps a device's IOPS and bandwidth with token buckets. Each queue gets its share of the limits; a
+ * request over budget is held and passed on when its turn comes, while the queue keeps taking (and
+ * scheduling) further requests. Bursts up to {@code burstMillis} worth of tokens pass at once. Limits
+ * can be changed while the device runs.
  */
 public final class RateLimitStage implements BlockStage {
     private final int queues;
@@ -47,6 +48,9 @@ public final class RateLimitStage implements BlockStage {
 
     /** Per-queue buckets measured in nanoseconds of budget: the debt model needs no timer. */
     private final class Bucket implements StageQueue {
+        // waits shorter than this are not worth a timer round trip; the debt they leave is kept
+        private static final long MIN_HOLD_NANOS = 20_000;
+
         private long opsReadyAt = System.nanoTime();   // when the bucket is next non-negative
         private long bytesReadyAt = opsReadyAt;
 
@@ -65,8 +69,9 @@ public final class RateLimitStage implements BlockStage {
                         + (long) ((double) r.length() * queues * 1e9 / limitBytes);
                 wait = Math.max(wait, bytesReadyAt - now);
             }
-            if (wait > 0) LockSupport.parkNanos(wait);
-            return next.submit(r);
+            if (wait < MIN_HOLD_NANOS) return next.submit(r);
+            Delays.resumeAfter(r, wait);
+            return TargetQueue.PENDING;
         }
     }
 }

@@ -46,4 +46,9 @@ final class TagRequest implements BlockRequest {
     public void complete(int result) {
         queue.completeLater(tag, result);
     }
+
+    @Override
+    public void resume() {
+        queue.resumeLater(tag);
+    }
 }

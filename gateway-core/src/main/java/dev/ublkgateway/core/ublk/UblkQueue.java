@@ -37,6 +37,7 @@ final class UblkQueue implements RingQueueContext {
     private static final int KIND_SHIFT = 56;
     private static final long KIND_IO = 0, KIND_TARGET = 1, KIND_WAKE = 2;
     private static final int NO_RESULT = Integer.MIN_VALUE;
+    private static final int RESUME = Integer.MIN_VALUE + 1; // in asyncResults: a stage resumes the tag
     private static final int CDEV_FIXED = 0; // /dev/ublkcN is registered file 0
     // struct ublksrv_io_cmd inside sqe->cmd
     private static final long IO_Q_ID = 0, IO_TAG = 2, IO_RESULT = 4, IO_ADDR = 8;
@@ -61,7 +62,7 @@ final class UblkQueue implements RingQueueContext {
     private RingTargetQueue ringTargetQueue;
     private int activeTags;    // tags the kernel still holds a FETCH/COMMIT command for
     private int targetInFlight; // target SQEs not yet completed
-    private int asyncInFlight;  // requests a target left PENDING and completes from another thread
+    private int asyncInFlight;  // requests left PENDING by the target or a stage
     private final CompletionHandler onCompletion = this::onCompletion; // one object, not one per batch
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int cdevFd, Target target) {
@@ -119,11 +120,20 @@ final class UblkQueue implements RingQueueContext {
     /** Completion from any thread; on another thread it is handed over through the eventfd. */
     void completeLater(int tag, int result) {
         if (Thread.currentThread() == thread) {
-            if (ringTargetQueue == null) asyncInFlight--;
+            asyncInFlight--;
             commitCompleted(tag, result);
             return;
         }
-        asyncResults.set(tag, result);
+        post(tag, result);
+    }
+
+    /** A stage passes on a request it held; always through the eventfd, so no stage is re-entered. */
+    void resumeLater(int tag) {
+        post(tag, RESUME);
+    }
+
+    private void post(int tag, int value) {
+        asyncResults.set(tag, value);
         if (asyncPending.compareAndSet(false, true)) wake();
     }
 
@@ -225,7 +235,7 @@ final class UblkQueue implements RingQueueContext {
                 result = -Errno.EOPNOTSUPP;
             }
             if (result != TargetQueue.PENDING) commit(tag, result);
-            else if (ringTargetQueue == null) asyncInFlight++;
+            else asyncInFlight++;
         } else {
             // ABORT: the device is going away; any other error means the kernel dropped this tag.
             if (res != Uapi.IO_RES_ABORT) {
@@ -279,11 +289,33 @@ final class UblkQueue implements RingQueueContext {
         asyncPending.set(false);
         for (int t = 0; t < depth; t++) {
             int r = asyncResults.get(t);
-            if (r != NO_RESULT) {
-                asyncResults.set(t, NO_RESULT);
+            if (r == NO_RESULT) continue;
+            asyncResults.set(t, NO_RESULT);
+            if (r == RESUME) {
+                resume(t);
+            } else {
                 asyncInFlight--;
                 commitCompleted(t, r);
             }
+        }
+    }
+
+    /** Passes on a request a stage held; commits it when it finishes at once. */
+    private void resume(int tag) {
+        if (chain == null) {
+            LOG.severe("queue " + qid + ": resume of tag " + tag + " on a device without stages; ignored");
+            return;
+        }
+        int result;
+        try {
+            result = chain.resume(requests[tag]);
+        } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
+            LOG.log(Level.SEVERE, "queue " + qid + ": stage failed on resume: " + message(e), e);
+            result = -Errno.EIO;
+        }
+        if (result != TargetQueue.PENDING) {
+            asyncInFlight--;
+            commit(tag, result);
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.ublkgateway.core.nbd;
 
+import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.chain.DeviceChain;
+import dev.ublkgateway.core.stages.FaultStage;
 import dev.ublkgateway.core.target.MemoryTarget;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -209,6 +212,43 @@ class NbdProtocolTest {
                 int idx = (int) (r[1] - 5000);
                 assertArrayEquals(pattern(4096, idx), c.read(4096).array());
             }
+        }
+    }
+
+    @Test
+    void aRequestAStageHoldsDoesNotHoldUpTheOthers() throws Exception {
+        server.close();
+        // reads of the first 4 KiB are held 300 ms; writes to the next 4 KiB are held, then fail with ENOSPC
+        DeviceChain chain = new DeviceChain(List.of(
+                new FaultStage(1 << BlockOp.READ, 0, 4096, 0, 1.0, 300_000, 0),
+                new FaultStage(1 << BlockOp.WRITE, 4096, 8192, 28, 1.0, 300_000, 0)), mem);
+        server = new NbdServer(List.of(new Export("m0", chain, SIZE, 512, MAX_IO, 16, 1, true, false)),
+                List.of(ListenAddress.parse("unix:" + sock)), 16);
+        server.start();
+        try (Client c = ready()) {
+            c.request(Nbd.CMD_WRITE, 0, 1, 8192, 4096, pattern(4096, 9));
+            assertArrayEquals(new long[] {0, 1}, c.simpleReply());
+            long t0 = System.nanoTime();
+            c.request(Nbd.CMD_READ, 0, 2, 0, 4096, null);       // held
+            c.request(Nbd.CMD_WRITE, 0, 3, 4096, 4096, pattern(4096, 1)); // held, then fails
+            c.request(Nbd.CMD_READ, 0, 4, 8192, 4096, null);    // passes at once
+            long[] r = c.simpleReply();
+            assertArrayEquals(new long[] {0, 4}, r, "the unheld read is answered first");
+            assertArrayEquals(pattern(4096, 9), c.read(4096).array());
+            assertTrue((System.nanoTime() - t0) / 1e6 < 250, "the unheld read waited for the held ones");
+            Set<Long> rest = new HashSet<>();
+            for (int i = 0; i < 2; i++) {
+                r = c.simpleReply();
+                rest.add(r[1]);
+                if (r[1] == 2) {
+                    assertEquals(0, r[0]);
+                    c.read(4096);
+                } else {
+                    assertEquals(Nbd.ENOSPC, r[0], "the held write failed with the injected errno");
+                }
+            }
+            assertEquals(Set.of(2L, 3L), rest);
+            assertTrue((System.nanoTime() - t0) / 1e6 >= 300, "the held requests were delayed 300 ms");
         }
     }
 

@@ -3,52 +3,70 @@ package dev.ublkgateway.core.script;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.StageQueue;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static dev.ublkgateway.core.script.ScriptTestSupport.*;
 
 /**
- * Per-call cost of the hook once warm (not a test; run with {@code java -cp ... ScriptHookBench}):
- * a request passed through the script stage to a counting target, against the target alone.
- * Prints nanoseconds per request for each script, the best of several rounds.
+ * JMH (not a test; {@code scripts/bench/script-hook-jmh.sh} runs it): the per-call cost of a policy
+ * hook once warm. One request goes through the script stage to a target that answers at once;
+ * {@code none} is the target alone. Requests rotate over 64 slots, a quarter of them writes, all
+ * outside protect-range.js's protected range, so every hook allows them.
  */
-public final class ScriptHookBench {
-    public static void main(String[] args) throws Exception {
-        long seconds = args.length > 0 ? Long.parseLong(args[0]) : 10;
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ScriptHookBench {
+    @Param({"none", "trivial", "protect-range"})
+    public String script;
+
+    /** Where scripts/protect-range.js is (the benchmark runs from gateway-core). */
+    @Param("../scripts/protect-range.js")
+    public String protectRange;
+
+    private final BlockRequest[] reqs = new BlockRequest[64];
+    private final CountingTarget target = new CountingTarget();
+    private ScriptStage stage;
+    private StageQueue queue;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        for (int i = 0; i < reqs.length; i++) {
+            reqs[i] = request(i % 4 == 0 ? BlockOp.WRITE : BlockOp.READ, (2L << 20) + i * 4096L, 4096);
+        }
+        if (script.equals("none")) return;
         Path dir = Files.createTempDirectory("hook-bench");
-        Path trivial = write(dir, "trivial.js", "export function onRequest(req) {}\n");
-        Path protect = Path.of(args.length > 1 ? args[1] : "../scripts/protect-range.js");
-        BlockRequest[] reqs = new BlockRequest[64];
-        for (int i = 0; i < reqs.length; i++) reqs[i] = request(i % 4 == 0 ? BlockOp.WRITE : BlockOp.READ, (2L << 20) + i * 4096L, 4096);
-        CountingTarget t = new CountingTarget();
-        System.out.printf("baseline (target only): %.1f ns/request%n", measure(seconds, reqs, r -> t.submit(r)));
-        for (Path p : List.of(trivial, protect)) {
-            try (ScriptStage s = stage(p, false, 1000, 1000, List.of()); StageQueue q = open(s)) {
-                double ns = measure(seconds, reqs, r -> q.submit(r, t));
-                System.out.printf("%s: %.1f ns/request%n", p.getFileName(), ns);
-            }
-        }
-        System.exit(0);
+        Path js = script.equals("trivial") ? write(dir, "trivial.js", "export function onRequest(req) {}\n")
+                : Path.of(protectRange);
+        stage = stage(js, false, 1000, 1000, List.of());
+        queue = open(stage);
     }
 
-    interface Call {
-        int run(BlockRequest r);
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        if (queue != null) queue.close();
+        if (stage != null) stage.close();
     }
 
-    private static double measure(long seconds, BlockRequest[] reqs, Call c) {
-        double best = Double.MAX_VALUE;
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        long sink = 0;
-        while (System.nanoTime() < end) {
-            int n = 200_000;
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) sink += c.run(reqs[i & 63]);
-            best = Math.min(best, (System.nanoTime() - t0) / (double) n);
-        }
-        if (sink == 42) System.out.print("");
-        return best;
+    @Benchmark
+    public int onRequest() {
+        BlockRequest r = reqs[next++ & 63];
+        return queue == null ? target.submit(r) : queue.submit(r, target);
     }
 }

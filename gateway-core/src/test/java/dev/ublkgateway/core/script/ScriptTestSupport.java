@@ -37,6 +37,7 @@ final class ScriptTestSupport {
             public int queue() { return 0; }
             public int tag() { return 0; }
             public void complete(int result) {}
+            public void resume() {}
         };
     }
 

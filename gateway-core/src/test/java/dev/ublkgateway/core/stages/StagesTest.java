@@ -6,6 +6,7 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.ChainQueue;
+import dev.ublkgateway.core.chain.TestFrontend;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -59,7 +60,7 @@ class StagesTest {
             public int completed(BlockRequest r, int res) { log.add("<b" + res); return res - 1; }
         };
         Script t = new Script();
-        ChainQueue chain = new ChainQueue(new StageQueue[] {a, b}, t);
+        ChainQueue chain = new ChainQueue(new StageQueue[] {a, b}, t, 8);
         assertEquals(4096, chain.submit(new Req(BlockOp.READ, 0, 4096)));
         assertEquals(List.of("a>", "b>"), log);
         t.pending = true;
@@ -111,19 +112,50 @@ class StagesTest {
     }
 
     @Test
-    void rateLimitHoldsRequestsToTheRate() {
+    void rateLimitHoldsRequestsToTheRateWithoutStallingTheQueue() throws Exception {
         RateLimitStage rl = new RateLimitStage(200, 0, 0, 1);
-        StageQueue q = rl.openQueue(Q);
         Script t = new Script();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < 41; i++) q.submit(new Req(BlockOp.READ, 0, 4096), t);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        assertTrue(seconds >= 0.19, "41 requests at 200 IOPS took only " + seconds + " s");
-        rl.setLimits(0, 4L << 20); // 4 MiB/s: 1 MiB costs 0.25 s
-        t0 = System.nanoTime();
-        for (int i = 0; i < 2; i++) q.submit(new Req(BlockOp.WRITE, 0, 1 << 20), t);
-        seconds = (System.nanoTime() - t0) / 1e9;
-        assertTrue(seconds >= 0.45, "2 MiB at 4 MiB/s took only " + seconds + " s");
+        try (TestFrontend f = new TestFrontend(t, rl.openQueue(Q))) {
+            long t0 = System.nanoTime();
+            List<TestFrontend.Req> rs = new ArrayList<>();
+            for (int i = 0; i < 41; i++) rs.add(f.submit(BlockOp.READ, 0, 4096, i));
+            f.onQueue(() -> {});
+            double queued = (System.nanoTime() - t0) / 1e9;
+            assertTrue(queued < 0.1, "the queue thread was busy for " + queued + " s taking 41 requests");
+            for (TestFrontend.Req r : rs) assertEquals(4096, r.result());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(seconds >= 0.19, "41 requests at 200 IOPS took only " + seconds + " s");
+            assertEquals(41, t.seen.size());
+            rl.setLimits(0, 4L << 20); // 4 MiB/s: 1 MiB costs 0.25 s
+            t0 = System.nanoTime();
+            TestFrontend.Req a = f.submit(BlockOp.WRITE, 0, 1 << 20, 0), b = f.submit(BlockOp.WRITE, 0, 1 << 20, 1);
+            assertEquals(1 << 20, a.result());
+            assertEquals(1 << 20, b.result());
+            seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(seconds >= 0.45, "2 MiB at 4 MiB/s took only " + seconds + " s");
+        }
+    }
+
+    @Test
+    void faultDelaysHoldRequestsOffTheQueueThread() throws Exception {
+        FaultConfig fail = new FaultConfig(List.of("write"), null, null, "ENOSPC", null, 100_000, 0);
+        FaultConfig slow = new FaultConfig(List.of("read"), null, null, "none", null, 100_000, 0);
+        Script t = new Script();
+        StageQueue failing = new FaultStage(fail.opMask(), fail.fromBytes(), fail.toBytes(1L << 30), fail.errno(),
+                fail.probability(), fail.delayUs(), fail.after()).openQueue(Q);
+        StageQueue slowing = new FaultStage(slow.opMask(), slow.fromBytes(), slow.toBytes(1L << 30), slow.errno(),
+                slow.probability(), slow.delayUs(), slow.after()).openQueue(Q);
+        try (TestFrontend f = new TestFrontend(t, failing, slowing)) {
+            long t0 = System.nanoTime();
+            TestFrontend.Req w = f.submit(BlockOp.WRITE, 0, 4096, 0), r = f.submit(BlockOp.READ, 0, 4096, 1);
+            TestFrontend.Req flush = f.submit(BlockOp.FLUSH, 0, 0, 2);
+            assertEquals(0, flush.result(), "a request no fault matches passes at once");
+            assertTrue((System.nanoTime() - t0) / 1e6 < 90, "the flush waited behind the delayed requests");
+            assertEquals(-28, w.result());
+            assertEquals(4096, r.result());
+            assertTrue((System.nanoTime() - t0) / 1e6 >= 100, "delay of 100 ms applied");
+            assertEquals(List.of("FLUSH@0", "READ@0"), t.seen, "the failed write never reached the target");
+        }
     }
 
     @Test
