@@ -183,4 +183,12 @@ nbdcopy "$EXPORT" "$WORK/out2.img"
 cmp "$WORK/out2.img" "$WORK/expect.img" || fail "the volume does not hold what was written, after all of the above"
 "$GW" down s3vol > /dev/null
 ok "a wrong passphrase is refused in one line: $out; the right one reads back all 64 MiB as written"
+
+# validate, with the bundled plugins: compression after encryption is refused at the codec's line
+awk '/codecs:/ { print; getline a; getline b; print b; print a; next } { print }' "$WORK/vol.yaml" > "$WORK/order.yaml"
+grep -A2 'codecs:' "$WORK/order.yaml" | tail -1 | grep -q zstd || fail "order.yaml does not list zstd after aes-gcm"
+if out=$("$GW" validate "$WORK/order.yaml" 2>&1); then fail "validate accepted zstd after aes-gcm"; fi
+[[ $out == *'order.yaml:13:11: codec "zstd" cannot come after "aes-gcm" in codecs'*'reorder the codecs'* ]] \
+    || fail "codec order: $out"
+ok "validate refuses compression after encryption, at the codec's line: ${out##*order.yaml:}"
 echo "s3 e2e: all $pass passed"

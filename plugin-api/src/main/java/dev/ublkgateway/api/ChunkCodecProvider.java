@@ -19,6 +19,19 @@ public interface ChunkCodecProvider<C extends Record> extends ExtensionPoint {
     /** The record the codec's YAML options bind to. */
     Class<C> configType();
 
+    /**
+     * True for a codec that shrinks data. The chunked target refuses one listed after an
+     * {@linkplain #encrypts encrypting} codec: ciphertext does not compress. (Since API 1.1.)
+     */
+    default boolean compresses() {
+        return false;
+    }
+
+    /** True for a codec whose output is ciphertext (looks random). (Since API 1.1.) */
+    default boolean encrypts() {
+        return false;
+    }
+
     /** Creates a codec for one volume. */
     ChunkCodec create(C config, DeviceDescriptor device) throws IOException;
 

@@ -120,9 +120,27 @@ final class ComponentBinder {
             for (YamlNode item : seq.items()) {
                 specs.add(values.attempt(() -> nestedOne(key, nestedKind, item, device)));
             }
+            if (nestedKind.equals("codec") && types != null) checkCodecOrder(key, seq, specs);
             return specs.contains(null) ? null : List.copyOf(specs);
         }
         return values.attempt(() -> nestedOne(key, nestedKind, node, device));
+    }
+
+    /** Reports, at the later codec, each pair of codecs the ordering rule refuses (bound ones only). */
+    private void checkCodecOrder(String key, YamlNode.Sequence seq, List<NestedSpec> specs) {
+        for (int j = 1; j < specs.size(); j++) {
+            if (specs.get(j) == null) continue;
+            for (int i = 0; i < j; i++) {
+                if (specs.get(i) == null) continue;
+                String a = specs.get(i).type(), b = specs.get(j).type();
+                String problem = types.codecOrdering().problem(a, b);
+                if (problem != null) {
+                    values.report(values.at(seq.items().get(j), "codec \"" + b + "\" cannot come after \"" + a
+                            + "\" in " + key + " (" + ConfigException.oneLine(problem) + "); reorder the " + key));
+                    break;
+                }
+            }
+        }
     }
 
     private NestedSpec nestedOne(String key, String nestedKind, YamlNode node, String device) {

@@ -23,13 +23,16 @@ import java.util.regex.Pattern;
  * @param ordering which stage may not come directly before which stage or target; never null
  * @param codecs chunk codec type name → config record class, for options marked {@link Nested}
  * @param stores object store type name → config record class, for options marked {@link Nested}
+ * @param codecOrdering which codec may not come anywhere before which other in a codec list
+ *     ({@code problem(earlier, later)}); never null
  */
 public record ComponentTypes(
         Map<String, Class<?>> targets,
         Map<String, Class<?>> stages,
         OrderingRule ordering,
         Map<String, Class<?>> codecs,
-        Map<String, Class<?>> stores) {
+        Map<String, Class<?>> stores,
+        OrderingRule codecOrdering) {
 
     private static final Pattern TYPE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]*");
 
@@ -71,6 +74,13 @@ public record ComponentTypes(
         ordering = ordering == null ? OrderingRule.NONE : ordering;
         codecs = check("codec", codecs == null ? Map.of() : codecs);
         stores = check("store", stores == null ? Map.of() : stores);
+        codecOrdering = codecOrdering == null ? OrderingRule.NONE : codecOrdering;
+    }
+
+    /** Without a codec ordering rule. */
+    public ComponentTypes(Map<String, Class<?>> targets, Map<String, Class<?>> stages, OrderingRule ordering,
+                          Map<String, Class<?>> codecs, Map<String, Class<?>> stores) {
+        this(targets, stages, ordering, codecs, stores, OrderingRule.NONE);
     }
 
     /** Targets and stages with an ordering rule; no codecs or stores. */
@@ -95,33 +105,38 @@ public record ComponentTypes(
     public ComponentTypes withTarget(String type, Class<? extends Record> configClass) {
         TreeMap<String, Class<?>> copy = new TreeMap<>(targets);
         copy.put(type, configClass);
-        return new ComponentTypes(copy, stages, ordering, codecs, stores);
+        return new ComponentTypes(copy, stages, ordering, codecs, stores, codecOrdering);
     }
 
     /** A copy with one more (or a replaced) stage type. */
     public ComponentTypes withStage(String type, Class<? extends Record> configClass) {
         TreeMap<String, Class<?>> copy = new TreeMap<>(stages);
         copy.put(type, configClass);
-        return new ComponentTypes(targets, copy, ordering, codecs, stores);
+        return new ComponentTypes(targets, copy, ordering, codecs, stores, codecOrdering);
     }
 
     /** A copy that also applies {@code rule} (after the rules it has). */
     public ComponentTypes withOrderingRule(OrderingRule rule) {
-        return new ComponentTypes(targets, stages, ordering.and(rule), codecs, stores);
+        return new ComponentTypes(targets, stages, ordering.and(rule), codecs, stores, codecOrdering);
+    }
+
+    /** A copy that also applies {@code rule} to codec lists: {@code problem(earlier, later)}. */
+    public ComponentTypes withCodecOrderingRule(OrderingRule rule) {
+        return new ComponentTypes(targets, stages, ordering, codecs, stores, codecOrdering.and(rule));
     }
 
     /** A copy with one more (or a replaced) chunk codec type. */
     public ComponentTypes withCodec(String type, Class<? extends Record> configClass) {
         TreeMap<String, Class<?>> copy = new TreeMap<>(codecs);
         copy.put(type, configClass);
-        return new ComponentTypes(targets, stages, ordering, copy, stores);
+        return new ComponentTypes(targets, stages, ordering, copy, stores, codecOrdering);
     }
 
     /** A copy with one more (or a replaced) object store type. */
     public ComponentTypes withStore(String type, Class<? extends Record> configClass) {
         TreeMap<String, Class<?>> copy = new TreeMap<>(stores);
         copy.put(type, configClass);
-        return new ComponentTypes(targets, stages, ordering, codecs, copy);
+        return new ComponentTypes(targets, stages, ordering, codecs, copy, codecOrdering);
     }
 
     /** The codec ({@code kind} "codec") or store ("store") types, for {@link Nested} options. */

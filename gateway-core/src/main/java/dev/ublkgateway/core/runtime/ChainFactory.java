@@ -37,7 +37,21 @@ public final class ChainFactory {
             if (p.provider() instanceof ChunkCodecProvider<?> c) types = types.withCodec(c.name(), c.configType());
             if (p.provider() instanceof ObjectStoreProvider<?> o) types = types.withStore(o.name(), o.configType());
         }
-        return types.withOrderingRule((stage, next) -> host.stage(stage).map(p -> p.cannotPrecede(next)).orElse(null));
+        return types.withOrderingRule((stage, next) -> host.stage(stage).map(p -> p.cannotPrecede(next)).orElse(null))
+                .withCodecOrderingRule((earlier, later) -> codecOrderProblem(codec(earlier), codec(later)));
+    }
+
+    private ChunkCodecProvider<?> codec(String name) {
+        return host.find("codec", name).map(p -> (ChunkCodecProvider<?>) p.provider()).orElse(null);
+    }
+
+    /** Null when {@code later} may follow {@code earlier} in a volume's codec list, else why not. */
+    public static String codecOrderProblem(ChunkCodecProvider<?> earlier, ChunkCodecProvider<?> later) {
+        if (earlier == null || later == null) return null;
+        if (earlier.encrypts() && later.compresses()) {
+            return "it compresses, and the output of an encrypting codec does not compress: list compression first";
+        }
+        return null;
     }
 
     public static DeviceDescriptor descriptor(DeviceConfig d) {

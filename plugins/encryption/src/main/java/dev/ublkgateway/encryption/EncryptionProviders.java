@@ -29,6 +29,11 @@ public final class EncryptionProviders {
 
     @Extension
     public static final class AesGcm implements ChunkCodecProvider<GcmConfig> {
+        @Override
+        public boolean encrypts() {
+            return true;
+        }
+
         public String name() { return "aes-gcm"; }
         public String description() { return "AES-256-GCM per chunk, random nonce, bound to volume and chunk index"; }
         public Class<GcmConfig> configType() { return GcmConfig.class; }

@@ -9,6 +9,11 @@ import org.pf4j.Extension;
 @Extension
 public final class Lz4CodecProvider implements ChunkCodecProvider<Lz4Config> {
     @Override
+    public boolean compresses() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "lz4";
     }

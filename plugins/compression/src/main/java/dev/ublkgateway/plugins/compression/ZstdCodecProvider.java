@@ -11,6 +11,11 @@ import java.io.IOException;
 @Extension
 public final class ZstdCodecProvider implements ChunkCodecProvider<ZstdConfig> {
     @Override
+    public boolean compresses() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "zstd";
     }
