@@ -70,7 +70,9 @@ final class OptionDocs {
     /** The documented facts of an option, from its annotation when present. */
     record OptionMeta(boolean required, String defaultValue, boolean secret, String description) {
         static OptionMeta of(RecordComponent rc) {
-            return new OptionMeta(false, "", false, "");
+            dev.ublkgateway.api.ConfigOption o = rc.getAnnotation(dev.ublkgateway.api.ConfigOption.class);
+            return o == null ? new OptionMeta(false, "", false, "")
+                    : new OptionMeta(o.required(), o.defaultValue(), o.secret(), o.description());
         }
     }
 }

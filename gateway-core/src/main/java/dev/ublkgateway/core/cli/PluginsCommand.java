@@ -32,15 +32,20 @@ final class PluginsCommand implements Runnable {
         public Integer call() {
             Path dir = Main.pluginsDir();
             try (PluginHost host = PluginHost.load(dir)) {
-                System.out.printf("%-16s %-10s %-8s %s%n", "ID", "VERSION", "STATE", "PROVIDES");
-                System.out.printf("%-16s %-10s %-8s %s%n", Provided.BUILT_IN, "-", "started", provides(host, Provided.BUILT_IN));
+                List<String[]> rows = new java.util.ArrayList<>();
+                rows.add(new String[] {"ID", "VERSION", "STATE", "PROVIDES"});
+                rows.add(new String[] {Provided.BUILT_IN, "-", "started", provides(host, Provided.BUILT_IN)});
                 for (var w : host.plugins()) {
-                    System.out.printf("%-16s %-10s %-8s %s%n", w.getPluginId(), w.getDescriptor().getVersion(),
-                            "started", provides(host, w.getPluginId()));
+                    rows.add(new String[] {w.getPluginId(), w.getDescriptor().getVersion(), "started", provides(host, w.getPluginId())});
                 }
                 for (PluginProblem p : host.problems()) {
-                    System.out.printf("%-16s %-10s %-8s %s%n", p.archive().split(" ")[0], "-", "refused", p.message());
+                    rows.add(new String[] {p.archive().split(" ")[0], "-", "refused", p.message()});
                 }
+                // columns as wide as their longest entry, so long ids and versions stay aligned
+                int[] width = new int[3];
+                for (String[] r : rows) for (int i = 0; i < 3; i++) width[i] = Math.max(width[i], r[i].length());
+                String format = "%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %s%n";
+                for (String[] r : rows) System.out.printf(format, (Object[]) r);
                 System.out.println("(plugins directory: " + dir + ")");
             }
             return 0;

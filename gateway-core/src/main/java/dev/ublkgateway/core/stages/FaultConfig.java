@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.stages;
 
+import dev.ublkgateway.api.ConfigOption;
+
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.core.config.Size;
 import dev.ublkgateway.core.nativ.Errno;
@@ -15,8 +17,16 @@ import java.util.List;
  * @param delayUs     delay before answering or passing on, in microseconds (default 0)
  * @param after       let this many matching requests through first (default 0)
  */
-public record FaultConfig(List<String> ops, String from, String to, String error, Double probability,
-                          long delayUs, long after) {
+public record FaultConfig(
+        @ConfigOption(description = "which requests: read, write, flush, discard, write-zeroes", defaultValue = "all")
+        List<String> ops,
+        @ConfigOption(description = "start of the affected byte range", defaultValue = "0") String from,
+        @ConfigOption(description = "end of the affected byte range, exclusive", defaultValue = "the device end") String to,
+        @ConfigOption(description = "errno name to fail with, e.g. ENOSPC; none to only delay", defaultValue = "EIO") String error,
+        @ConfigOption(description = "chance that a matching request is affected, 0..1", defaultValue = "1") Double probability,
+        @ConfigOption(description = "hold matching requests this long before failing or passing them on (the queue "
+                + "keeps serving others)", defaultValue = "0") long delayUs,
+        @ConfigOption(description = "let this many matching requests through first", defaultValue = "0") long after) {
     private static final List<String> OP_NAMES = List.of("read", "write", "flush", "discard", "write-zeroes");
 
     public FaultConfig {

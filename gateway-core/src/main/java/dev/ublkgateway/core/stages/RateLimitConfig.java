@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.stages;
 
+import dev.ublkgateway.api.ConfigOption;
+
 import dev.ublkgateway.core.config.Size;
 
 /**
@@ -7,7 +9,10 @@ import dev.ublkgateway.core.config.Size;
  * @param bandwidth bytes per second for the whole device, e.g. 100MiB; absent = no limit
  * @param burstMs   how much unused budget may be spent at once, in milliseconds (default 100)
  */
-public record RateLimitConfig(long iops, String bandwidth, Integer burstMs) {
+public record RateLimitConfig(
+        @ConfigOption(description = "requests per second for the whole device; 0 = no limit", defaultValue = "0") long iops,
+        @ConfigOption(description = "bytes per second for the whole device, e.g. 100MiB", defaultValue = "no limit") String bandwidth,
+        @ConfigOption(description = "unused budget that may be spent at once, in milliseconds", defaultValue = "100") Integer burstMs) {
     public RateLimitConfig {
         if (iops < 0) throw new IllegalArgumentException("iops " + iops + " is negative; use 0 for no limit or a positive rate");
         if (bandwidth != null) {
