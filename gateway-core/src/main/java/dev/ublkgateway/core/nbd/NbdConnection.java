@@ -38,7 +38,6 @@ final class NbdConnection implements RingQueueContext {
     private static final int KIND_SHIFT = 56;
     private static final long KIND_RECV = 1, KIND_PAYLOAD = 2, KIND_SEND = 3, KIND_WAKE = 4, KIND_TARGET = 5;
     private static final byte OP_SENDMSG = 9, OP_RECV = 27;
-    private static final int SETUP_DEFER_TASKRUN = 1 << 13;
     private static final int RECV_BUFFER = 64 * 1024;
     private static final int MAX_IOV = 1024;
     private static final int HEADER_SLOT = 32;
@@ -72,7 +71,8 @@ final class NbdConnection implements RingQueueContext {
     private int[] sentTags;
     private int sentCount, iovCount, iovFirst;
     private int inFlight, targetInFlight;
-    private int wakeFd = -1;
+    private int wakeFd = -1; // closed under wakeLock: a closed fd number may be reused by another file
+    private final Object wakeLock = new Object();
     private AtomicIntegerArray asyncResults;
     private final AtomicBoolean asyncPending = new AtomicBoolean();
     private TargetQueue target;
@@ -145,7 +145,7 @@ final class NbdConnection implements RingQueueContext {
         // (DEFER_TASKRUN, Linux 6.1); older kernels get the cooperative mode.
         int entries = Integer.highestOneBit(depth + 8) << 1;
         try {
-            ring = Ring.create(entries, Op.SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN);
+            ring = Ring.create(entries, Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN);
         } catch (UringException e) {
             ring = Ring.create(entries, Op.SETUP_COOP_TASKRUN);
         }
@@ -363,10 +363,13 @@ final class NbdConnection implements RingQueueContext {
     private void post(int tag, int value) {
         asyncResults.set(tag, value);
         if (asyncPending.compareAndSet(false, true)) {
-            try (Arena a = Arena.ofConfined()) {
-                Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
-            } catch (Exception e) {
-                LOG.warning("nbd connection " + id + ": wake-up failed: " + e.getMessage());
+            synchronized (wakeLock) {
+                if (wakeFd < 0) return; // the connection is gone: a late completion of a buggy target
+                try (Arena a = Arena.ofConfined()) {
+                    Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
+                } catch (Exception e) {
+                    LOG.warning("nbd connection " + id + ": wake-up failed: " + e.getMessage());
+                }
             }
         }
     }
@@ -578,8 +581,10 @@ final class NbdConnection implements RingQueueContext {
             }
         }
         if (ring != null) ring.close();
-        if (wakeFd >= 0) Libc.close(wakeFd);
-        wakeFd = -1;
+        synchronized (wakeLock) {
+            if (wakeFd >= 0) Libc.close(wakeFd);
+            wakeFd = -1;
+        }
         if (buffers != null) server.returnBuffers(buffers);
     }
 

@@ -54,7 +54,8 @@ final class UblkQueue implements RingQueueContext {
     private volatile Throwable failure;
 
     private Ring ring;
-    private int wakeFd = -1;
+    private int wakeFd = -1; // closed under wakeLock: a closed fd number may be reused by another file
+    private final Object wakeLock = new Object();
     private MemorySegment wakeBuf, descs, buffers;
     private TagRequest[] requests;
     private TargetQueue targetQueue;
@@ -138,10 +139,15 @@ final class UblkQueue implements RingQueueContext {
     }
 
     private void wake() {
-        int fd = wakeFd;
-        if (fd < 0) return;
+        synchronized (wakeLock) {
+            if (wakeFd < 0) return; // the queue is gone (stop() raced with its exit)
+            wakeLocked();
+        }
+    }
+
+    private void wakeLocked() {
         try (Arena a = Arena.ofConfined()) {
-            Libc.write(fd, a.allocateFrom(JAVA_LONG, 1L));
+            Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
         } catch (Exception e) {
             LOG.log(Level.WARNING, "queue " + qid + ": wake-up failed: " + e.getMessage());
         }
@@ -161,8 +167,11 @@ final class UblkQueue implements RingQueueContext {
     }
 
     private void setUp(Arena arena) throws Exception {
-        // SQ holds a commit per tag, a target SQE per tag and the wake-up read.
-        ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1, Op.SETUP_COOP_TASKRUN);
+        // SQ holds a commit per tag, a target SQE per tag and the wake-up read. Only this thread uses
+        // the ring, so the kernel may defer its completion work until we wait (DEFER_TASKRUN): no
+        // task-work interrupt per request; QD1 ran about 1.5x faster with it in the VM benchmark.
+        ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1,
+                Op.SETUP_COOP_TASKRUN | Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN);
         ring.registerFiles(cdevFd);
         wakeFd = Libc.eventfd(0, 0);
         // never freed: a wake-up read still queued while the ring shuts down may land in it late
@@ -328,9 +337,11 @@ final class UblkQueue implements RingQueueContext {
             }
         }
         if (ring != null) ring.close();
-        int fd = wakeFd;
-        wakeFd = -1;
-        Libc.close(fd);
+        synchronized (wakeLock) {
+            int fd = wakeFd;
+            wakeFd = -1;
+            Libc.close(fd);
+        }
         if (descs != null) Libc.munmap(descs);
         if (buffers != null) Libc.munmap(buffers);
     }
