@@ -18,7 +18,9 @@ public record S3Config(
         @ConfigOption(secret = true, description = "secret access key; with access-key-id") String secretAccessKey,
         @ConfigOption(secret = true, description = "session token of temporary credentials; with access-key-id") String sessionToken,
         @ConfigOption(description = "most requests in flight at once (and pooled connections)", defaultValue = "16") Integer maxConcurrency,
-        @ConfigOption(description = "attempts per request: throttling, 5xx and network errors are retried with backoff", defaultValue = "10")
+        @ConfigOption(description = "most attempts per request: throttling, 5xx and network errors are retried with backoff "
+                + "(up to 5 s apart) until timeout-seconds; the default lets the time limit end an outage, not this count",
+                defaultValue = "100")
         Integer maxAttempts,
         @ConfigOption(description = "seconds a request may take, retries included; then it fails with an I/O error", defaultValue = "60")
         Integer timeoutSeconds,
@@ -52,7 +54,7 @@ public record S3Config(
             throw new IllegalArgumentException("session-token needs access-key-id and secret-access-key");
         }
         maxConcurrency = range("max-concurrency", maxConcurrency, 16, 1, 1024);
-        maxAttempts = range("max-attempts", maxAttempts, 10, 1, 100);
+        maxAttempts = range("max-attempts", maxAttempts, 100, 1, 1000);
         timeoutSeconds = range("timeout-seconds", timeoutSeconds, 60, 1, 86400);
         attemptTimeoutSeconds = range("attempt-timeout-seconds", attemptTimeoutSeconds, 20, 1, 86400);
         connectTimeoutSeconds = range("connect-timeout-seconds", connectTimeoutSeconds, 5, 1, 3600);
