@@ -1,7 +1,6 @@
 package dev.ublkgateway.core.stages;
 
 import dev.ublkgateway.api.ConfigOption;
-
 import dev.ublkgateway.core.config.Size;
 
 /**

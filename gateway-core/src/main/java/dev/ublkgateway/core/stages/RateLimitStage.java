@@ -6,7 +6,6 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
-
 import dev.ublkgateway.core.chain.Delays;
 
 /**

@@ -141,15 +141,11 @@ final class UblkQueue implements RingQueueContext {
     private void wake() {
         synchronized (wakeLock) {
             if (wakeFd < 0) return; // the queue is gone (stop() raced with its exit)
-            wakeLocked();
-        }
-    }
-
-    private void wakeLocked() {
-        try (Arena a = Arena.ofConfined()) {
-            Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "queue " + qid + ": wake-up failed: " + e.getMessage());
+            try (Arena a = Arena.ofConfined()) {
+                Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "queue " + qid + ": wake-up failed: " + e.getMessage());
+            }
         }
     }
 
