@@ -4,16 +4,20 @@
 # mode, through bin/ublk-gateway). Devices: nul0 (no hook), hook0 (a trivial onRequest), prot0
 # (scripts/protect-range.js). Prints "MODE DEVICE MEAN-IOPS (each job)".
 #
-#   scripts/bench/script-hook.sh [--runtime S] [--ramp S] [--out DIR] [--java-opts "OPTS"]
+#   scripts/bench/script-hook.sh [--runtime S] [--ramp S] [--smp N] [--out DIR] [--java-opts "OPTS"]
+#
+# One vCPU by default: fio and the gateway then share it, so what a hook costs in CPU shows in IOPS
+# one for one; and under TCG, JVMs on two vCPUs died here of the JIT's code patching (BENCHMARKS.md).
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
-runtime=10 ramp=3 out="" opts=""
+runtime=10 ramp=3 smp=1 out="" opts=""
 while (($#)); do
     case $1 in
         --runtime) runtime=${2:?}; shift 2 ;;
         --ramp) ramp=${2:?}; shift 2 ;;
+        --smp) smp=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
         --java-opts) opts=${2:?}; shift 2 ;;
         *) echo "bench: unknown option $1" >&2; exit 2 ;;
@@ -58,6 +62,6 @@ for mode in interp jit; do
     kill -TERM \$gw; wait \$gw
 done
 G
-scripts/vm/run.sh --out "$out" --timeout 2400 -- bash "$out/guest.sh" > "$out/console.log" 2>&1 || true
+scripts/vm/run.sh --smp "$smp" --out "$out" --timeout 3000 -- bash "$out/guest.sh" > "$out/console.log" 2>&1 || true
 awk '{k = $1 " " $2; s[k] += $3; n[k]++; v[k] = v[k] (v[k] == "" ? "" : ", ") $3}
     END {for (k in s) printf "%s %.0f (%s)\n", k, s[k] / n[k], v[k]}' "$out/results.txt" | sort

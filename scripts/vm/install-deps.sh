@@ -3,7 +3,7 @@
 # Idempotent: a second run with everything present does nothing but check.
 set -euo pipefail
 
-need_pkgs=(maven qemu-system-x86 busybox-static cpio fio e2fsprogs liburing2 kmod util-linux cryptsetup-bin libnbd-bin qemu-utils nbdkit)
+need_pkgs=(maven qemu-system-x86 busybox-static cpio fio e2fsprogs liburing2 libssl3 kmod util-linux cryptsetup-bin libnbd-bin qemu-utils nbdkit)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

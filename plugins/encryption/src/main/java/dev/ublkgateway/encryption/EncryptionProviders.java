@@ -10,9 +10,12 @@ import org.pf4j.Extension;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.logging.Logger;
 
 /** The encryption plugin's extensions. */
 public final class EncryptionProviders {
+    private static final Logger LOG = Logger.getLogger(EncryptionProviders.class.getName());
+
     private EncryptionProviders() {}
 
     @Extension
@@ -22,8 +25,12 @@ public final class EncryptionProviders {
         public Class<XtsConfig> configType() { return XtsConfig.class; }
 
         public BlockStage create(XtsConfig c, DeviceDescriptor d) throws IOException {
+            AesEngine engine = AesEngine.parse(c.engine());
+            if (engine == AesEngine.OPENSSL && !LibCrypto.available()) throw new IOException(LibCrypto.missing());
             byte[] salt = c.salt() == null ? new byte[0] : c.salt().getBytes(StandardCharsets.UTF_8);
-            return new XtsStage(Keys.resolve(c.key(), c.keyFile(), c.passphrase(), salt, c.kdfIterations(), 64));
+            AesEngine used = engine.resolve();
+            LOG.info(() -> d.name() + ": aes-xts runs on " + (used == AesEngine.OPENSSL ? LibCrypto.LIBRARY : "the JDK's AES"));
+            return new XtsStage(Keys.resolve(c.key(), c.keyFile(), c.passphrase(), salt, c.kdfIterations(), 64), used);
         }
     }
 

@@ -1,69 +1,57 @@
 package dev.ublkgateway.encryption;
 
-import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
 
 /**
  * AES-256-XTS (IEEE 1619) over 512-byte sectors with the plain64 tweak: the little-endian sector number.
  * The same output as dm-crypt {@code aes-xts-plain64} with 512-byte sectors. Not thread-safe: one per
  * queue. Works in batches: all sector tweaks of a batch are encrypted in one ECB call, expanded to the
- * per-block tweaks, then the data is XORed, ECB-processed in one call and XORed again.
- *
- * <p>Decryption uses CBC decryption with a zero IV instead of ECB: the JDK runs CBC decryption on its
- * pipelined AES-NI code but ECB decryption a block at a time (about 5x slower). CBC yields
- * {@code D(c[i]) ^ c[i-1]}, so the final XOR also takes in the previous input block.
+ * per-block tweaks, then the data is XORed, ECB-processed in one call and XORed again. The AES block
+ * work runs on an {@link AesEngine}; when the engine chains its decryption output (the JDK's, see
+ * there), the final XOR also takes in the previous input block.
  */
-public final class Xts {
+public final class Xts implements AutoCloseable {
     public static final int SECTOR = 512;
     private static final int BLOCKS_PER_SECTOR = SECTOR / 16;
     private static final ValueLayout.OfLong LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final Cipher data, tweak;
-    private final boolean cbc; // data is CBC decryption: undo the chaining in the final XOR
+    private final AesBlocks data, tweak;
+    private final boolean chained;
     private final int batch;
-    private final byte[] work, out, sectors, sectorTweaks, tweaks;
-    private final MemorySegment workSeg, outSeg, sectorsSeg, sectorTweaksSeg, tweaksSeg;
+    private final long[] tweaks; // every block's tweak of a batch, as two little-endian longs
+    private final byte[] work, out; // scratch for an engine that cannot work in place
+    private final MemorySegment workSeg, outSeg, sectorsSeg, sectorTweaksSeg;
+
+    /** With the engine {@code auto} picks. */
+    public Xts(byte[] key, boolean encrypt, int batch) {
+        this(key, encrypt, batch, AesEngine.AUTO);
+    }
 
     /**
      * @param key   64 bytes: the data key, then the tweak key
      * @param batch bytes processed per cipher call, a multiple of 512
      */
-    public Xts(byte[] key, boolean encrypt, int batch) {
+    Xts(byte[] key, boolean encrypt, int batch, AesEngine engine) {
         if (key.length != 64) throw new IllegalArgumentException("AES-256-XTS needs a 64-byte key");
         if (batch % SECTOR != 0 || batch <= 0) throw new IllegalArgumentException("batch must be a multiple of 512");
         this.batch = batch;
-        try {
-            SecretKeySpec dataKey = new SecretKeySpec(key, 0, 32, "AES");
-            if (encrypt) {
-                data = Cipher.getInstance("AES/ECB/NoPadding");
-                data.init(Cipher.ENCRYPT_MODE, dataKey);
-            } else {
-                // every doFinal starts over from this IV, so each batch chains from zero
-                data = Cipher.getInstance("AES/CBC/NoPadding");
-                data.init(Cipher.DECRYPT_MODE, dataKey, new IvParameterSpec(new byte[16]));
-            }
-            cbc = !encrypt;
-            tweak = Cipher.getInstance("AES/ECB/NoPadding");
-            tweak.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, 32, 32, "AES"));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES is not available: " + e.getMessage(), e);
-        }
-        work = new byte[batch];
-        out = new byte[batch];
-        tweaks = new byte[batch];
-        sectors = new byte[batch / BLOCKS_PER_SECTOR];
-        sectorTweaks = new byte[sectors.length]; // not in place: the JDK copies in-place input, per call
+        AesEngine e = engine.resolve();
+        boolean scratch = e != AesEngine.OPENSSL;
+        work = new byte[scratch ? batch : 0];
+        out = new byte[scratch ? batch : 0];
+        tweaks = new long[batch / 8];
+        byte[] sectors = new byte[batch / BLOCKS_PER_SECTOR];
+        byte[] sectorTweaks = new byte[sectors.length]; // not in place: the JDK copies in-place input, per call
+        data = e.blocks(key, 0, encrypt, work, out);
+        tweak = e.blocks(key, 32, true, sectors, sectorTweaks);
+        chained = data.chained();
         workSeg = MemorySegment.ofArray(work);
         outSeg = MemorySegment.ofArray(out);
         sectorsSeg = MemorySegment.ofArray(sectors);
         sectorTweaksSeg = MemorySegment.ofArray(sectorTweaks);
-        tweaksSeg = MemorySegment.ofArray(tweaks);
     }
 
     /** Encrypts (or decrypts) {@code buf} in place; it starts at 512-byte sector {@code sector}, length a multiple of 512. */
@@ -83,47 +71,53 @@ public final class Xts {
             sectorsSeg.set(LE, 16L * s, sector + s);
             sectorsSeg.set(LE, 16L * s + 8, 0L);
         }
-        try {
-            tweak.doFinal(sectors, 0, 16 * count, sectorTweaks, 0);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+        tweak.run(16 * count);
+        expandTweaks(count);
+        int words = n / 8;
+        if (data.inPlace()) {
+            xorTweaks(buf, at, words);
+            data.runInPlace(buf, at, n);
+            xorTweaks(buf, at, words);
+            return;
         }
-        // expand to every block's tweak (multiply by alpha in GF(2^128)), XOR into the input
+        for (int i = 0; i < words; i++) workSeg.set(LE, 8L * i, buf.get(LE, at + 8L * i) ^ tweaks[i]);
+        data.run(n);
+        if (!chained) {
+            for (int i = 0; i < words; i++) buf.set(LE, at + 8L * i, outSeg.get(LE, 8L * i) ^ tweaks[i]);
+            return;
+        }
+        for (int i = 0; i < 2; i++) buf.set(LE, at + 8L * i, outSeg.get(LE, 8L * i) ^ tweaks[i]);
+        for (int i = 2; i < words; i++) {
+            buf.set(LE, at + 8L * i, outSeg.get(LE, 8L * i) ^ tweaks[i] ^ workSeg.get(LE, 8L * (i - 2)));
+        }
+    }
+
+    /** Every block's tweak from its sector's T0: T0 times x^j in GF(2^128), one doubling per block. */
+    private void expandTweaks(int count) {
         for (int s = 0; s < count; s++) {
             long lo = sectorTweaksSeg.get(LE, 16L * s), hi = sectorTweaksSeg.get(LE, 16L * s + 8);
-            long base = (long) s * SECTOR;
-            for (int b = 0; b < BLOCKS_PER_SECTOR; b++) {
-                long off = base + 16L * b;
-                tweaksSeg.set(LE, off, lo);
-                tweaksSeg.set(LE, off + 8, hi);
-                workSeg.set(LE, off, buf.get(LE, at + off) ^ lo);
-                workSeg.set(LE, off + 8, buf.get(LE, at + off + 8) ^ hi);
+            int base = s * (SECTOR / 8);
+            for (int j = 0; j < BLOCKS_PER_SECTOR; j++) {
+                tweaks[base + 2 * j] = lo;
+                tweaks[base + 2 * j + 1] = hi;
                 long carry = hi >> 63;
                 hi = (hi << 1) | (lo >>> 63);
                 lo = (lo << 1) ^ (carry & 0x87);
             }
         }
-        try {
-            data.doFinal(work, 0, n, out, 0);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-        if (!cbc) {
-            for (long off = 0; off < n; off += 8) {
-                buf.set(LE, at + off, outSeg.get(LE, off) ^ tweaksSeg.get(LE, off));
-            }
-            return;
-        }
-        buf.set(LE, at, outSeg.get(LE, 0) ^ tweaksSeg.get(LE, 0));
-        buf.set(LE, at + 8, outSeg.get(LE, 8) ^ tweaksSeg.get(LE, 8));
-        for (long off = 16; off < n; off += 8) {
-            buf.set(LE, at + off, outSeg.get(LE, off) ^ tweaksSeg.get(LE, off) ^ workSeg.get(LE, off - 16));
-        }
     }
 
-    /** Overwrites the scratch buffers (they held plaintext). */
-    public void wipe() {
+    /** {@code buf[at + 8i] ^= tweaks[i]} over {@code words} longs: a plain loop the JIT vectorizes. */
+    private void xorTweaks(MemorySegment buf, long at, int words) {
+        for (int i = 0; i < words; i++) buf.set(LE, at + 8L * i, buf.get(LE, at + 8L * i) ^ tweaks[i]);
+    }
+
+    /** Overwrites the scratch buffers (they held plaintext) and frees the engine's key state. */
+    @Override
+    public void close() {
         Arrays.fill(work, (byte) 0);
         Arrays.fill(out, (byte) 0);
+        data.close();
+        tweak.close();
     }
 }

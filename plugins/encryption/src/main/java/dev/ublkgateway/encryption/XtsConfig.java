@@ -13,7 +13,10 @@ public record XtsConfig(
         @ConfigOption(description = "salt for passphrase (any text, fixed for the volume)")
         String salt,
         @ConfigOption(description = "PBKDF2 iterations for passphrase", defaultValue = "600000")
-        Integer kdfIterations) {
+        Integer kdfIterations,
+        @ConfigOption(description = "where the AES work runs: openssl (system libcrypto), jdk, or auto (openssl if installed)",
+                defaultValue = "auto")
+        String engine) {
 
     public XtsConfig {
         Keys.checkOneSource(key, keyFile, passphrase);
@@ -22,12 +25,14 @@ public record XtsConfig(
             throw new IllegalArgumentException("salt is missing; a passphrase needs salt: TEXT (keep it for the volume's life)");
         }
         if (kdfIterations == null) kdfIterations = 600_000;
+        engine = AesEngine.parse(engine).name().toLowerCase(java.util.Locale.ROOT);
         if (kdfIterations < 10_000) throw new IllegalArgumentException("kdf-iterations " + kdfIterations + " is too low; use at least 10000");
     }
 
     @Override
     public String toString() {
         return "XtsConfig[key=" + (key != null ? "***" : null) + ", keyFile=" + keyFile + ", passphrase="
-                + (passphrase != null ? "***" : null) + ", salt=" + salt + ", kdfIterations=" + kdfIterations + "]";
+                + (passphrase != null ? "***" : null) + ", salt=" + salt + ", kdfIterations=" + kdfIterations
+                + ", engine=" + engine + "]";
     }
 }

@@ -16,14 +16,16 @@ import java.util.Arrays;
 final class XtsStage implements BlockStage {
     private static final int BATCH = 64 * 1024;
     private final byte[] key;
+    private final AesEngine engine;
 
-    XtsStage(byte[] key) {
+    XtsStage(byte[] key, AesEngine engine) {
         this.key = key;
+        this.engine = engine;
     }
 
     @Override
     public StageQueue openQueue(QueueContext queue) {
-        return new Queue(new Xts(key, true, BATCH), new Xts(key, false, BATCH));
+        return new Queue(new Xts(key, true, BATCH, engine), new Xts(key, false, BATCH, engine));
     }
 
     @Override
@@ -54,8 +56,8 @@ final class XtsStage implements BlockStage {
 
         @Override
         public void close() {
-            enc.wipe();
-            dec.wipe();
+            enc.close();
+            dec.close();
         }
     }
 }

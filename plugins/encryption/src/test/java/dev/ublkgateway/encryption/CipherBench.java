@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Single-thread cipher throughput: aes-xts over a request buffer (off-heap, as the ublk queue hands it
- * over) and aes-gcm over a chunk (heap, as the chunk cache holds it). Bytes/s = ops/s x size.
+ * over) on both engines, and aes-gcm over a chunk (heap, as the chunk cache holds it; the JDK's; its
+ * rows do not depend on {@code engine}). Bytes/s = ops/s x size.
  * Run: java -cp TEST_CLASSPATH org.openjdk.jmh.Main CipherBench
  */
 @State(Scope.Thread)
@@ -33,6 +34,9 @@ public class CipherBench {
     @Param({"4096", "1048576"})
     int size;
 
+    @Param({"openssl", "jdk"})
+    String engine;
+
     Xts xtsEnc, xtsDec;
     MemorySegment request;
     GcmCodec gcm;
@@ -44,8 +48,8 @@ public class CipherBench {
         Random r = new Random(1);
         byte[] key = new byte[64];
         r.nextBytes(key);
-        xtsEnc = new Xts(key, true, 64 * 1024);
-        xtsDec = new Xts(key, false, 64 * 1024);
+        xtsEnc = new Xts(key, true, 64 * 1024, AesEngine.parse(engine));
+        xtsDec = new Xts(key, false, 64 * 1024, AesEngine.parse(engine));
         request = Arena.ofAuto().allocate(size, 4096);
         byte[] data = new byte[size];
         r.nextBytes(data);

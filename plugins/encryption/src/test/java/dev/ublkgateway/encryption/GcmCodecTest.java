@@ -70,6 +70,6 @@ class GcmCodecTest {
         assertFalse(bad.getMessage().contains(hex.substring(2)));
         assertThrows(IllegalArgumentException.class, () -> new GcmConfig(null, null, null, null));
         assertThrows(IllegalArgumentException.class, () -> new GcmConfig(hex, null, "pw", null));
-        assertFalse(new XtsConfig(null, null, "secret-pass", "s", null).toString().contains("secret-pass"));
+        assertFalse(new XtsConfig(null, null, "secret-pass", "s", null, null).toString().contains("secret-pass"));
     }
 }

@@ -1,6 +1,8 @@
 package dev.ublkgateway.encryption;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,13 +12,16 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class XtsTest {
     private static final HexFormat HEX = HexFormat.of();
 
     /** IEEE 1619-2007 XTS-AES-256 vector 10: 512-byte data unit, sequence number 0xff. */
-    @Test
-    void ieee1619Vector10() {
+    @ParameterizedTest
+    @EnumSource(value = AesEngine.class, names = {"OPENSSL", "JDK"})
+    void ieee1619Vector10(AesEngine engine) {
         byte[] key = HEX.parseHex("2718281828459045235360287471352662497757247093699959574966967627"
                 + "3141592653589793238462643383279502884197169399375105820974944592");
         byte[] pt = new byte[512];
@@ -38,22 +43,23 @@ class XtsTest {
                 + "1ad77f16f541dfd269d50d6a5f14fb0aab1cbb4c1550be97f7ab4066193c4caa"
                 + "773dad38014bd2092fa755c824bb5e54c4f36ffda9fcea70b9c6e693e148c151";
         MemorySegment buf = MemorySegment.ofArray(pt.clone());
-        new Xts(key, true, 4096).process(buf, 0xff);
+        new Xts(key, true, 4096, engine).process(buf, 0xff);
         assertEquals(ct, HEX.formatHex(buf.toArray(ValueLayout.JAVA_BYTE)));
-        new Xts(key, false, 4096).process(buf, 0xff);
+        new Xts(key, false, 4096, engine).process(buf, 0xff);
         assertArrayEquals(pt, buf.toArray(ValueLayout.JAVA_BYTE));
     }
 
     /** Several sectors in one call, across batch boundaries, equal sector-by-sector processing. */
-    @Test
-    void batchesEqualSingleSectors() {
+    @ParameterizedTest
+    @EnumSource(value = AesEngine.class, names = {"OPENSSL", "JDK"})
+    void batchesEqualSingleSectors(AesEngine engine) {
         byte[] key = new byte[64];
         new Random(1).nextBytes(key);
         byte[] data = new byte[3 * 4096 + 1024];
         new Random(2).nextBytes(data);
         MemorySegment whole = MemorySegment.ofArray(data.clone());
-        new Xts(key, true, 4096).process(whole, 1000);
-        Xts one = new Xts(key, true, 512);
+        new Xts(key, true, 4096, engine).process(whole, 1000);
+        Xts one = new Xts(key, true, 512, engine);
         for (int s = 0; s < data.length / 512; s++) {
             MemorySegment sec = MemorySegment.ofArray(data).asSlice(512L * s, 512);
             one.process(sec, 1000 + s);
@@ -62,10 +68,44 @@ class XtsTest {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment nat = a.allocate(data.length);
             nat.copyFrom(whole);
-            new Xts(key, false, 8192).process(nat, 1000);
+            new Xts(key, false, 8192, engine).process(nat, 1000);
             MemorySegment ref = MemorySegment.ofArray(data.clone());
-            new Xts(key, false, 512).process(ref, 1000);
+            new Xts(key, false, 512, engine).process(ref, 1000);
             assertArrayEquals(ref.toArray(ValueLayout.JAVA_BYTE), nat.toArray(ValueLayout.JAVA_BYTE));
         }
+    }
+
+    /** OpenSSL and the JDK agree byte for byte, both ways, over many batches and sector numbers. */
+    @Test
+    void enginesAgree() {
+        Random r = new Random(3);
+        byte[] key = new byte[64];
+        r.nextBytes(key);
+        try (Xts oe = new Xts(key, true, 65536, AesEngine.OPENSSL); Xts je = new Xts(key, true, 65536, AesEngine.JDK);
+             Xts od = new Xts(key, false, 65536, AesEngine.OPENSSL); Xts jd = new Xts(key, false, 65536, AesEngine.JDK)) {
+            for (int i = 0; i < 50; i++) {
+                byte[] data = new byte[512 * (1 + r.nextInt(300))];
+                r.nextBytes(data);
+                long sector = r.nextLong() >>> 1;
+                MemorySegment a = MemorySegment.ofArray(data.clone()), b = MemorySegment.ofArray(data.clone());
+                oe.process(a, sector);
+                je.process(b, sector);
+                assertArrayEquals(b.toArray(ValueLayout.JAVA_BYTE), a.toArray(ValueLayout.JAVA_BYTE));
+                od.process(a, sector);
+                jd.process(b, sector);
+                assertArrayEquals(data, a.toArray(ValueLayout.JAVA_BYTE));
+                assertArrayEquals(data, b.toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+    }
+
+    /** This machine has libcrypto (the project's install script puts it there), so auto picks it. */
+    @Test
+    void autoPrefersOpenSsl() {
+        assertTrue(LibCrypto.available(), LibCrypto.missing());
+        assertEquals(AesEngine.OPENSSL, AesEngine.AUTO.resolve());
+        assertEquals(AesEngine.JDK, AesEngine.parse("JDK"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AesEngine.parse("fast"));
+        assertEquals("engine 'fast' is unknown; use auto, openssl or jdk", e.getMessage());
     }
 }
