@@ -4,7 +4,10 @@
 # mode, through bin/ublk-gateway). Devices: nul0 (no hook), hook0 (a trivial onRequest), prot0
 # (scripts/protect-range.js). Prints "MODE DEVICE MEAN-IOPS (each job)".
 #
-#   scripts/bench/script-hook.sh [--runtime S] [--ramp S] [--smp N] [--out DIR] [--java-opts "OPTS"]
+#   scripts/bench/script-hook.sh [--runtime S] [--ramp S] [--warmup S] [--modes "interp jit"] [--smp N]
+#                                [--out DIR] [--java-opts "OPTS"]
+# --warmup: the warm-up job per device (default twice --runtime); with the JIT on one emulated vCPU the
+# Graal compiler needs minutes before the hooks run compiled.
 #
 # One vCPU by default: fio and the gateway then share it, so what a hook costs in CPU shows in IOPS
 # one for one; and under TCG, JVMs on two vCPUs died here of the JIT's code patching (BENCHMARKS.md).
@@ -12,11 +15,13 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
-runtime=10 ramp=3 smp=1 out="" opts=""
+runtime=10 ramp=3 warmup="" modes="interp jit" smp=1 out="" opts=""
 while (($#)); do
     case $1 in
         --runtime) runtime=${2:?}; shift 2 ;;
         --ramp) ramp=${2:?}; shift 2 ;;
+        --warmup) warmup=${2:?}; shift 2 ;;
+        --modes) modes=${2:?}; shift 2 ;;
         --smp) smp=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
         --java-opts) opts=${2:?}; shift 2 ;;
@@ -24,6 +29,7 @@ while (($#)); do
     esac
 done
 JDK=$(find_java_home)
+warmup=${warmup:-$((runtime * 2))}
 bin/ublk-gateway --version > /dev/null
 out=${out:-$ROOT/.vm-out/script-bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out" && out=$(realpath "$out")
@@ -51,11 +57,11 @@ job() {
         --iodepth=32 --numjobs=1 --time_based --runtime=\$2 --ramp_time=$ramp --group_reporting \
         --output-format=terse 2>> fio.err | awk -F';' '{print \$8}'
 }
-for mode in interp jit; do
+for mode in $modes; do
     UBLKGW_SCRIPT_JIT=\$([[ \$mode == jit ]] && echo 1 || echo 0) "$ROOT/bin/ublk-gateway" up bench.yaml --foreground > gateway-\$mode.log 2>&1 &
     gw=\$!
     for i in \$(seq 1200); do grep -q '^prot0: ' gateway-\$mode.log && break; sleep 0.5; done
-    for d in nul0 hook0 prot0; do job \$d $((runtime * 2)) > /dev/null; done
+    for d in nul0 hook0 prot0; do job \$d $warmup > /dev/null; done
     for d in nul0 hook0 prot0 prot0 hook0 nul0; do
         echo "\$mode \$d \$(job \$d $runtime)" | tee -a results.txt
     done

@@ -3,18 +3,16 @@ package dev.ublkgateway.core.nbd;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.ChainQueue;
-import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.ublk.RingQueueContext;
 import dev.ublkgateway.core.ublk.RingTargetQueue;
 import dev.ublkgateway.core.uring.CompletionHandler;
+import dev.ublkgateway.core.uring.Mailbox;
 import dev.ublkgateway.core.uring.Op;
 import dev.ublkgateway.core.uring.Ring;
 import dev.ublkgateway.core.uring.UringException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -41,8 +39,6 @@ final class NbdConnection implements RingQueueContext {
     private static final int RECV_BUFFER = 64 * 1024;
     private static final int MAX_IOV = 1024;
     private static final int HEADER_SLOT = 32;
-    private static final int NO_RESULT = Integer.MIN_VALUE;
-    private static final int RESUME = Integer.MIN_VALUE + 1; // in asyncResults: a stage resumes the tag
     private static final int BULK_WRITE = 32 * 1024;
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
@@ -57,7 +53,7 @@ final class NbdConnection implements RingQueueContext {
     private boolean structured;
     private int depth, maxIo;
     private Ring ring;
-    private MemorySegment recvBuf, buffers, headers, iov, msghdr, wakeBuf;
+    private MemorySegment recvBuf, buffers, headers, iov, msghdr;
     private int rStart, rEnd;
     private boolean recvInFlight, sendInFlight, closing, broken;
     private Slot[] slots;
@@ -71,10 +67,18 @@ final class NbdConnection implements RingQueueContext {
     private int[] sentTags;
     private int sentCount, iovCount, iovFirst;
     private int inFlight, targetInFlight;
-    private int wakeFd = -1; // closed under wakeLock: a closed fd number may be reused by another file
-    private final Object wakeLock = new Object();
-    private AtomicIntegerArray asyncResults;
-    private final AtomicBoolean asyncPending = new AtomicBoolean();
+    private volatile Mailbox mailbox; // results and resumes from other threads
+    private final Mailbox.Receiver fromOtherThreads = new Mailbox.Receiver() {
+        @Override
+        public void completed(int tag, int result) {
+            NbdConnection.this.completed(tag, result);
+        }
+
+        @Override
+        public void resumed(int tag) {
+            resume(tag);
+        }
+    };
     private TargetQueue target;
     private ChainQueue chain;
     private RingTargetQueue ringTarget;
@@ -149,8 +153,7 @@ final class NbdConnection implements RingQueueContext {
         } catch (UringException e) {
             ring = Ring.create(entries, Op.SETUP_COOP_TASKRUN);
         }
-        wakeFd = Libc.eventfd(0, 0);
-        wakeBuf = arena.allocate(8, 8);
+        mailbox = new Mailbox("nbd connection " + id, depth);
         recvBuf = arena.allocate(RECV_BUFFER, 4096);
         headers = arena.allocate((long) HEADER_SLOT * depth, 8);
         iov = arena.allocate(16L * MAX_IOV, 8);
@@ -165,8 +168,6 @@ final class NbdConnection implements RingQueueContext {
             freeTags[t] = depth - 1 - t;
         }
         freeCount = depth;
-        asyncResults = new AtomicIntegerArray(depth);
-        for (int t = 0; t < depth; t++) asyncResults.set(t, NO_RESULT);
         target = export.target().openQueue(this);
         chain = target instanceof ChainQueue c ? c : null;
         TargetQueue innermost = chain != null ? chain.target() : target;
@@ -215,7 +216,7 @@ final class NbdConnection implements RingQueueContext {
             sendInFlight = false;
             onSent(res);
         } else if (kind == KIND_WAKE) {
-            drainAsync();
+            mailbox.drain(fromOtherThreads);
             armWake();
         } else if (kind == KIND_TARGET) {
             targetInFlight--;
@@ -346,32 +347,18 @@ final class NbdConnection implements RingQueueContext {
         finish(s, r);
     }
 
-    /** Completion from any thread; from another one it is handed over through the eventfd. */
+    /** Completion from any thread; from another one it is handed over through the mailbox. */
     void completeLater(int tag, int result) {
         if (Thread.currentThread() == thread) {
             completed(tag, result);
             return;
         }
-        post(tag, result);
+        mailbox.complete(tag, result);
     }
 
-    /** A stage passes on a request it held; always through the eventfd, so no stage is re-entered. */
+    /** A stage passes on a request it held; always through the mailbox, so no stage is re-entered. */
     void resumeLater(int tag) {
-        post(tag, RESUME);
-    }
-
-    private void post(int tag, int value) {
-        asyncResults.set(tag, value);
-        if (asyncPending.compareAndSet(false, true)) {
-            synchronized (wakeLock) {
-                if (wakeFd < 0) return; // the connection is gone: a late completion of a buggy target
-                try (Arena a = Arena.ofConfined()) {
-                    Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
-                } catch (Exception e) {
-                    LOG.warning("nbd connection " + id + ": wake-up failed: " + e.getMessage());
-                }
-            }
-        }
+        mailbox.resume(tag);
     }
 
     private void completed(int tag, int result) {
@@ -386,17 +373,6 @@ final class NbdConnection implements RingQueueContext {
             }
         }
         finish(s, result);
-    }
-
-    private void drainAsync() {
-        asyncPending.set(false);
-        for (int t = 0; t < depth; t++) {
-            int r = asyncResults.get(t);
-            if (r == NO_RESULT) continue;
-            asyncResults.set(t, NO_RESULT);
-            if (r == RESUME) resume(t);
-            else completed(t, r);
-        }
     }
 
     /** Passes on a request a stage held; answers it when it finishes at once. */
@@ -566,7 +542,7 @@ final class NbdConnection implements RingQueueContext {
 
     private void armWake() {
         try {
-            ring.prepReadWrite(Op.READ, wakeFd, wakeBuf.address(), 8, 0, KIND_WAKE << KIND_SHIFT);
+            mailbox.arm(ring, KIND_WAKE << KIND_SHIFT);
         } catch (UringException e) {
             throw new IllegalStateException(e);
         }
@@ -581,10 +557,7 @@ final class NbdConnection implements RingQueueContext {
             }
         }
         if (ring != null) ring.close();
-        synchronized (wakeLock) {
-            if (wakeFd >= 0) Libc.close(wakeFd);
-            wakeFd = -1;
-        }
+        if (mailbox != null) mailbox.close();
         if (buffers != null) server.returnBuffers(buffers);
     }
 

@@ -7,6 +7,7 @@ import dev.ublkgateway.core.chain.ChainQueue;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.uring.CompletionHandler;
+import dev.ublkgateway.core.uring.Mailbox;
 import dev.ublkgateway.core.uring.Op;
 import dev.ublkgateway.core.uring.Ring;
 import dev.ublkgateway.core.uring.UringException;
@@ -14,8 +15,6 @@ import dev.ublkgateway.core.uring.UringException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,8 +35,6 @@ final class UblkQueue implements RingQueueContext {
     // user_data = kind << 56 | cookie << 16 | tag
     private static final int KIND_SHIFT = 56;
     private static final long KIND_IO = 0, KIND_TARGET = 1, KIND_WAKE = 2;
-    private static final int NO_RESULT = Integer.MIN_VALUE;
-    private static final int RESUME = Integer.MIN_VALUE + 1; // in asyncResults: a stage resumes the tag
     private static final int CDEV_FIXED = 0; // /dev/ublkcN is registered file 0
     // struct ublksrv_io_cmd inside sqe->cmd
     private static final long IO_Q_ID = 0, IO_TAG = 2, IO_RESULT = 4, IO_ADDR = 8;
@@ -47,16 +44,13 @@ final class UblkQueue implements RingQueueContext {
     private final int qid, depth, maxIoBytes, cdevFd;
     private final Target target;
     private final CountDownLatch started = new CountDownLatch(1);
-    private final AtomicIntegerArray asyncResults;
-    private final AtomicBoolean asyncPending = new AtomicBoolean();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile Throwable failure;
 
     private Ring ring;
-    private int wakeFd = -1; // closed under wakeLock: a closed fd number may be reused by another file
-    private final Object wakeLock = new Object();
-    private MemorySegment wakeBuf, descs, buffers;
+    private volatile Mailbox mailbox; // results and resumes from other threads
+    private MemorySegment descs, buffers;
     private TagRequest[] requests;
     private TargetQueue targetQueue;
     private ChainQueue chain; // non-null when stages sit before the target
@@ -65,6 +59,18 @@ final class UblkQueue implements RingQueueContext {
     private int targetInFlight; // target SQEs not yet completed
     private int asyncInFlight;  // requests left PENDING by the target or a stage
     private final CompletionHandler onCompletion = this::onCompletion; // one object, not one per batch
+    private final Mailbox.Receiver fromOtherThreads = new Mailbox.Receiver() {
+        @Override
+        public void completed(int tag, int result) {
+            asyncInFlight--;
+            commitCompleted(tag, result);
+        }
+
+        @Override
+        public void resumed(int tag) {
+            resume(tag);
+        }
+    };
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int cdevFd, Target target) {
         this.qid = qid;
@@ -72,8 +78,6 @@ final class UblkQueue implements RingQueueContext {
         this.maxIoBytes = maxIoBytes;
         this.cdevFd = cdevFd;
         this.target = target;
-        this.asyncResults = new AtomicIntegerArray(depth);
-        for (int t = 0; t < depth; t++) asyncResults.set(t, NO_RESULT);
         this.thread = Thread.ofPlatform().name("ublk-" + deviceName + "-q" + qid).unstarted(this::run);
     }
 
@@ -107,7 +111,8 @@ final class UblkQueue implements RingQueueContext {
     /** Asks the loop to finish once in-flight target I/O is done; the device must already be stopped. */
     void stop() {
         stopping = true;
-        wake();
+        Mailbox m = mailbox;
+        if (m != null) m.wake(); // null: the queue never started
     }
 
     boolean join(long millis) throws InterruptedException {
@@ -118,35 +123,19 @@ final class UblkQueue implements RingQueueContext {
         return failure;
     }
 
-    /** Completion from any thread; on another thread it is handed over through the eventfd. */
+    /** Completion from any thread; on another thread it is handed over through the mailbox. */
     void completeLater(int tag, int result) {
         if (Thread.currentThread() == thread) {
             asyncInFlight--;
             commitCompleted(tag, result);
             return;
         }
-        post(tag, result);
+        mailbox.complete(tag, result);
     }
 
-    /** A stage passes on a request it held; always through the eventfd, so no stage is re-entered. */
+    /** A stage passes on a request it held; always through the mailbox, so no stage is re-entered. */
     void resumeLater(int tag) {
-        post(tag, RESUME);
-    }
-
-    private void post(int tag, int value) {
-        asyncResults.set(tag, value);
-        if (asyncPending.compareAndSet(false, true)) wake();
-    }
-
-    private void wake() {
-        synchronized (wakeLock) {
-            if (wakeFd < 0) return; // the queue is gone (stop() raced with its exit)
-            try (Arena a = Arena.ofConfined()) {
-                Libc.write(wakeFd, a.allocateFrom(JAVA_LONG, 1L));
-            } catch (Exception e) {
-                LOG.log(Level.WARNING, "queue " + qid + ": wake-up failed: " + e.getMessage());
-            }
-        }
+        mailbox.resume(tag);
     }
 
     private void run() {
@@ -169,9 +158,7 @@ final class UblkQueue implements RingQueueContext {
         ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1,
                 Op.SETUP_COOP_TASKRUN | Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN);
         ring.registerFiles(cdevFd);
-        wakeFd = Libc.eventfd(0, 0);
-        // never freed: a wake-up read still queued while the ring shuts down may land in it late
-        wakeBuf = Arena.global().allocate(8, 8);
+        mailbox = new Mailbox("queue " + qid, depth);
         long descBytes = Libc.pageAlign((long) depth * Uapi.IO_DESC_SIZE);
         descs = Libc.mmap(descBytes, Libc.PROT_READ, Libc.MAP_SHARED | Libc.MAP_POPULATE, cdevFd,
                 Uapi.descOffset(qid, Libc.PAGE_SIZE), "ublk io descriptors of queue " + qid);
@@ -217,7 +204,7 @@ final class UblkQueue implements RingQueueContext {
             targetInFlight--;
             ringTargetQueue.onRingCompletion(tag, (int) (userData >>> 16), res);
         } else if (kind == KIND_WAKE) {
-            drainAsync();
+            mailbox.drain(fromOtherThreads);
             if (!stopping) armWake();
         }
     }
@@ -290,24 +277,9 @@ final class UblkQueue implements RingQueueContext {
 
     private void armWake() {
         try {
-            ring.prepReadWrite(Op.READ, wakeFd, wakeBuf.address(), 8, 0, KIND_WAKE << KIND_SHIFT);
+            mailbox.arm(ring, KIND_WAKE << KIND_SHIFT);
         } catch (UringException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private void drainAsync() {
-        asyncPending.set(false);
-        for (int t = 0; t < depth; t++) {
-            int r = asyncResults.get(t);
-            if (r == NO_RESULT) continue;
-            asyncResults.set(t, NO_RESULT);
-            if (r == RESUME) {
-                resume(t);
-            } else {
-                asyncInFlight--;
-                commitCompleted(t, r);
-            }
         }
     }
 
@@ -339,11 +311,7 @@ final class UblkQueue implements RingQueueContext {
             }
         }
         if (ring != null) ring.close();
-        synchronized (wakeLock) {
-            int fd = wakeFd;
-            wakeFd = -1;
-            Libc.close(fd);
-        }
+        if (mailbox != null) mailbox.close();
         if (descs != null) Libc.munmap(descs);
         if (buffers != null) Libc.munmap(buffers);
     }
