@@ -4,8 +4,9 @@
 # mode, through bin/ublk-gateway). Devices: nul0 (no hook), hook0 (a trivial onRequest), prot0
 # (scripts/protect-range.js). Prints "MODE DEVICE MEAN-IOPS (each job)".
 #
-#   scripts/bench/script-hook.sh [--runtime S] [--ramp S] [--warmup S] [--modes "interp jit"] [--smp N]
-#                                [--out DIR] [--java-opts "OPTS"]
+#   scripts/bench/script-hook.sh [--runtime S] [--ramp S] [--warmup S] [--rounds N] [--modes "interp jit"]
+#                                [--smp N] [--out DIR] [--java-opts "OPTS"]
+# --rounds: how many times the A-B-C-C-B-A sequence of jobs runs per mode (default 1).
 # --warmup: the warm-up job per device (default twice --runtime); with the JIT on one emulated vCPU the
 # Graal compiler needs minutes before the hooks run compiled.
 #
@@ -15,13 +16,14 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
-runtime=10 ramp=3 warmup="" modes="interp jit" smp=1 out="" opts=""
+runtime=10 ramp=3 warmup="" rounds=1 modes="interp jit" smp=1 out="" opts=""
 while (($#)); do
     case $1 in
         --runtime) runtime=${2:?}; shift 2 ;;
         --ramp) ramp=${2:?}; shift 2 ;;
         --warmup) warmup=${2:?}; shift 2 ;;
         --modes) modes=${2:?}; shift 2 ;;
+        --rounds) rounds=${2:?}; shift 2 ;;
         --smp) smp=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
         --java-opts) opts=${2:?}; shift 2 ;;
@@ -62,8 +64,10 @@ for mode in $modes; do
     gw=\$!
     for i in \$(seq 1200); do grep -q '^prot0: ' gateway-\$mode.log && break; sleep 0.5; done
     for d in nul0 hook0 prot0; do job \$d $warmup > /dev/null; done
-    for d in nul0 hook0 prot0 prot0 hook0 nul0; do
-        echo "\$mode \$d \$(job \$d $runtime)" | tee -a results.txt
+    for round in \$(seq $rounds); do
+        for d in nul0 hook0 prot0 prot0 hook0 nul0; do
+            echo "\$mode \$d \$(job \$d $runtime)" | tee -a results.txt
+        done
     done
     kill -TERM \$gw; wait \$gw
 done
@@ -71,3 +75,7 @@ G
 scripts/vm/run.sh --smp "$smp" --out "$out" --timeout 3000 -- bash "$out/guest.sh" > "$out/console.log" 2>&1 || true
 awk '{k = $1 " " $2; s[k] += $3; n[k]++; v[k] = v[k] (v[k] == "" ? "" : ", ") $3}
     END {for (k in s) printf "%s %.0f (%s)\n", k, s[k] / n[k], v[k]}' "$out/results.txt" | sort
+# the hooks' IOPS as a share of the same gateway's device without one
+awk '{k = $1 " " $2; s[k] += $3; n[k]++; m[$1] = 1}
+    END {for (x in m) if (n[x " nul0"]) for (d in s) { split(d, p, " "); if (p[1] == x && p[2] != "nul0")
+        printf "%s %s / nul0 = %.2f\n", x, p[2], (s[d] / n[d]) / (s[x " nul0"] / n[x " nul0"]) }}' "$out/results.txt" | sort

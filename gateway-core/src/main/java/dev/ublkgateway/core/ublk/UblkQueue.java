@@ -181,19 +181,13 @@ final class UblkQueue implements RingQueueContext {
     }
 
     private void loop() throws UringException {
-        int want = 1;
         while (activeTags > 0 || targetInFlight > 0 || asyncInFlight > 0) {
             // device stopped: closing the ring cancels the rest, once no other thread writes a buffer
             if (stopping && targetInFlight == 0 && asyncInFlight == 0) break;
-            boolean full = true;
-            if (want == 1 || BATCH_WAIT_NS == 0) ring.submitAndWait(1);
-            else full = ring.submitAndWait(want, BATCH_WAIT_NS);
-            int got = ring.reap(onCompletion);
-            want = full ? Math.min(MAX_BATCH, Math.max(want, got) + (got >= want ? 1 : 0)) : Math.max(1, got);
+            ring.submitAndWait(1);
+            ring.reap(onCompletion);
         }
     }
-    static final long BATCH_WAIT_NS = Long.getLong("ublkgw.batchWaitUs", 0) * 1000;
-    static final int MAX_BATCH = Integer.getInteger("ublkgw.maxBatch", 16);
 
     private void onCompletion(long userData, int res, int cqeFlags) {
         int kind = (int) (userData >>> KIND_SHIFT);

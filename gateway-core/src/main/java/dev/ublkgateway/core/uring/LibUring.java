@@ -29,8 +29,6 @@ final class LibUring {
     static final MethodHandle SUBMIT = fn("io_uring_submit", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle SUBMIT_AND_WAIT = fn("io_uring_submit_and_wait",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    static final MethodHandle SUBMIT_AND_WAIT_TIMEOUT = fn("io_uring_submit_and_wait_timeout",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle REGISTER_FILES = fn("io_uring_register_files",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle REGISTER_BUFFERS = fn("io_uring_register_buffers",

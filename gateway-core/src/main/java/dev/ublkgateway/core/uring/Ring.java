@@ -40,7 +40,6 @@ public final class Ring implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment ring;
     private final MemorySegment sqHead, sqTailK, sqArray, sqes, cqHead, cqTail, cqes;
-    private final MemorySegment timespec, cqePtr; // the timed wait's struct __kernel_timespec and cqe out-pointer
     private final int sqMask, sqEntries, cqMask, sqeSize, features;
     private int sqTail;      // our next free SQE slot (not yet visible to the kernel)
     private int cqHeadLocal; // mirror of *cq.khead, which only we advance
@@ -72,8 +71,6 @@ public final class Ring implements AutoCloseable {
         for (int i = 0; i < sqEntries; i++) sqArray.setAtIndex(JAVA_INT, i, i);
         this.sqTail = ring.get(JAVA_INT, SQ_SQE_TAIL);
         this.cqHeadLocal = cqHead.get(JAVA_INT, 0);
-        this.timespec = arena.allocate(16, 8);
-        this.cqePtr = arena.allocate(ADDRESS);
     }
 
     private MemorySegment ptr(long fieldOffset, long size) {
@@ -241,26 +238,6 @@ public final class Ring implements AutoCloseable {
         if (r == -4 /* EINTR */ || r == -16 /* EBUSY: CQ backlog, reap first */ || r == -11 /* EAGAIN */) return 0;
         if (r < 0) throw new UringException("io_uring_submit_and_wait", -r);
         return r;
-    }
-
-    /**
-     * As {@link #submitAndWait}, but returns after {@code timeoutNanos} even when fewer than {@code waitNr}
-     * completions are ready. Returns false when the time ran out (the ready ones can still be reaped).
-     */
-    public boolean submitAndWait(int waitNr, long timeoutNanos) throws UringException {
-        publish();
-        timespec.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
-        timespec.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
-        int r;
-        try {
-            r = (int) LibUring.SUBMIT_AND_WAIT_TIMEOUT.invokeExact(ring, cqePtr, waitNr, timespec, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r == -62 /* ETIME */) return false;
-        if (r == -4 /* EINTR */ || r == -16 /* EBUSY */ || r == -11 /* EAGAIN */) return true;
-        if (r < 0) throw new UringException("io_uring_submit_and_wait_timeout", -r);
-        return true;
     }
 
     /** Completions ready to reap. */
