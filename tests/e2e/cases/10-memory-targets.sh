@@ -7,7 +7,7 @@ source "$E2E_TESTS/discard.sh"
     echo "devices:"
     yaml_device null0 1GiB null depth=64
     yaml_device mem0 256MiB memory
-    yaml_device m4 512MiB memory
+    yaml_device m4 512MiB memory poll-us=200   # its queue thread spins for requests before sleeping
     yaml_device dm 64MiB memory
 } > ram.yaml
 sed 's/^/    yaml: /' ram.yaml

@@ -27,6 +27,7 @@ import java.util.function.Function;
  *     depth: 128             # 1..4096 (default 128)
  *     max-io-size: 512KiB    # power of two, 4KiB..32MiB (default 512KiB)
  *     recovery: false        # default false
+ *     poll-us: 0             # ublk queue threads spin this long for a request before sleeping, 0..10000 (default 0)
  *     stages:                # optional; a request passes them in this order, then the target
  *       - type: stats        # a stage type of the ComponentTypes given
  *       - type: rate-limit   # with the type's options (see ComponentTypes, ConfigOption)
@@ -51,7 +52,7 @@ public final class ConfigLoader {
 
     static final List<String> DEVICE_KEYS = List.of(
             "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script",
-            "frontend", "nbd-listen", "nbd-max-connections");
+            "frontend", "nbd-listen", "nbd-max-connections", "poll-us");
     private static final String NAME_RULE =
             "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
 
@@ -321,7 +322,7 @@ public final class ConfigLoader {
         return new DeviceConfig(name, size, blockSize, queues, depth, maxIo, recovery, target, stages, frontend);
     }
 
-    /** frontend:, nbd-listen: (one address or a list) and nbd-max-connections:. */
+    /** frontend:, nbd-listen: (one address or a list), nbd-max-connections: and poll-us:. */
     private FrontendConfig frontend(YamlNode.Mapping m) {
         String kind = "auto";
         YamlNode.Entry f = m.entry("frontend");
@@ -348,7 +349,9 @@ public final class ConfigLoader {
         int max = FrontendConfig.DEFAULT_NBD_MAX_CONNECTIONS;
         YamlNode.Entry mc = m.entry("nbd-max-connections");
         if (mc != null) max = (int) values.integer("nbd-max-connections", mc.value(), 1, 4096);
-        return new FrontendConfig(kind, listen, max);
+        YamlNode.Entry pu = m.entry("poll-us");
+        int poll = pu == null ? 0 : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
+        return new FrontendConfig(kind, listen, max, poll);
     }
 
     /**

@@ -11,16 +11,20 @@ import java.util.Objects;
  * @param nbdListen         NBD listen addresses ({@code unix:/path}, {@code host:port}); empty for the
  *                          defaults (the run directory's nbd.sock and 127.0.0.1:10809)
  * @param nbdMaxConnections most NBD client connections at once
+ * @param pollMicros        how long a ublk queue thread spins for the next request before it sleeps
+ *                          (0: it sleeps at once); trades a busy CPU for a shorter round trip
  */
-public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections) {
+public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros) {
     public static final List<String> KINDS = List.of("auto", "ublk", "nbd");
     public static final int DEFAULT_NBD_MAX_CONNECTIONS = 64;
-    public static final FrontendConfig DEFAULT = new FrontendConfig("auto", List.of(), DEFAULT_NBD_MAX_CONNECTIONS);
+    public static final int MAX_POLL_MICROS = 10_000;
+    public static final FrontendConfig DEFAULT = new FrontendConfig("auto", List.of(), DEFAULT_NBD_MAX_CONNECTIONS, 0);
 
     public FrontendConfig {
         Objects.requireNonNull(frontend, "frontend");
         if (!KINDS.contains(frontend)) throw new IllegalArgumentException("frontend \"" + frontend + "\" is not ublk, nbd or auto");
         nbdListen = nbdListen == null ? List.of() : List.copyOf(nbdListen);
         if (nbdMaxConnections < 1) throw new IllegalArgumentException("nbd-max-connections must be at least 1");
+        if (pollMicros < 0 || pollMicros > MAX_POLL_MICROS) throw new IllegalArgumentException("poll-us must be in 0..10000");
     }
 }

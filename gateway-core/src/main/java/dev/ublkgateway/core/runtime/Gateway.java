@@ -37,7 +37,8 @@ public final class Gateway {
     }
 
     public static DeviceSpec spec(DeviceConfig d) {
-        return new DeviceSpec(d.name(), d.sizeBytes(), d.blockSize(), d.queues(), d.depth(), d.maxIoBytes(), d.recovery());
+        return new DeviceSpec(d.name(), d.sizeBytes(), d.blockSize(), d.queues(), d.depth(), d.maxIoBytes(), d.recovery(),
+                d.frontend().pollMicros());
     }
 
     /** Refuses a device name that a live gateway already serves. */

@@ -1,8 +1,17 @@
 package dev.ublkgateway.core.ublk;
 
-/** The shape of a ublk device: everything ADD_DEV and SET_PARAMS need. */
+/**
+ * The shape of a ublk device: everything ADD_DEV and SET_PARAMS need, and how long its queue threads
+ * spin for the next request before they sleep ({@code pollMicros}, 0 for not at all).
+ */
 public record DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
-                         boolean recovery) {
+                         boolean recovery, int pollMicros) {
+    /** A device whose queue threads sleep as soon as they run out of requests. */
+    public DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
+                      boolean recovery) {
+        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, 0);
+    }
+
     public DeviceSpec {
         if (queues < 1 || queues > Uapi.MAX_NR_QUEUES) throw new IllegalArgumentException("queues out of range");
         if (depth < 1 || depth > Uapi.MAX_QUEUE_DEPTH) throw new IllegalArgumentException("depth out of range");
@@ -10,5 +19,6 @@ public record DeviceSpec(String name, long sizeBytes, int blockSize, int queues,
             throw new IllegalArgumentException("block size must be a power of two in 512..4096");
         }
         if (sizeBytes <= 0 || sizeBytes % blockSize != 0) throw new IllegalArgumentException("bad size");
+        if (pollMicros < 0) throw new IllegalArgumentException("negative poll time");
     }
 }

@@ -145,7 +145,7 @@ public final class UblkDevice {
 
     private void startQueues() throws UblkException {
         for (int q = 0; q < spec.queues(); q++) {
-            UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), cdevFd, target);
+            UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd, target);
             queues.add(queue);
             queue.start();
         }

@@ -42,6 +42,7 @@ final class UblkQueue implements RingQueueContext {
     private static final long D_OP_FLAGS = 0, D_NR_SECTORS = 4, D_START_SECTOR = 8;
 
     private final int qid, depth, maxIoBytes, cdevFd;
+    private final long pollNanos; // spin this long for the next request before sleeping
     private final Target target;
     private final CountDownLatch started = new CountDownLatch(1);
     private final Thread thread;
@@ -72,8 +73,9 @@ final class UblkQueue implements RingQueueContext {
         }
     };
 
-    UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int cdevFd, Target target) {
+    UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int pollMicros, int cdevFd, Target target) {
         this.qid = qid;
+        this.pollNanos = pollMicros * 1000L;
         this.depth = depth;
         this.maxIoBytes = maxIoBytes;
         this.cdevFd = cdevFd;
@@ -156,7 +158,7 @@ final class UblkQueue implements RingQueueContext {
         // the ring, so the kernel may defer its completion work until we wait (DEFER_TASKRUN): no
         // task-work interrupt per request; QD1 ran about 1.5x faster with it in the VM benchmark.
         ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1,
-                Op.SETUP_COOP_TASKRUN | Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN);
+                Op.SETUP_COOP_TASKRUN | Op.SETUP_TASKRUN_FLAG | Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN);
         ring.registerFiles(cdevFd);
         mailbox = new Mailbox("queue " + qid, depth);
         long descBytes = Libc.pageAlign((long) depth * Uapi.IO_DESC_SIZE);
@@ -184,9 +186,21 @@ final class UblkQueue implements RingQueueContext {
         while (activeTags > 0 || targetInFlight > 0 || asyncInFlight > 0) {
             // device stopped: closing the ring cancels the rest, once no other thread writes a buffer
             if (stopping && targetInFlight == 0 && asyncInFlight == 0) break;
+            if (pollNanos > 0) poll();
             ring.submitAndWait(1);
             ring.reap(onCompletion);
         }
+    }
+
+    /**
+     * Hands the commits to the kernel, then spins until a completion is on its way (the ring's
+     * task-run flag, no system call) or the poll time is up: a request that comes within it is taken
+     * without the thread going to sleep and being woken (in the VM benchmark, 3x the QD1 rate at 200 us).
+     */
+    private void poll() throws UringException {
+        if (ring.pending() > 0) ring.submit();
+        long end = System.nanoTime() + pollNanos;
+        while (!ring.taskWorkPending() && ring.ready() == 0 && System.nanoTime() < end) Thread.onSpinWait();
     }
 
     private void onCompletion(long userData, int res, int cqeFlags) {

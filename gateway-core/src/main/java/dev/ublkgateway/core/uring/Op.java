@@ -7,7 +7,7 @@ public final class Op {
 
     // setup flags
     public static final int SETUP_CQSIZE = 1 << 3, SETUP_CLAMP = 1 << 4, SETUP_SUBMIT_ALL = 1 << 7,
-            SETUP_COOP_TASKRUN = 1 << 8, SETUP_SQE128 = 1 << 10, SETUP_SINGLE_ISSUER = 1 << 12,
+            SETUP_COOP_TASKRUN = 1 << 8, SETUP_TASKRUN_FLAG = 1 << 9, SETUP_SQE128 = 1 << 10, SETUP_SINGLE_ISSUER = 1 << 12,
             SETUP_DEFER_TASKRUN = 1 << 13;
     // sqe flags
     public static final byte SQE_FIXED_FILE = 1, SQE_IO_DRAIN = 2, SQE_IO_LINK = 4, SQE_ASYNC = 16;

@@ -22,6 +22,7 @@ public final class Ring implements AutoCloseable {
     // sqe_tail; the cq part starts at 104. Only these stable leading fields are read here.
     private static final long RING_STRUCT_SIZE = 512; // generous: liburing's own is 216 bytes
     private static final long SQ_KHEAD = 0, SQ_KTAIL = 8, SQ_KRING_MASK = 16, SQ_KRING_ENTRIES = 24,
+            SQ_KFLAGS = 32,
             SQ_ARRAY = 48, SQ_SQES = 56, SQ_SQE_HEAD = 64, SQ_SQE_TAIL = 68;
     private static final long CQ_BASE = 104;
     private static final long CQ_KHEAD = CQ_BASE, CQ_KTAIL = CQ_BASE + 8, CQ_KRING_MASK = CQ_BASE + 16,
@@ -34,12 +35,13 @@ public final class Ring implements AutoCloseable {
             SQE_CMD_OP = 8, SQE_ADDR = 16, SQE_LEN = 24, SQE_RW_FLAGS = 28, SQE_USER_DATA = 32,
             SQE_BUF_INDEX = 40, SQE_CMD = 48;
     private static final long CQE_SIZE = 16;
+    private static final int SQ_TASKRUN = 1 << 2; // IORING_SQ_TASKRUN in *sq.kflags
     // Acquire/release access to the kernel-shared head and tail words.
     private static final VarHandle U32 = JAVA_INT.varHandle();
 
     private final Arena arena;
     private final MemorySegment ring;
-    private final MemorySegment sqHead, sqTailK, sqArray, sqes, cqHead, cqTail, cqes;
+    private final MemorySegment sqHead, sqTailK, sqFlags, sqArray, sqes, cqHead, cqTail, cqes;
     private final int sqMask, sqEntries, cqMask, sqeSize, features;
     private int sqTail;      // our next free SQE slot (not yet visible to the kernel)
     private int cqHeadLocal; // mirror of *cq.khead, which only we advance
@@ -54,6 +56,7 @@ public final class Ring implements AutoCloseable {
         this.features = params.get(JAVA_INT, P_FEATURES);
         this.sqHead = ptr(SQ_KHEAD, 4);
         this.sqTailK = ptr(SQ_KTAIL, 4);
+        this.sqFlags = ptr(SQ_KFLAGS, 4);
         this.sqMask = ptr(SQ_KRING_MASK, 4).get(JAVA_INT, 0);
         this.sqArray = ptr(SQ_ARRAY, 4L * sqEntries);
         this.sqes = ptr(SQ_SQES, (long) sqeSize * sqEntries);
@@ -238,6 +241,14 @@ public final class Ring implements AutoCloseable {
         if (r == -4 /* EINTR */ || r == -16 /* EBUSY: CQ backlog, reap first */ || r == -11 /* EAGAIN */) return 0;
         if (r < 0) throw new UringException("io_uring_submit_and_wait", -r);
         return r;
+    }
+
+    /**
+     * True when the kernel holds completion work for this ring that runs at the next wait (rings set up
+     * with {@link Op#SETUP_TASKRUN_FLAG}): a completion is on its way, checked without a system call.
+     */
+    public boolean taskWorkPending() {
+        return ((int) U32.getAcquire(sqFlags, 0L) & SQ_TASKRUN) != 0;
     }
 
     /** Completions ready to reap. */

@@ -120,7 +120,7 @@ class ConfigErrorsTest {
     @Test
     void unknownDeviceKeySuggestsTheClosest() {
         assertEquals("vol.yaml:6:5: unknown key \"depht\" in device \"data0\"; did you mean \"depth\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us)", error("""
                 devices:
                   - name: data0
                     size: 10GiB
@@ -134,14 +134,14 @@ class ConfigErrorsTest {
                 "vol.yaml:2:5: device #1 has no \"target\"; add target: with type: and the target's options,"
                         + " e.g. target: {type: memory}",
                 "vol.yaml:3:5: unknown key \"colour\" in device #1; remove it"
-                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections)"),
+                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us)"),
                 problems("""
                 devices:
                   - size: 10GiB
                     colour: blue
                 """));
         assertEquals("vol.yaml:3:5: unknown key \"blockSize\" in device \"a\"; did you mean \"block-size\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us)", error("""
                 devices:
                   - name: a
                     blockSize: 512
@@ -254,6 +254,13 @@ class ConfigErrorsTest {
                   - name: a
                     size: 1GiB
                     max-io-size: 64MiB
+                    target: {type: memory}
+                """));
+        assertEquals("vol.yaml:4:14: poll-us 20000 is out of range; use a whole number from 0 to 10000", error("""
+                devices:
+                  - name: a
+                    size: 1GiB
+                    poll-us: 20000
                     target: {type: memory}
                 """));
     }

@@ -25,10 +25,18 @@ class NbdConfigTest {
     }
 
     @Test
+    void readsPollTimeIntoTheUblkSpec() {
+        DeviceConfig d = device("    poll-us: 200\n");
+        assertEquals(200, d.frontend().pollMicros());
+        assertEquals(200, dev.ublkgateway.core.runtime.Gateway.spec(d).pollMicros());
+        assertEquals(0, dev.ublkgateway.core.runtime.Gateway.spec(device("")).pollMicros());
+    }
+
+    @Test
     void readsFrontendAndListenOptions() {
         DeviceConfig d = device("    frontend: nbd\n    nbd-listen: [\"unix:/tmp/x.sock\", \"0.0.0.0:10900\"]\n"
                 + "    nbd-max-connections: 8\n");
-        assertEquals(new FrontendConfig("nbd", List.of("unix:/tmp/x.sock", "0.0.0.0:10900"), 8), d.frontend());
+        assertEquals(new FrontendConfig("nbd", List.of("unix:/tmp/x.sock", "0.0.0.0:10900"), 8, 0), d.frontend());
         assertEquals("nbd", NbdFrontend.frontendOf(d, null));
         assertEquals("ublk", NbdFrontend.frontendOf(d, "ublk"));
         assertEquals(List.of(ListenAddress.parse("/tmp/x.sock"), ListenAddress.parse("0.0.0.0:10900")),

@@ -176,4 +176,26 @@ class RingTest {
         java.util.Arrays.fill(x, b);
         return x;
     }
+
+    /** With DEFER_TASKRUN and TASKRUN_FLAG, a completion waiting for the next wait shows in the SQ flags. */
+    @Test
+    void taskWorkPendingShowsADeferredCompletion() throws Exception {
+        int efd = Libc.eventfd(0, 0);
+        try (Ring ring = Ring.create(8, Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN | Op.SETUP_TASKRUN_FLAG);
+             Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(8, 8);
+            ring.prepReadWrite(Op.READ, efd, buf.address(), 8, 0, 42);
+            ring.submit();
+            assertFalse(ring.taskWorkPending(), "nothing to complete yet");
+            Libc.write(efd, a.allocateFrom(JAVA_LONG, 1L));
+            long end = System.nanoTime() + 2_000_000_000L;
+            while (!ring.taskWorkPending() && System.nanoTime() < end) Thread.onSpinWait();
+            assertTrue(ring.taskWorkPending(), "the read's completion is deferred to the next wait");
+            assertEquals(0, ring.ready(), "and not posted before it");
+            assertEquals(List.of(new Cqe(42, 8)), waitFor(ring, 1));
+            assertFalse(ring.taskWorkPending(), "the wait ran it");
+        } finally {
+            Libc.close(efd);
+        }
+    }
 }
