@@ -350,7 +350,7 @@ public final class ConfigLoader {
         YamlNode.Entry mc = m.entry("nbd-max-connections");
         if (mc != null) max = (int) values.integer("nbd-max-connections", mc.value(), 1, 4096);
         YamlNode.Entry pu = m.entry("poll-us");
-        int poll = pu == null ? 0 : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
+        int poll = pu == null ? FrontendConfig.DEFAULT.pollMicros() : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
         return new FrontendConfig(kind, listen, max, poll);
     }
 

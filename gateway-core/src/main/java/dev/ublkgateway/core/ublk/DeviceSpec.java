@@ -6,12 +6,6 @@ package dev.ublkgateway.core.ublk;
  */
 public record DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
                          boolean recovery, int pollMicros) {
-    /** A device whose queue threads sleep as soon as they run out of requests. */
-    public DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
-                      boolean recovery) {
-        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, 0);
-    }
-
     public DeviceSpec {
         if (queues < 1 || queues > Uapi.MAX_NR_QUEUES) throw new IllegalArgumentException("queues out of range");
         if (depth < 1 || depth > Uapi.MAX_QUEUE_DEPTH) throw new IllegalArgumentException("depth out of range");

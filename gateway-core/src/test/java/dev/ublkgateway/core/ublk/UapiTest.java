@@ -99,7 +99,7 @@ class UapiTest {
 
     @Test
     void deviceParamsAdvertiseCacheOnlyForVolatileTargets() {
-        DeviceSpec spec = new DeviceSpec("d", 1L << 30, 4096, 1, 64, 512 * 1024, false);
+        DeviceSpec spec = new DeviceSpec("d", 1L << 30, 4096, 1, 64, 512 * 1024, false, 0);
         Params mem = UblkDevice.params(spec, new dev.ublkgateway.core.target.NullTarget());
         assertEquals(0, mem.attrs());
         assertEquals(12, mem.logicalBsShift());

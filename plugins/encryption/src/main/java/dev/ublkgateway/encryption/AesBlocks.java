@@ -7,12 +7,7 @@ import java.lang.foreign.MemorySegment;
  * {@code out[0, n) = AES(in[0, n))}, each block on its own (ECB). Not thread-safe.
  */
 interface AesBlocks extends AutoCloseable {
-    /** True when {@link #runInPlace} works: the engine can read and write any segment. */
-    default boolean inPlace() {
-        return false;
-    }
-
-    /** ECB over {@code buf[at, at + n)} in place (n a multiple of 16); only when {@link #inPlace()}. */
+    /** ECB over {@code buf[at, at + n)} in place (n a multiple of 16); only on an engine that {@link AesEngine#inPlace()}. */
     default void runInPlace(MemorySegment buf, long at, int n) {
         throw new UnsupportedOperationException();
     }

@@ -31,6 +31,11 @@ enum AesEngine {
         return LibCrypto.available() ? OPENSSL : JDK;
     }
 
+    /** True when the engine's blocks work in place on any segment ({@link AesBlocks#runInPlace}), needing no scratch arrays. */
+    boolean inPlace() {
+        return resolve() == OPENSSL;
+    }
+
     /** A blocks worker over fixed scratch arrays; see {@link AesBlocks}. */
     AesBlocks blocks(byte[] key, int keyOffset, boolean encrypt, byte[] in, byte[] out) {
         return switch (resolve()) {

@@ -73,11 +73,6 @@ final class LibCrypto {
         }
 
         @Override
-        public boolean inPlace() {
-            return true;
-        }
-
-        @Override
         public void runInPlace(MemorySegment buf, long at, int n) {
             MemorySegment blocks = buf.asSlice(at, n); // checks the bounds before native code writes
             update(blocks, blocks, n);

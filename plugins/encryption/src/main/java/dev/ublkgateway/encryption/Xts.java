@@ -19,7 +19,7 @@ public final class Xts implements AutoCloseable {
     private static final ValueLayout.OfLong LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final AesBlocks data, tweak;
-    private final boolean chained;
+    private final boolean inPlace, chained;
     private final int batch;
     private final long[] tweaks; // every block's tweak of a batch, as two little-endian longs
     private final byte[] work, out; // scratch for an engine that cannot work in place
@@ -39,9 +39,9 @@ public final class Xts implements AutoCloseable {
         if (batch % SECTOR != 0 || batch <= 0) throw new IllegalArgumentException("batch must be a multiple of 512");
         this.batch = batch;
         AesEngine e = engine.resolve();
-        boolean scratch = e != AesEngine.OPENSSL;
-        work = new byte[scratch ? batch : 0];
-        out = new byte[scratch ? batch : 0];
+        inPlace = e.inPlace();
+        work = new byte[inPlace ? 0 : batch];
+        out = new byte[inPlace ? 0 : batch];
         tweaks = new long[batch / 8];
         byte[] sectors = new byte[batch / BLOCKS_PER_SECTOR];
         byte[] sectorTweaks = new byte[sectors.length]; // not in place: the JDK copies in-place input, per call
@@ -74,7 +74,7 @@ public final class Xts implements AutoCloseable {
         tweak.run(16 * count);
         expandTweaks(count);
         int words = n / 8;
-        if (data.inPlace()) {
+        if (inPlace) {
             xorTweaks(buf, at, words);
             data.runInPlace(buf, at, n);
             xorTweaks(buf, at, words);
