@@ -5,9 +5,9 @@
 #   profile/      CPU accounting, a JFR recording and perf reports of null-target 4k randread QD32 runs
 #   *.log         gateway logs, fio errors
 #
-#   guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS [RUNTIME RAMP [PHASES]]
+#   guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS [RUNTIME RAMP [PHASES [GOAL_ROUNDS]]]
 #
-# PHASES: any of "null memory file profile" (default: all, in that order).
+# PHASES: any of "goal null memory file profile" (default: all, in that order).
 #
 # APPDIR holds a snapshot of the gateway's jars taken on the host before the VM started, so that
 # sources edited meanwhile never trigger a rebuild inside the VM and one run measures one build.
@@ -19,7 +19,8 @@ JDK=${3:?java home}
 MAIN=${4:?main class}
 RUNTIME=${5:-5}
 RAMP=${6:-1}
-PHASES=${7:-null memory file profile}
+PHASES=${7:-goal null memory file profile}
+GOAL_ROUNDS=${8:-5}
 
 export UBLKGW_RUN_DIR=/run/ublk-gateway
 CFG=/tmp/bench-cfg
@@ -239,7 +240,8 @@ phase_null() {
     yaml_dev null nq2 16GiB 2 "type: null"
     serve null nq1 nq2
     warm "${DEV[nq1]}"; warm "${DEV[nq2]}"
-    K1=$(nullb_add nullb_q1 16384 1 0) K2=$(nullb_add nullb_q2 16384 2 0)
+    [[ -b ${K1:-} ]] || K1=$(nullb_add nullb_q1 16384 1 0)  # the goal phase may have made it
+    K2=$(nullb_add nullb_q2 16384 2 0)
     ref_start ref1 1
     ref_start ref2 2
     matrix null "${DEV[nq1]}" "${DEV[nq2]}" "$K1" "$K2" "${REF_DEV[ref1]}" "${REF_DEV[ref2]}"
@@ -248,6 +250,31 @@ phase_null() {
     stop_gw
     nullb_del nullb_q2
     K2=""  # nullb_q1 stays for the profile's reference run
+}
+
+# ---------------------------------------------------------------- the QD32 goal, measured in rounds
+# The null target's 4k randread QD32 goal against null_blk, measured the way this noisy machine allows:
+# GOAL_ROUNDS rounds of kernel, ours, ours polling, ours polling, ours, kernel (each pair brackets the
+# other two, so a drift within a round hits all alike); report.sh takes each round's ratio and the median.
+# "poll" is the same device with `poll-us: 200`: its queue thread spins for the next request, so fio's
+# submissions never have to wake it.
+phase_goal() {
+    local r v
+    log "goal: null target vs null_blk, 4k randread QD32, $GOAL_ROUNDS rounds"
+    yaml_begin goal
+    yaml_dev goal gq 16GiB 1 "type: null"
+    yaml_dev goal gp 16GiB 1 "type: null"
+    echo "    poll-us: 200" >> "$CFG/goal.yaml"
+    serve goal gq gp
+    warm "${DEV[gq]}"; warm "${DEV[gp]}"
+    [[ -b ${K1:-} ]] || K1=$(nullb_add nullb_q1 16384 1 0)
+    declare -A goal_dev=([kernel]=$K1 [ours]=${DEV[gq]} [poll]=${DEV[gp]})
+    for r in $(seq "$GOAL_ROUNDS"); do
+        for v in kernel ours poll poll ours kernel; do
+            fio_run goal "4k randread QD32 1q round $r" "$v" "${goal_dev[$v]}" randread 4k 32 1
+        done
+    done
+    stop_gw
 }
 
 # ---------------------------------------------------------------- memory target vs null_blk memory_backed=1
@@ -483,6 +510,7 @@ profile() {
 for phase in $PHASES; do
     case $phase in
         null) phase_null ;;
+        goal) phase_goal ;;
         memory) phase_memory ;;
         file) phase_file ;;
         profile) log "profile: null target, 4k randread QD32, 1 queue"; profile || log "profile failed" ;;

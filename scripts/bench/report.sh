@@ -2,6 +2,7 @@
 # Formats the results of scripts/bench/run.sh.
 #   report.sh table OUTDIR      the results table of every run (markdown), ours vs the kernel, with ratios
 #   report.sh goals OUTDIR      the goal ratios per run (markdown)
+#   report.sh rounds OUTDIR     the goal phase's interleaved rounds per run (markdown)
 #   report.sh profile OUTDIR    the "where the time goes" tables of the last run that has a profile
 #   report.sh jfr PROFILEDIR JAVA_HOME   summarises the JFR recording of a run (called by run.sh)
 # OUTDIR holds run1/, run2/, ... each with results.tsv (and profile/) written by guest.sh.
@@ -32,6 +33,7 @@ table() {
             return seq[k] ? sprintf("%.0f", x / 1024) : sprintf("%.1fk", x / 1000)
         }
         function ratio(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2fx", a / b) : "NA" }
+        $2 == "goal" { next }  # rounds, reported on their own
         {
             # run section test variant dev rw bs qd jobs iops bw clat p99
             k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
@@ -99,6 +101,40 @@ goals() {
             row("C reference server / null_blk, 2 queues", "null", "4k randread QD32 2q", 0, "ref")
             row("null target / C reference server, 1 queue", "null", "4k randread QD32 1q", 0, "ours", "ref")
             row("null target / C reference server, 2 queues", "null", "4k randread QD32 2q", 0, "ours", "ref")
+        }'
+}
+
+# The goal phase: per run, each round's ratio (sum of its two ours jobs over its two kernel jobs), and
+# the median of the rounds; ours as configured by default, and with poll-us 200.
+rounds() {
+    all | awk -F'\t' -v nruns="${#runs[@]}" '
+        $2 == "goal" && $10 != "NA" {
+            round = $3; sub(/.* round /, "", round)
+            sum[$1, round, $4] += $10; if (round > nr[$1]) nr[$1] = round
+        }
+        function median(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        function row(label, variant,   r, i, n, x, line, a) {
+            for (r = 1; r <= nruns; r++) {
+                if (!nr[r]) continue
+                line = "| " label " | run " r " |"; n = 0; split("", a)
+                for (i = 1; i <= nr[r]; i++) {
+                    if (sum[r, i, "kernel"] > 0 && sum[r, i, variant] > 0) {
+                        x = sum[r, i, variant] / sum[r, i, "kernel"]; a[++n] = x; line = line sprintf(" %.2fx", x)
+                    } else line = line " NA"
+                }
+                x = n ? median(a, n) : 0
+                print line " | " (n ? sprintf("%.2fx", x) : "NA") " | " (!n ? "NA" : x >= 0.8 ? "met" : "**not met**") " |"
+            }
+        }
+        END {
+            if (!length(nr)) exit
+            print "| null target / null_blk, 4k randread QD32, 1 queue, in rounds | run | each round | median | goal 0.8x |"
+            print "|---|---|---|---:|---|"
+            row("default (`poll-us: 0`)", "ours")
+            row("`poll-us: 200`", "poll")
         }'
 }
 

@@ -11,8 +11,10 @@
 #   --runs N      VM boots, each running the whole matrix (default 2); ratios are compared within a run
 #   --runtime S   seconds per fio job (default 5), after --ramp S seconds of warm-up (default 1)
 #   --out DIR     where raw results go (default .vm-out/bench-DATE)
-#   --phases LIST which parts to run (default "null memory file profile"; profile = /proc
+#   --phases LIST which parts to run (default "goal null memory file profile"; goal = the null
+#                 target's QD32 goal against null_blk in interleaved rounds; profile = /proc
 #                 accounting, JFR and perf of a null-target run)
+#   --goal-rounds N  rounds of the goal phase (default 5)
 #   --no-write    print only; leave BENCHMARKS.md alone
 #
 # One run takes 15-30 minutes on the 2-core host (60+ fio jobs and several JVM starts under TCG).
@@ -21,7 +23,7 @@ ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
 
-runs=2 runtime=5 ramp=1 out="" phases="null memory file profile" write=1 report_only=""
+runs=2 runtime=5 ramp=1 out="" phases="goal null memory file profile" goal_rounds=5 write=1 report_only=""
 cmdline="scripts/bench/run.sh${*:+ $*}"
 while (($#)); do
     case $1 in
@@ -30,9 +32,10 @@ while (($#)); do
         --ramp) ramp=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
         --phases) phases=${2:?}; shift 2 ;;
+        --goal-rounds) goal_rounds=${2:?}; shift 2 ;;
         --no-write) write=0; shift ;;
         --report-only) report_only=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -46,7 +49,7 @@ if [[ -n $report_only ]]; then
     cmdline=$(cat "$out/command.txt" 2>/dev/null || echo "$cmdline")
     commit=$(cat "$out/build.txt" 2>/dev/null || echo unknown)
     read -r _ runtime _ ramp < <(sed -n 's/^runtime: \([0-9]*\)s ramp: \([0-9]*\)s$/runtime \1 ramp \2/p' "$out/run1/env.txt")
-    phases=$(cat "$out/phases.txt" 2>/dev/null || echo "null memory file profile")
+    phases=$(cat "$out/phases.txt" 2>/dev/null || echo "goal null memory file profile")
     for d in "$out"/run*/profile; do
         if [[ -s $d/null-randread-qd32.jfr && ! -s $d/jfr-summary.txt ]]; then scripts/bench/report.sh jfr "$d" "$JDK"; fi
     done
@@ -85,7 +88,7 @@ else
         rc=0
         load_before=$(cut -d' ' -f1-3 /proc/loadavg) start=$SECONDS
         scripts/vm/run.sh --out "$out/run$i" --timeout 2700 -- \
-            bash "$ROOT/scripts/bench/guest.sh" "$out/run$i" "$out/app" "$JDK" "$main_class" "$runtime" "$ramp" "$phases" \
+            bash "$ROOT/scripts/bench/guest.sh" "$out/run$i" "$out/app" "$JDK" "$main_class" "$runtime" "$ramp" "$phases" "$goal_rounds" \
             > "$out/run$i/console.log" 2>&1 || rc=$?
         echo "run $i: $((SECONDS - start)) s; host load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
             > "$out/run$i/host-load.txt"
@@ -98,9 +101,10 @@ fi
 
 table=$(scripts/bench/report.sh table "$out")
 goals=$(scripts/bench/report.sh goals "$out")
+rounds=$(scripts/bench/report.sh rounds "$out")
 prof=""
 [[ " $phases " != *" profile "* ]] || prof=$(scripts/bench/report.sh profile "$out")
-printf '\n%s\n\n%s\n' "$goals" "$table"
+printf '\n%s\n\n%s\n\n%s\n' "$rounds" "$goals" "$table"
 [[ -z $prof ]] || printf '\n%s\n' "$prof"
 
 ((write)) || exit 0
@@ -147,6 +151,10 @@ Setup:
   it has no O_DIRECT, so loop would silently fall back to buffered I/O and the comparison would be one
   of page caches; a buffered pair (\`direct: false\`) would measure page-cache copies, not the request
   path. \`brd\` is not in the VM's module set; null_blk \`memory_backed=1\` is the same kind of RAM disk.
+- **goal**: the QD32 goal on its own, measured in rounds of null_blk, ours, ours with \`poll-us: 200\`,
+  the same two again and null_blk (each job ${runtime} s), on two null devices of one gateway after their
+  JIT warm-up; a round's ratio is its two jobs of ours over its two of null_blk, and the verdict
+  takes the median round, so one slow minute of the host does not decide it.
 - Sequential rows: one queue, QD16; a 1 MiB request is split into two 512 KiB ones on both sides.
 - "C ref" (only when a reference binary is given with \`UBLKGW_BENCH_REF\`; it is not part of the project):
   a small C ublk null server with exactly the gateway's request flow (one thread and one io_uring per
@@ -154,6 +162,8 @@ Setup:
   COMMIT_AND_FETCH_REQs, 512 KiB per-tag buffers), to separate the JVM's cost from the ublk round trip's.
 
 Goals:
+
+$rounds
 
 $goals
 

@@ -10,7 +10,7 @@ public final class ApiVersion {
     /**
      * The version of this API, from the build (the {@code plugin.api.version} property, also written
      * to this jar's manifest as {@code Plugin-Api-Version}). 1.1 added stages that hold requests
-     * ({@link BlockRequest#resume}).
+     * ({@link BlockRequest#resume}); 1.2 added {@link Target#needsData}.
      */
     public static final String CURRENT = load();
 

@@ -23,6 +23,15 @@ public interface Target extends AutoCloseable {
         return true;
     }
 
+    /**
+     * False when the target never looks at the data of a write nor fills the buffer of a read (a null
+     * device). Without stages before it the frontend then moves no data at all, as the kernel's null_blk
+     * does: reads leave the reader's buffer as it was. Since API 1.2.
+     */
+    default boolean needsData() {
+        return true;
+    }
+
     /** Makes everything written so far durable, then releases the target. */
     @Override
     void close() throws IOException;

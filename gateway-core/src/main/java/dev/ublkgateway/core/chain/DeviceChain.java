@@ -42,6 +42,12 @@ public final class DeviceChain implements Target {
         return target.supportsDiscard();
     }
 
+    /** Stages may read or change data (a hook, a cipher), so only a bare target can go without it. */
+    @Override
+    public boolean needsData() {
+        return !stages.isEmpty() || target.needsData();
+    }
+
     /** Closes the stages first (they may still pass data down), then the target. */
     @Override
     public void close() throws IOException {

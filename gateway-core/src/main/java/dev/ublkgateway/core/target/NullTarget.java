@@ -20,5 +20,10 @@ public final class NullTarget implements Target {
     }
 
     @Override
+    public boolean needsData() {
+        return false;
+    }
+
+    @Override
     public void close() {}
 }

@@ -34,16 +34,14 @@ public final class UblkDevice {
     public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
             throws UblkException {
         UblkDevice d = new UblkDevice(control, spec, target);
-        // With recovery, requests in flight when a gateway dies are re-issued to the next one (REISSUE)
-        // instead of failing: block writes are idempotent, so the application sees no error.
-        long flags = Uapi.F_CMD_IOCTL_ENCODE
-                | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE : 0);
-        d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0, flags, 0));
+        d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0,
+                flags(spec, target), 0));
         try {
             if (spec.recovery() && (d.info.flags() & Uapi.F_USER_RECOVERY) == 0) {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
                         + "set recovery: false or use Linux >= 6.1");
             }
+            if (!d.copiesData()) LOG.info("device " + spec.name() + ": its target needs no data; no data is copied");
             control.setParams(d.id(), params(spec, target));
             d.openCharDevice();
             d.startQueues();
@@ -89,6 +87,10 @@ public final class UblkDevice {
             }
         }
         d.info = control.devInfo(devId);
+        if (!d.copiesData() && target.needsData()) {
+            throw new UblkException("device " + devId + " was created for a target that needs no data (a null "
+                    + "target without stages) and cannot serve this one; recover it with the configuration it was created with");
+        }
         try {
             d.openCharDevice();
             d.startQueues();
@@ -99,6 +101,23 @@ public final class UblkDevice {
             throw e;
         }
         return d;
+    }
+
+    /**
+     * ADD_DEV flags. With recovery, requests in flight when a gateway dies are re-issued to the next one
+     * (REISSUE) instead of failing: block writes are idempotent, so the application sees no error. A
+     * chain that needs no data asks for USER_COPY and then never copies: the kernel moves no data for
+     * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual).
+     */
+    static long flags(DeviceSpec spec, Target target) {
+        return Uapi.F_CMD_IOCTL_ENCODE
+                | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE : 0)
+                | (target.needsData() ? 0 : Uapi.F_USER_COPY);
+    }
+
+    /** False when the device was created without a data path (USER_COPY that is never used). */
+    private boolean copiesData() {
+        return (info.flags() & Uapi.F_USER_COPY) == 0;
     }
 
     static Params params(DeviceSpec spec, Target target) {
@@ -145,7 +164,8 @@ public final class UblkDevice {
 
     private void startQueues() throws UblkException {
         for (int q = 0; q < spec.queues(); q++) {
-            UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd, target);
+            UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd,
+                    copiesData(), target);
             queues.add(queue);
             queue.start();
         }

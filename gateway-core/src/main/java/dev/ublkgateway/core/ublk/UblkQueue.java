@@ -42,6 +42,7 @@ final class UblkQueue implements RingQueueContext {
     private static final long D_OP_FLAGS = 0, D_NR_SECTORS = 4, D_START_SECTOR = 8;
 
     private final int qid, depth, maxIoBytes, cdevFd;
+    private final boolean copiesData; // false: USER_COPY device whose target needs no data; no buffers given
     private final long pollNanos; // spin this long for the next request before sleeping
     private final Target target;
     private final CountDownLatch started = new CountDownLatch(1);
@@ -73,8 +74,10 @@ final class UblkQueue implements RingQueueContext {
         }
     };
 
-    UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int pollMicros, int cdevFd, Target target) {
+    UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int pollMicros, int cdevFd,
+              boolean copiesData, Target target) {
         this.qid = qid;
+        this.copiesData = copiesData;
         this.pollNanos = pollMicros * 1000L;
         this.depth = depth;
         this.maxIoBytes = maxIoBytes;
@@ -281,7 +284,8 @@ final class UblkQueue implements RingQueueContext {
         sq.set(JAVA_SHORT, c + IO_Q_ID, (short) qid);
         sq.set(JAVA_SHORT, c + IO_TAG, (short) tag);
         sq.set(JAVA_INT, c + IO_RESULT, result);
-        sq.set(JAVA_LONG, c + IO_ADDR, requests[tag].bufferAddress());
+        // a USER_COPY device takes no buffer address (the kernel rejects one)
+        sq.set(JAVA_LONG, c + IO_ADDR, copiesData ? requests[tag].bufferAddress() : 0);
     }
 
     private void armWake() {

@@ -1,9 +1,15 @@
 package dev.ublkgateway.core.ublk;
 
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.chain.DeviceChain;
+import dev.ublkgateway.core.stages.ReadOnlyStage;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -105,6 +111,23 @@ class UapiTest {
         assertEquals(12, mem.logicalBsShift());
         assertEquals(1024, mem.maxSectors());
         assertEquals((1L << 30) >> 9, mem.devSectors());
+    }
+
+    @Test
+    void onlyAChainThatNeedsNoDataAsksForUserCopy() {
+        DeviceSpec spec = new DeviceSpec("d", 1L << 30, 4096, 1, 64, 512 * 1024, true, 0);
+        Target nul = new dev.ublkgateway.core.target.NullTarget();
+        Target dataTarget = new Target() {
+            @Override public TargetQueue openQueue(QueueContext q) { return r -> 0; }
+            @Override public void close() {}
+        };
+        long base = Uapi.F_CMD_IOCTL_ENCODE | Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE;
+        assertEquals(base | Uapi.F_USER_COPY, UblkDevice.flags(spec, nul));
+        assertEquals(base | Uapi.F_USER_COPY, UblkDevice.flags(spec, new DeviceChain(List.of(), nul)));
+        // a stage may look at the data, so a null target behind one gets buffers as usual
+        assertEquals(base, UblkDevice.flags(spec, new DeviceChain(List.of(new ReadOnlyStage(false)), nul)));
+        assertEquals(base, UblkDevice.flags(spec, dataTarget));
+        assertEquals(base, UblkDevice.flags(spec, new DeviceChain(List.of(), dataTarget)));
     }
 
     @Test
