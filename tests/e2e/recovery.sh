@@ -10,10 +10,22 @@ later() {
     log "FAIL (checking on): $*"
 }
 
+# await_quiesced NAME: after its gateway died, `list` shows the device kept by the kernel, serverless.
+await_quiesced() {
+    local state tries
+    for tries in 1 2 3 4; do
+        gw_ok list
+        state=$(awk -v n="$1" '$1 == n {print $3}' <<< "$GW_OUT")
+        [[ $state == quiesced* ]] && break
+        sleep 3
+    done
+    [[ $state == "quiesced,no-server" ]] || fail "list shows $1 as '${state:-missing}', expected quiesced,no-server"
+}
+
 # recovery_case NAME YAML BACKING: BACKING is the file that holds the data (checked after `down`),
 # or empty.
 recovery_case() {
-    local name=$1 yaml=$2 backing=$3 id pid pid2 fio_pid state rc tries fio_done=""
+    local name=$1 yaml=$2 backing=$3 id pid pid2 fio_pid rc fio_done=""
     up_fg "$name" "$yaml"
     id=$DEV_ID pid=$GW_PID
     [[ $(state_field "$name" recovery) == true ]] || fail "state file of $name does not say recovery: true"
@@ -44,13 +56,7 @@ recovery_case() {
     fi
 
     # the device stays, quiesced, without a server
-    for tries in 1 2 3 4; do
-        gw_ok list
-        state=$(awk -v n="$name" '$1 == n {print $3}' <<< "$GW_OUT")
-        [[ $state == quiesced* ]] && break
-        sleep 3
-    done
-    [[ $state == "quiesced,no-server" ]] || fail "list shows $name as '${state:-missing}', expected quiesced,no-server"
+    await_quiesced "$name"
     [[ -b $DEV && -e /dev/ublkc$id ]] || fail "the device nodes of $name vanished after the crash"
     if [[ -z $fio_done ]] && ! alive $fio_pid; then
         later "fio failed while the device was quiesced: $(grep -m1 -iE 'error' "$W/fio.err" || tail -1 "$W/fio.err")"

@@ -70,6 +70,11 @@ public final class UblkDevice {
                     + info.queueDepth() + " and max I/O " + info.maxIoBufBytes()
                     + " bytes, but the configuration says otherwise; recover with the configuration it was created with");
         }
+        // Checked before START_USER_RECOVERY: once started, a recovery cannot be started over.
+        if ((info.flags() & Uapi.F_USER_COPY) != 0 && target.needsData()) {
+            throw new UblkException("device " + devId + " was created for a target that needs no data (a null "
+                    + "target without stages) and cannot serve this one; recover it with the configuration it was created with");
+        }
         // The old server's char device must be fully released first; that can lag its death briefly.
         for (int attempt = 0; ; attempt++) {
             try {
@@ -87,10 +92,6 @@ public final class UblkDevice {
             }
         }
         d.info = control.devInfo(devId);
-        if (!d.copiesData() && target.needsData()) {
-            throw new UblkException("device " + devId + " was created for a target that needs no data (a null "
-                    + "target without stages) and cannot serve this one; recover it with the configuration it was created with");
-        }
         try {
             d.openCharDevice();
             d.startQueues();
