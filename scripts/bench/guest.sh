@@ -124,6 +124,10 @@ nullb_add() {
     sched_none "$dev"
     printf '%s\n' "$dev"
 }
+# nullb_q1_up: K1, the 1-queue null_blk shared by the goal, null and profile phases, made once.
+nullb_q1_up() {
+    [[ -b ${K1:-} ]] || K1=$(nullb_add nullb_q1 16384 1 0)
+}
 nullb_del() {
     [[ -d $NULLB/$1 ]] || return 0
     echo 0 > "$NULLB/$1/power"
@@ -240,7 +244,7 @@ phase_null() {
     yaml_dev null nq2 16GiB 2 "type: null"
     serve null nq1 nq2
     warm "${DEV[nq1]}"; warm "${DEV[nq2]}"
-    [[ -b ${K1:-} ]] || K1=$(nullb_add nullb_q1 16384 1 0)  # the goal phase may have made it
+    nullb_q1_up
     K2=$(nullb_add nullb_q2 16384 2 0)
     ref_start ref1 1
     ref_start ref2 2
@@ -267,7 +271,7 @@ phase_goal() {
     echo "    poll-us: 200" >> "$CFG/goal.yaml"
     serve goal gq gp
     warm "${DEV[gq]}"; warm "${DEV[gp]}"
-    [[ -b ${K1:-} ]] || K1=$(nullb_add nullb_q1 16384 1 0)
+    nullb_q1_up
     declare -A goal_dev=([kernel]=$K1 [ours]=${DEV[gq]} [poll]=${DEV[gp]})
     for r in $(seq "$GOAL_ROUNDS"); do
         for v in kernel ours poll poll ours kernel; do
@@ -445,7 +449,7 @@ profile() {
     serve prof prof
     pid=$GW_PID dev=${DEV[prof]}
     [[ -b $dev ]] || { log "profile: gateway did not come up"; return 1; }
-    [[ -b ${K1:-} ]] || K1=$(nullb_add nullb_q1 16384 1 0)
+    nullb_q1_up
     qtid=$(grep -l '^ublk-prof-q0$' /proc/"$pid"/task/*/comm | head -1 | cut -d/ -f5)
     [[ -n $qtid ]] || { log "profile: no queue thread named ublk-prof-q0"; return 1; }
     log "profile: gateway pid $pid, queue thread $qtid, $dev"

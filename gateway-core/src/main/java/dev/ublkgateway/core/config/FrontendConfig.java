@@ -25,6 +25,6 @@ public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMax
         if (!KINDS.contains(frontend)) throw new IllegalArgumentException("frontend \"" + frontend + "\" is not ublk, nbd or auto");
         nbdListen = nbdListen == null ? List.of() : List.copyOf(nbdListen);
         if (nbdMaxConnections < 1) throw new IllegalArgumentException("nbd-max-connections must be at least 1");
-        if (pollMicros < 0 || pollMicros > MAX_POLL_MICROS) throw new IllegalArgumentException("poll-us must be in 0..10000");
+        if (pollMicros < 0 || pollMicros > MAX_POLL_MICROS) throw new IllegalArgumentException("poll-us must be in 0.." + MAX_POLL_MICROS);
     }
 }

@@ -41,7 +41,7 @@ public final class UblkDevice {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
                         + "set recovery: false or use Linux >= 6.1");
             }
-            if (!d.copiesData()) LOG.info("device " + spec.name() + ": its target needs no data; no data is copied");
+            if (!copiesData(d.info)) LOG.info("device " + spec.name() + ": its target needs no data; no data is copied");
             control.setParams(d.id(), params(spec, target));
             d.openCharDevice();
             d.startQueues();
@@ -71,7 +71,7 @@ public final class UblkDevice {
                     + " bytes, but the configuration says otherwise; recover with the configuration it was created with");
         }
         // Checked before START_USER_RECOVERY: once started, a recovery cannot be started over.
-        if ((info.flags() & Uapi.F_USER_COPY) != 0 && target.needsData()) {
+        if (!copiesData(info) && target.needsData()) {
             throw new UblkException("device " + devId + " was created for a target that needs no data (a null "
                     + "target without stages) and cannot serve this one; recover it with the configuration it was created with");
         }
@@ -117,7 +117,7 @@ public final class UblkDevice {
     }
 
     /** False when the device was created without a data path (USER_COPY that is never used). */
-    private boolean copiesData() {
+    private static boolean copiesData(DevInfo info) {
         return (info.flags() & Uapi.F_USER_COPY) == 0;
     }
 
@@ -166,7 +166,7 @@ public final class UblkDevice {
     private void startQueues() throws UblkException {
         for (int q = 0; q < spec.queues(); q++) {
             UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd,
-                    copiesData(), target);
+                    copiesData(info), target);
             queues.add(queue);
             queue.start();
         }
