@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, runs the unit and integration tests (Maven, on this
-# machine's io_uring), then the end-to-end suite against real /dev/ublkbN devices in the VM test bed.
+# machine's io_uring), then the end-to-end suite against real /dev/ublkbN devices in the VM test bed,
+# on two guest kernels at once: every case on the newest 7.x, and the device lifecycle, recovery and
+# data-integrity cases on 6.12 (each VM runs on one host CPU: single-threaded TCG, scripts/vm/README.md).
 #   scripts/test.sh            everything
-#   scripts/test.sh --no-vm    only the Maven tests
+#   scripts/test.sh --no-vm    only the Maven, NBD and S3 tests
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
@@ -30,5 +32,22 @@ tests/s3/run.sh
 if [[ ${1:-} == --no-vm ]]; then
     exit 0
 fi
-echo "== end-to-end suite in the VM (real ublk devices)"
-exec tests/e2e/run.sh
+# The cases the older kernel runs too: lifecycle (up, stop, SIGTERM under load, errors), recovery,
+# and data integrity (fio verify, ext4, FLUSH/FUA, backing files).
+OLD_KERNEL_CASES='fio-null|fio-memory|ext4|memory-stop|fio-file|flush-fua|sigterm-under-load|file-backing|errors|recovery'
+echo "== end-to-end suite in the VM (real ublk devices): Linux 7.x all cases, Linux 6.12 /$OLD_KERNEL_CASES/ alongside"
+mkdir -p tests/e2e/out-6.12
+old_log=tests/e2e/out-6.12/run.log
+# its own process group, so that an interrupted test.sh stops that VM too
+setsid tests/e2e/run.sh --kernel 6.12 --out tests/e2e/out-6.12 "$OLD_KERNEL_CASES" > "$old_log" 2>&1 &
+old_pid=$!
+trap 'kill -TERM -- -$old_pid 2>/dev/null' EXIT
+new_rc=0 old_rc=0
+tests/e2e/run.sh --kernel 7 || new_rc=$?
+wait $old_pid || old_rc=$?
+trap - EXIT
+echo
+echo "== Linux 6.12 run (log: $old_log)"
+sed -n '/^==== e2e results/,$p' "$old_log"
+grep -q '^==== e2e results' "$old_log" || tail -20 "$old_log"
+((new_rc == 0 && old_rc == 0)) || { echo "test: end-to-end failures (Linux 7.x exit $new_rc, Linux 6.12 exit $old_rc)" >&2; exit 1; }

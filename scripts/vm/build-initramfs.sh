@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Builds (or reuses) the kernel + initramfs of the VM test bed.
+# Builds (or reuses) the kernel + initramfs of the VM test bed for one guest kernel.
+#   build-initramfs.sh [KERNEL]    KERNEL: 6.12, 7 (the newest 7.x downloaded, default) or 7.N
 # Prints the cache directory on stdout; it holds vmlinuz and initramfs.cpio.gz.
-# The initramfs is rebuilt only when the kernel package or this script changes.
+# The initramfs is rebuilt only when the kernel packages or this script change.
 set -euo pipefail
 
 KDIR=/var/cache/ublk-gateway/kernel
 VMROOT=/var/cache/ublk-gateway/vm
+KERNEL=${1:-7}
 
 # Loaded by /init at boot, in dependency order.
 BOOT_MODULES=(9pnet_virtio 9p overlay ublk_drv loop ext4)
 # Shipped in the guest's /lib/modules but only loaded on demand (modprobe).
 # xts + aesni_intel (aes_generic is usually built in) back dm-crypt's aes-xts-plain64;
 # algif_skcipher lets cryptsetup reach the kernel ciphers.
+# Names a kernel lacks (aes_generic became `aes` in 7.x) are skipped.
 EXTRA_MODULES=(null_blk nbd dm_crypt xts aesni_intel aes_generic algif_skcipher virtio_pci)
 # Busybox applets /init uses.
 APPLETS=(sh mount umount mkdir insmod ip chroot poweroff sync stty cat ln env)
@@ -19,11 +22,28 @@ APPLETS=(sh mount umount mkdir insmod ip chroot poweroff sync stty cat ln env)
 log() { echo "build-initramfs: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-deb=$(ls "$KDIR"/linux-image-6.12.*+deb12-amd64-unsigned_*.deb 2>/dev/null | sort -V | tail -1 || true)
-[ -n "$deb" ] || die "no kernel package in $KDIR; run scripts/vm/install-deps.sh"
-kver=$(basename "$deb"); kver=${kver#linux-image-}; kver=${kver%%-unsigned_*}
+# The packages of the chosen kernel: 6.12 is one linux-image package; 7.x is three
+# (linux-binary: vmlinuz, linux-modules, linux-base: modules.builtin), all of one version.
+case $KERNEL in
+  6.12) debs=$(ls "$KDIR"/linux-image-6.12.*+deb12-amd64-unsigned_*.deb 2>/dev/null | sort -V | tail -1 || true) ;;
+  7 | 7.[0-9] | 7.[0-9][0-9])
+    bin=$(ls "$KDIR"/linux-binary-"$KERNEL".*+deb13-amd64_*.deb "$KDIR"/linux-binary-"$KERNEL"+deb13-amd64_*.deb 2>/dev/null | sort -V | tail -1 || true)
+    debs=""
+    if [ -n "$bin" ]; then
+      v=${bin##*/linux-binary-}; v=${v%%_*}
+      debs="$bin $(ls "$KDIR/linux-modules-${v}_"*.deb "$KDIR/linux-base-${v}_"*.deb 2>/dev/null | tr '\n' ' ')"
+      [ "$(echo $debs | wc -w)" = 3 ] || debs=""
+    fi ;;
+  *) die "unknown kernel \"$KERNEL\"; use 6.12, 7 (the newest 7.x) or 7.N" ;;
+esac
+if [ -z "$debs" ]; then
+  have=$(ls "$KDIR" 2>/dev/null | sed -n 's/^linux-\(image\|binary\)-\([0-9.]*\)+.*/\2/p' | sort -uV | tr '\n' ' ')
+  die "no kernel $KERNEL in $KDIR (have: ${have:-none}); run scripts/vm/install-deps.sh"
+fi
+first=${debs%% *}; first=${first##*/}
+kver=${first#linux-image-}; kver=${kver#linux-binary-}; kver=${kver%%-unsigned_*}; kver=${kver%%_*}
 cache=$VMROOT/$kver
-key="$(basename "$deb") $(sha256sum < "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+key="$(for d in $debs; do basename "$d"; done | tr '\n' ' ')$(sha256sum < "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
 
 up_to_date() { [ -f "$cache/initramfs.cpio.gz" ] && [ "$(cat "$cache/initramfs.key" 2>/dev/null)" = "$key" ]; }
 if up_to_date; then echo "$cache"; exit 0; fi
@@ -37,15 +57,20 @@ exec 9>"$VMROOT/.build.lock"
 flock 9
 if up_to_date; then echo "$cache"; exit 0; fi
 
-# Unpack the kernel package once per package file.
+# Unpack the kernel packages once per set of package files. 7.x packages put everything under
+# usr/lib (merged /usr): lib -> usr/lib gives depmod and modprobe the path they expect.
 root=$cache/root
-if [ "$(cat "$cache/unpacked.key" 2>/dev/null)" != "$(basename "$deb")" ]; then
-  log "unpacking $(basename "$deb")"
+unpacked=$(for d in $debs; do basename "$d"; done | tr '\n' ' ')
+if [ "$(cat "$cache/unpacked.key" 2>/dev/null)" != "$unpacked" ]; then
+  log "unpacking $unpacked"
   rm -rf "$root" "$cache/unpacked.key"
-  dpkg-deb -x "$deb" "$root"
+  mkdir -p "$root"
+  for d in $debs; do dpkg-deb -x "$d" "$root"; done
+  [ -e "$root/lib" ] || ln -s usr/lib "$root/lib"
   depmod -b "$root" "$kver"
-  cp "$root/boot/vmlinuz-$kver" "$cache/vmlinuz"
-  basename "$deb" > "$cache/unpacked.key"
+  if [ -f "$root/boot/vmlinuz-$kver" ]; then cp "$root/boot/vmlinuz-$kver" "$cache/vmlinuz"
+  else cp "$root/lib/modules/$kver/vmlinuz" "$cache/vmlinuz"; fi
+  echo "$unpacked" > "$cache/unpacked.key"
 fi
 
 # `modprobe --show-depends` prints "insmod PATH" lines in load order, or
@@ -83,6 +108,7 @@ for m in "${BOOT_MODULES[@]}"; do
   done
 done
 for m in "${EXTRA_MODULES[@]}"; do
+  modprobe -d "$root" -S "$kver" --show-depends "$m" >/dev/null 2>&1 || { log "note: $kver has no module $m; skipped"; continue; }
   deps=$(deps_of "$m")
   for f in $deps; do add_module "$f" >/dev/null; done
 done

@@ -7,7 +7,13 @@ set -euo pipefail
 
 usage() {
   cat >&2 <<'EOF'
-usage: scripts/vm/run.sh [--mem MiB] [--smp N] [--timeout SECONDS] [--out DIR] [--env NAME]... -- COMMAND [ARGS...]
+usage: scripts/vm/run.sh [--kernel 6.12|7|7.N] [--tcg single|multi] [--mem MiB] [--smp N]
+                         [--timeout SECONDS] [--out DIR] [--env NAME]... -- COMMAND [ARGS...]
+  --kernel   guest kernel: 6.12 (bookworm-backports), 7 (the newest 7.x of trixie-backports; default)
+             or 7.N; UBLKGW_VM_KERNEL sets the default
+  --tcg      single (default): all vCPUs on one host thread, safe for JVMs; multi: one host thread
+             per vCPU, faster, but JVMs in the guest crash in their JIT code now and then (see
+             README.md); UBLKGW_VM_TCG sets the default
   --mem      guest RAM in MiB (default 4096)
   --smp      guest vCPUs (default 2)
   --timeout  kill the VM after this many seconds (default 1800)
@@ -19,10 +25,12 @@ EOF
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mem=4096 smp=2 tmo=1800 out=""
+mem=4096 smp=2 tmo=1800 out="" kernel=${UBLKGW_VM_KERNEL:-7} tcg=${UBLKGW_VM_TCG:-single}
 envs=(JAVA_HOME LANG LC_ALL TZ ${UBLKGW_VM_ENV:-})
 while [ $# -gt 0 ]; do
   case $1 in
+    --kernel) kernel=${2:?}; shift 2 ;;
+    --tcg) tcg=${2:?}; shift 2 ;;
     --mem) mem=${2:?}; shift 2 ;;
     --smp) smp=${2:?}; shift 2 ;;
     --timeout) tmo=${2:?}; shift 2 ;;
@@ -35,11 +43,12 @@ done
 [ $# -gt 0 ] || usage
 
 die() { echo "run.sh: $*" >&2; exit 125; }
+case $tcg in single | multi) ;; *) echo "run.sh: --tcg must be single or multi, not \"$tcg\"" >&2; exit 2 ;; esac
 
 # Quiet unless it had to install something.
 deps=$("$here/install-deps.sh" 2>&1) || { echo "$deps" >&2; die "install-deps.sh failed"; }
 [ "$deps" = "dependencies ok" ] || echo "$deps" >&2
-cache=$("$here/build-initramfs.sh") || die "building the initramfs failed"
+cache=$("$here/build-initramfs.sh" "$kernel") || die "building the initramfs for kernel $kernel failed"
 
 script=.vm-run.$$.sh
 tmp=$(mktemp -d /tmp/ublkgw-vm.XXXXXX)
@@ -79,7 +88,8 @@ bios=()
 # and JIT-compiled Java code using them crashed now and then in the guest (SIGSEGV, SIGILL in C1
 # code); without AVX the JVM, the kernel and fio use their SSE code. UBLKGW_VM_CPU overrides it.
 cpu=${UBLKGW_VM_CPU:-max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off}
-qemu=(qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp "$smp" -m "$mem"
+# TCG threads: see README.md ("Why single-threaded TCG").
+qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$cpu" -smp "$smp" -m "$mem"
   -nodefaults -nographic -no-reboot -serial stdio -monitor none "${bios[@]}"
   -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.cpio.gz"
   -append "console=ttyS0 oops=panic panic=-1 quiet mitigations=off ublkgw.out=$out ublkgw.run=$out/$script ${UBLKGW_VM_9P_CACHE:+ublkgw.cache=$UBLKGW_VM_9P_CACHE}"

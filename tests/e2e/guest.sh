@@ -133,8 +133,9 @@ for file in "${CASE_FILES[@]}"; do
     for f in "$RUN_DIR"/*.log "$w"/*.fg.log "$w"/hs_err*.log; do
         [[ -f $f ]] && { echo "---- $f"; cat "$f"; } >> "$log"
     done
-    # a JVM that crashed: its signal and frame go into the reason (the console shows only the end of the log)
-    crash=$(cat "$w"/hs_err*.log 2> /dev/null | grep -m2 -A1 -E '^#  (SIG[A-Z]+|Internal Error)|^# Problematic frame' | grep -v '^--' | tr -s '#\n ' ' ' | head -c 300 || true)
+    # a JVM that crashed (a CLI call's report is in the case's dir, a gateway's in the run dir):
+    # its signal and frame go into the reason (the console shows only the end of the log)
+    crash=$(cat "$w"/hs_err*.log "$RUN_DIR"/*hs_err*.log 2> /dev/null | grep -m2 -A1 -E '^#  (SIG[A-Z]+|Internal Error)|^# Problematic frame' | grep -v '^--' | tr -s '#\n ' ' ' | head -c 300 || true)
     [[ -n $crash ]] && reason="${reason:+$reason; }JVM crash:$crash"
     kmsg=$(new_dmesg)
     [[ -n $kmsg ]] && { echo "---- kernel messages"; printf '%s\n' "$kmsg"; } >> "$log"

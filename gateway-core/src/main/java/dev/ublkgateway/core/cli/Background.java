@@ -27,7 +27,13 @@ final class Background {
         if (new File("/usr/bin/setsid").canExecute()) cmd.add("/usr/bin/setsid"); // keep terminal signals away
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         // the same JVM options as this process: native access, and the launcher's module setup for scripts
-        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> jvmArgs = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        cmd.addAll(jvmArgs);
+        // a JVM that dies writes its crash report beside the log (by default: the working directory,
+        // or /tmp when that is not writable), unless the user chose a place
+        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-XX:ErrorFile="))) {
+            cmd.add("-XX:ErrorFile=" + states.dir().resolve(name + ".hs_err_pid%p.log"));
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
@@ -68,14 +74,14 @@ final class Background {
         return true;
     }
 
-    private static String lastLine(Path log) {
+    /** The one-line reason a gateway that exited early gives, from its log. */
+    static String lastLine(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
-            // A JVM that died on its own prints a block of "#" lines; its first sentence says why.
-            for (String l : lines) {
-                String t = l.replaceFirst("^#\\s*", "").strip();
-                if (l.startsWith("#") && !t.isEmpty()) return "the gateway's JVM died: " + t;
-            }
+            // A JVM that died on its own prints a block of "#" lines: what happened (a signal or an
+            // internal error), the problematic frame, and the path of its crash report.
+            String died = jvmDeath(lines);
+            if (died != null) return "the gateway's JVM died: " + died;
             for (int i = lines.size() - 1; i >= 0; i--) {
                 String l = lines.get(i).strip();
                 if (!l.isEmpty()) return l.startsWith("ublk-gateway: ") ? l.substring(14) : l;
@@ -84,5 +90,31 @@ final class Background {
             // fall through
         }
         return "the gateway exited before its devices came up";
+    }
+
+    /** "SIGSEGV (0xb) at pc=... in FRAME; crash report: PATH" from a fatal-error block, or null. */
+    static String jvmDeath(List<String> lines) {
+        List<String> block = lines.stream().filter(l -> l.startsWith("#"))
+                .map(l -> l.replaceFirst("^#\\s*", "").strip()).toList();
+        String what = null, frame = null, report = null;
+        for (int i = 0; i < block.size(); i++) {
+            String t = block.get(i);
+            String next = i + 1 < block.size() ? block.get(i + 1) : "";
+            if (what == null && t.startsWith("A fatal error has been detected")) {
+                for (int j = i + 1; j < block.size() && what == null; j++) {
+                    if (!block.get(j).isEmpty()) what = block.get(j);
+                }
+            } else if (t.equals("Problematic frame:") && !next.isEmpty()) {
+                frame = next.replaceAll("\\s+", " ");
+            } else if (t.startsWith("An error report file with more information is saved as") && !next.isEmpty()) {
+                report = next;
+            }
+        }
+        if (what == null) {
+            // some other block of "#" lines (e.g. out of memory): its first sentence says why
+            what = block.stream().filter(t -> !t.isEmpty()).findFirst().orElse(null);
+            if (what == null) return null;
+        }
+        return what + (frame == null ? "" : " in " + frame) + (report == null ? "" : "; crash report: " + report);
     }
 }
