@@ -28,6 +28,13 @@ check "guest: jdk 25, /dev/ublk-control, null_blk, loop dio, ext4, lo up, nbd, d
 
 "$run" -- sh -c 'exit 3' >/dev/null 2>&1; check "exit status propagates" $? 3
 
+# Both kernels boot with ublk; the default is the newest 7.x.
+k=$("$run" -- sh -c 'test -c /dev/ublk-control && uname -r' 2>/dev/null | tr -d '\r' | grep -m1 '^7\.')
+check "default kernel is 7.x with /dev/ublk-control" "${k%%.*}" 7
+k=$("$run" --kernel 6.12 -- sh -c 'test -c /dev/ublk-control && uname -r' 2>/dev/null | tr -d '\r' | grep -m1 '^6\.12\.')
+check "--kernel 6.12 boots 6.12 with /dev/ublk-control" "${k%.*.*}" 6
+"$run" --kernel 5.10 -- true >/dev/null 2>&1; check "an unknown kernel is refused" $? 125
+
 out=$(mktemp -d)
 "$run" --out "$out" -- sh -c "echo hello > '$out/result.txt'" >/dev/null 2>&1
 check "out dir file visible on host" "$(cat "$out/result.txt" 2>/dev/null)" hello

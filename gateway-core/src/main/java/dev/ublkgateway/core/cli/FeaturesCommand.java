@@ -18,10 +18,24 @@ final class FeaturesCommand implements Callable<Integer> {
             System.out.println("this kernel predates GET_FEATURES (Linux < 6.5); assuming the 6.1 baseline");
             return 0;
         }
-        System.out.printf("ublk features: 0x%x%n", f);
-        for (int b = 0; b < 20; b++) {
-            System.out.printf("  %-24s %s%n", Uapi.featureName(b), (f & (1L << b)) != 0 ? "yes" : "no");
+        System.out.printf("ublk features: 0x%x (Linux %s)%n", f, System.getProperty("os.version"));
+        System.out.printf("  %-24s %-5s %-7s %s%n", "FEATURE", "HERE", "SINCE", "USED FOR");
+        int top = Math.max(Uapi.knownFeatureCount(), 64 - Long.numberOfLeadingZeros(f));
+        for (int b = 0; b < top; b++) {
+            System.out.printf("  %-24s %-5s %-7s %s%n", Uapi.featureName(b), (f & (1L << b)) != 0 ? "yes" : "no",
+                    Uapi.featureSince(b), usedFor(b));
         }
         return 0;
+    }
+
+    /** What the gateway does with a feature bit (README, Requirements). */
+    static String usedFor(int bit) {
+        return switch (bit) {
+            case 3 -> "recovery: true (the device survives its gateway)";
+            case 4 -> "recovery: true (requests in flight at the crash are re-issued)";
+            case 6 -> "every control and I/O command (ioctl encoding)";
+            case 7 -> "null target without stages: no data copied";
+            default -> "";
+        };
     }
 }

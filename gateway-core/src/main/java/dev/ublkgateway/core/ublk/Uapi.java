@@ -36,6 +36,20 @@ public final class Uapi {
         "BUF_REG_OFF_DAEMON", "BATCH_IO", "INTEGRITY", "SAFE_STOP_DEV", "NO_AUTO_PART_SCAN", "SHMEM_ZC",
     };
 
+    /**
+     * The Linux release that brought each feature bit; index = bit. From the kernel's history; the bits
+     * after BUF_REG_OFF_DAEMON came after 6.18 (exact release not pinned down); 7.3 has them all.
+     */
+    private static final String[] FEATURE_SINCE = {
+        "6.15", "6.0", "6.0", "6.1", "6.1", "6.3", "6.4", "6.5", "6.6", "6.13", "6.15", "6.16", "6.16",
+        "6.16", "6.17", ">6.18", ">6.18", ">6.18", ">6.18", "7.x",
+    };
+
+    /** The first Linux release whose ublk driver has this feature bit, or "?" for bits unknown here. */
+    public static String featureSince(int bit) {
+        return bit < FEATURE_SINCE.length ? FEATURE_SINCE[bit] : "?";
+    }
+
     // Device states.
     public static final int S_DEV_DEAD = 0, S_DEV_LIVE = 1, S_DEV_QUIESCED = 2, S_DEV_FAIL_IO = 3;
 
@@ -61,6 +75,11 @@ public final class Uapi {
             sb.append(b < FEATURE_NAMES.length ? FEATURE_NAMES[b] : "bit " + b);
         }
         return sb.isEmpty() ? "none" : sb.toString();
+    }
+
+    /** How many feature bits this gateway knows by name. */
+    public static int knownFeatureCount() {
+        return FEATURE_NAMES.length;
     }
 
     public static String featureName(int bit) {

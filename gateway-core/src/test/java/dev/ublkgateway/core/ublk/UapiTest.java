@@ -96,6 +96,19 @@ class UapiTest {
     }
 
     @Test
+    void everyKnownFeatureSaysSinceWhichLinux() {
+        for (int b = 0; b < Uapi.knownFeatureCount(); b++) {
+            assertTrue(Uapi.featureSince(b).matches(">?\\d+\\.(\\d+|x)"), Uapi.featureName(b) + ": " + Uapi.featureSince(b));
+        }
+        assertEquals("6.1", Uapi.featureSince(Long.numberOfTrailingZeros(Uapi.F_USER_RECOVERY)));
+        assertEquals("6.5", Uapi.featureSince(Long.numberOfTrailingZeros(Uapi.F_USER_COPY)));
+        assertEquals("6.13", Uapi.featureSince(Long.numberOfTrailingZeros(Uapi.F_USER_RECOVERY_FAIL_IO)));
+        assertEquals("6.16", Uapi.featureSince(Long.numberOfTrailingZeros(Uapi.F_AUTO_BUF_REG)));
+        assertEquals("?", Uapi.featureSince(Uapi.knownFeatureCount()));
+        assertEquals("bit 20", Uapi.featureName(20));
+    }
+
+    @Test
     void featureNamesFollowBitOrder() {
         assertEquals("USER_RECOVERY|CMD_IOCTL_ENCODE", Uapi.featureNames(Uapi.F_USER_RECOVERY | Uapi.F_CMD_IOCTL_ENCODE));
         assertEquals("URING_CMD_COMP_IN_TASK|NEED_GET_DATA|USER_RECOVERY|USER_RECOVERY_REISSUE|UNPRIVILEGED_DEV|"
