@@ -44,6 +44,7 @@ done
 
 die() { echo "run.sh: $*" >&2; exit 125; }
 case $tcg in single | multi) ;; *) echo "run.sh: --tcg must be single or multi, not \"$tcg\"" >&2; exit 2 ;; esac
+case $kernel in 6.12 | 7 | 7.[0-9] | 7.[0-9][0-9]) ;; *) echo "run.sh: --kernel must be 6.12, 7 (the newest 7.x) or 7.N, not \"$kernel\"" >&2; exit 2 ;; esac
 
 # Quiet unless it had to install something.
 deps=$("$here/install-deps.sh" 2>&1) || { echo "$deps" >&2; die "install-deps.sh failed"; }

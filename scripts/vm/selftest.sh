@@ -33,7 +33,7 @@ k=$("$run" -- sh -c 'test -c /dev/ublk-control && uname -r' 2>/dev/null | tr -d 
 check "default kernel is 7.x with /dev/ublk-control" "${k%%.*}" 7
 k=$("$run" --kernel 6.12 -- sh -c 'test -c /dev/ublk-control && uname -r' 2>/dev/null | tr -d '\r' | grep -m1 '^6\.12\.')
 check "--kernel 6.12 boots 6.12 with /dev/ublk-control" "${k%.*.*}" 6
-"$run" --kernel 5.10 -- true >/dev/null 2>&1; check "an unknown kernel is refused" $? 125
+"$run" --kernel 5.10 -- true >/dev/null 2>&1; check "an unknown kernel is refused" $? 2
 
 out=$(mktemp -d)
 "$run" --out "$out" -- sh -c "echo hello > '$out/result.txt'" >/dev/null 2>&1

@@ -61,9 +61,15 @@ two_queues() {
     nq=$(ls -d /sys/block/${dev#/dev/}/mq/* | wc -l)
     ((nq == 2)) || fail "$dev has $nq hardware queues, expected 2"
     qthread_ticks() {
-        local t
-        t=$(grep -lx "ublk-q2-q$1" /proc/"$GW_PID"/task/*/comm 2> /dev/null | head -1)
-        [[ -n $t ]] && awk '{print $14 + $15}' "${t%/comm}/stat" || echo -1
+        # thread by thread: other threads of the gateway may come and go while we look
+        local d
+        for d in /proc/"$GW_PID"/task/*; do
+            if [[ $(cat "$d/comm" 2> /dev/null) == "ublk-q2-q$1" ]]; then
+                awk '{print $14 + $15}' "$d/stat" 2> /dev/null || echo -1
+                return 0
+            fi
+        done
+        echo -1
     }
     t0=$(qthread_ticks 0) t1=$(qthread_ticks 1)
     ((t0 >= 0 && t1 >= 0)) || fail "gateway pid $GW_PID has no threads named ublk-q2-q0 and ublk-q2-q1"
