@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Proves (or disproves) that JVMs survive the VM test bed: boots the VM N times; in each boot starts
 # three gateways with `up` (memory, file and null-with-a-stage devices; the JVM options the test
-# bed gives every guest JVM, scripts/vm/guest-jvm-opts.sh), runs fio with crc32c verify on all three at once, then `list` and
-# `down`. Any JVM that dies (an hs_err file, a gateway gone before `down`, a CLI exit >= 128) counts
+# bed gives every guest JVM, scripts/vm/guest-jvm-opts.sh), runs fio with crc32c verify on all
+# three at once, then `list` and `down`. Any JVM that dies (an hs_err file, a gateway gone before `down`, a CLI exit >= 128) counts
 # as a crash; anything else that goes wrong counts as a failure.
 #
 #   scripts/vm/jvm-soak.sh [--boots N] [--kernel K] [--tcg single|multi] [--smp N] [--io-seconds S] [--out DIR]
@@ -103,7 +103,7 @@ while (($#)); do
         --io-seconds) IO=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         --kernel | --tcg | --smp) vmargs+=("$1" "${2:?}"); shift 2 ;;
-        -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "jvm-soak: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done

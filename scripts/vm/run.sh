@@ -85,9 +85,9 @@ case $out in *[[:space:]\"\']*) die "--out path must not contain blanks or quote
 # qboot starts the kernel ~0.2 s sooner than SeaBIOS and prints nothing.
 bios=()
 [ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
-# The CPU: everything TCG emulates but AVX. QEMU 7.2 (Debian 12) was the first to emulate AVX/AVX2,
-# and JIT-compiled Java code using them crashed now and then in the guest (SIGSEGV, SIGILL in C1
-# code); without AVX the JVM, the kernel and fio use their SSE code. UBLKGW_VM_CPU overrides it.
+# The CPU: everything TCG emulates but AVX (QEMU 7.2, Debian 12's, was the first to emulate AVX/AVX2),
+# so the guest's JVMs, kernel and fio run their long-proven SSE code. (Guest JVM crashes once blamed
+# on AVX came from multi-threaded TCG: see README.md.) UBLKGW_VM_CPU overrides it.
 cpu=${UBLKGW_VM_CPU:-max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off}
 # TCG threads: see README.md ("Why single-threaded TCG").
 qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$cpu" -smp "$smp" -m "$mem"
