@@ -38,7 +38,7 @@ if [[ -e /dev/ublk-control && $(id -u) -eq 0 ]]; then
     exit 0
 fi
 
-echo "no /dev/ublk-control here (or not root): running the quickstart in the VM test bed (QEMU, Linux 7.x with ublk_drv); this usually takes 2-3 minutes, the first time up to 10 (installing packages, building)"
+echo "no /dev/ublk-control here (or not root): running the quickstart in the VM test bed (QEMU, Linux 7.x with ublk_drv); this usually takes about 1.5 minutes, a few more the first time (installing packages, building)"
 bash scripts/vm/install-deps.sh | grep -v '^dependencies ok$' || true
 bin/ublk-gateway --version >/dev/null # build on the host: the VM sees the tree read-only
 # Crash reports of the guest's JVMs land in OUT, on the host (the guest's own disks vanish with it).
