@@ -6,7 +6,7 @@
 #
 # JVM start-up dominates under TCG: every CLI call and gateway is a fresh JVM. C1 only and an AOT
 # cache of the classes a CLI call loads (trained here, on the host, with the same launcher and jar
-# paths the guest sees) bring `up` of a memory device from about 70 s to about 20 s.
+# paths the guest sees) bring `up` of a memory device from about 70 s to 25-35 s.
 # The cache holds class data only: JDK 25 would also store machine code (adapters, stubs) generated
 # for this host's CPU, and the guest's emulated CPU lacks some of its instructions (AVX-512): a JVM
 # running such code in the guest dies of SIGILL, depending on which adapters it happens to use.

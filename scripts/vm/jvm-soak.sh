@@ -2,8 +2,8 @@
 # Proves (or disproves) that JVMs survive the VM test bed: boots the VM N times; in each boot starts
 # three gateways with `up` (memory, file and null-with-a-stage devices; the JVM options the test
 # bed gives every guest JVM, scripts/vm/guest-jvm-opts.sh), runs fio with crc32c verify on all
-# three at once, then `list` and `down`. Any JVM that dies (an hs_err file, a gateway gone before `down`, a CLI exit >= 128) counts
-# as a crash; anything else that goes wrong counts as a failure.
+# three at once, then `list` and `down`. Any JVM that dies (an hs_err file, a gateway gone before
+# `down`, a CLI exit >= 128) counts as a crash; anything else that goes wrong counts as a failure.
 #
 #   scripts/vm/jvm-soak.sh [--boots N] [--kernel K] [--tcg single|multi] [--smp N] [--io-seconds S] [--out DIR]
 #
@@ -12,6 +12,8 @@
 # Prints one line per boot and a SUMMARY; exit status 0 only when no boot crashed or failed.
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
+# shellcheck source=../lib/hs-err.sh
+source "$ROOT/scripts/lib/hs-err.sh"
 
 # ---- inside the guest: one boot's work ------------------------------------------------------
 if [[ ${1:-} == --in-guest ]]; then
@@ -54,29 +56,29 @@ EOF
         dev[$n]=$(sed -n 's/.*"blockDevice":"\([^"]*\)".*/\1/p' "$st" 2> /dev/null)
     done
     fios=()
-    for n in m f; do
-        [[ -b ${dev[$n]:-} ]] || continue
-        fio --name="soak$n" --filename="${dev[$n]}" --direct=1 --ioengine=io_uring --iodepth=16 --bs=4k \
-            --rw=randwrite --size=48M --verify=crc32c --do_verify=1 --output="$w/fio-$n.txt" > /dev/null 2>&1 &
-        fios+=("$!:$n")
-    done
-    if [[ -b ${dev[n]:-} ]]; then
-        fio --name=soakn --filename="${dev[n]}" --direct=1 --ioengine=io_uring --iodepth=16 --bs=4k \
-            --rw=randrw --time_based --runtime="$io" --output="$w/fio-n.txt" > /dev/null 2>&1 &
-        fios+=("$!:n")
-    fi
-    for f in "${fios[@]}"; do
-        wait "${f%%:*}" || fail "fio on soak${f#*:} (exit $?): $(grep -m1 -iE 'error|verify' "$w/fio-${f#*:}.txt" 2> /dev/null)"
-    done
+    fio_bg() { # ROUND N FIO-OPTIONS...: fio on device N in the background, its report in fio-ROUND-N.txt
+        local round=$1 n=$2
+        shift 2
+        [[ -b ${dev[$n]:-} ]] || return 0
+        fio --name="soak$n" --filename="${dev[$n]}" --direct=1 --ioengine=io_uring --bs=4k "$@" \
+            --output="$w/fio-$round-$n.txt" > /dev/null 2>&1 &
+        fios+=("$!:$round-$n")
+    }
+    wait_fios() {
+        local f
+        for f in "${fios[@]}"; do
+            wait "${f%%:*}" || fail "fio $f (exit $?): $(grep -m1 -iE 'error|verify' "$w/fio-${f#*:}.txt" 2> /dev/null)"
+        done
+        fios=()
+    }
+    fio_bg 1 m --iodepth=16 --rw=randwrite --size=48M --verify=crc32c --do_verify=1
+    fio_bg 1 f --iodepth=16 --rw=randwrite --size=48M --verify=crc32c --do_verify=1
+    fio_bg 1 n --iodepth=16 --rw=randrw --time_based --runtime="$io"
+    wait_fios
     # a second round of reads on the written devices keeps the gateways busy for the I/O time
-    fios=()
-    for n in m f; do
-        [[ -b ${dev[$n]:-} ]] || continue
-        fio --name="soak$n" --filename="${dev[$n]}" --direct=1 --ioengine=io_uring --iodepth=32 --bs=4k \
-            --rw=randread --time_based --runtime="$io" --output="$w/fio2-$n.txt" > /dev/null 2>&1 &
-        fios+=("$!:$n")
-    done
-    for f in "${fios[@]}"; do wait "${f%%:*}" || fail "fio randread on soak${f#*:}"; done
+    fio_bg 2 m --iodepth=32 --rw=randread --time_based --runtime="$io"
+    fio_bg 2 f --iodepth=32 --rw=randread --time_based --runtime="$io"
+    wait_fios
     echo "    I/O done after $((SECONDS - t0)) s"
     for n in m f n; do
         if [[ -n ${pid[$n]:-} ]] && ! kill -0 "${pid[$n]}" 2> /dev/null; then
@@ -87,9 +89,7 @@ EOF
     jvm list || fail "list"
     for n in m f n; do jvm down "soak$n" || fail "down soak$n"; done
     shopt -s nullglob
-    for h in "$out"/hs_err_pid*.log; do
-        echo "CRASH: $(basename "$h"): $(grep -m1 -E '^#  (SIG[A-Z]+|Internal Error)' "$h" | tr -s '# ' ' ') $(grep -m1 -A1 '^# Problematic frame' "$h" | tail -1 | tr -s '# ' ' ')"
-    done
+    for h in "$out"/hs_err_pid*.log; do echo "CRASH: $(basename "$h"): $(hs_err_summary "$h")"; done
     echo "    boot done after $((SECONDS - t0)) s"
     exit 0
 fi

@@ -12,6 +12,8 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../scripts/lib/hs-err.sh
+source "$HERE/../../scripts/lib/hs-err.sh"
 GW="" OUT="" FILTER=""
 while (($#)); do
     case $1 in
@@ -135,7 +137,11 @@ for file in "${CASE_FILES[@]}"; do
     done
     # a JVM that crashed (a CLI call's report is in the case's dir, a gateway's in the run dir):
     # its signal and frame go into the reason (the console shows only the end of the log)
-    crash=$(cat "$w"/hs_err*.log "$RUN_DIR"/*hs_err*.log 2> /dev/null | grep -m2 -A1 -E '^#  (SIG[A-Z]+|Internal Error)|^# Problematic frame' | grep -v '^--' | tr -s '#\n ' ' ' | head -c 300 || true)
+    crash=""
+    for f in "$w"/hs_err*.log "$RUN_DIR"/*hs_err*.log; do
+        [[ -f $f ]] && crash+=" $(hs_err_summary "$f");"
+    done
+    crash=${crash:0:300}
     [[ -n $crash ]] && reason="${reason:+$reason; }JVM crash:$crash"
     kmsg=$(new_dmesg)
     [[ -n $kmsg ]] && { echo "---- kernel messages"; printf '%s\n' "$kmsg"; } >> "$log"
