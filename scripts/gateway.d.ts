@@ -29,7 +29,8 @@ interface BlockRequest {
 
 /**
  * What `onRequest`/`onFlush` return. Nothing (undefined), null or true allow the request;
- * false denies it with EPERM. Fields may be combined: a delay and a tag.
+ * false denies it with EPERM. Fields may be combined: a delay and a tag. Anything else (a Promise,
+ * an array, an object with other fields) is a failure of the hook, never "allow".
  */
 type Verdict =
   | void | undefined | null | boolean
@@ -112,6 +113,10 @@ interface Gateway {
   /** Monotonic clock in milliseconds (fractional); only differences are meaningful. */
   now(): number;
 
+  /**
+   * A line in the gateway log: control characters are escaped, the line is cut at 1024 characters,
+   * and at most 100 lines per 10 s are written per device (then a count of the suppressed ones).
+   */
   log(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;

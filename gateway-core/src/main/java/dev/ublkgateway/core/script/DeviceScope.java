@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.script;
 
+import dev.ublkgateway.core.log.LogLimiter;
+import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
 
@@ -20,6 +22,8 @@ import java.util.logging.Logger;
 final class DeviceScope {
     static final Logger LOG = Logger.getLogger("dev.ublkgateway.script");
     private static final int MAX_STATE_KEYS = 10_000, MAX_STATE_BYTES = 64 * 1024, MAX_COUNTERS = 10_000;
+    /** Script log lines per device: at most this many per window (the rest are counted, then reported). */
+    static final int LOG_LINES = 100, LOG_WINDOW_MS = 10_000;
 
     final String device;
     final String script;
@@ -28,6 +32,7 @@ final class DeviceScope {
     private final List<String> tags = new CopyOnWriteArrayList<>(List.of(""));
     private final RateLimitStage rateLimit;
     private final ReadOnlyStage readOnlyStage;
+    private final LogLimiter logLimit = new LogLimiter(LOG_LINES, LOG_WINDOW_MS);
     /** Read-only state kept by the hook itself when the device has no read-only stage. */
     volatile boolean readOnly;
 
@@ -43,13 +48,24 @@ final class DeviceScope {
         return readOnlyStage == null;
     }
 
+    /**
+     * A line from the script: on one line whatever it contains (no forged lines), cut at
+     * {@link LogText#MAX_CHARS}, and at most {@link #LOG_LINES} per {@link #LOG_WINDOW_MS} per device.
+     */
     void log(String level, String message) {
+        long dropped = logLimit.admit();
+        if (dropped < 0) return;
+        String prefix = "script " + script + " [" + device + "]: ";
+        if (dropped > 0) {
+            LOG.warning(prefix + dropped + " log lines of the script suppressed in the last "
+                    + logLimit.windowSeconds() + " s (at most " + LOG_LINES + " per " + logLimit.windowSeconds() + " s)");
+        }
         Level l = switch (level) {
             case "error" -> Level.SEVERE;
             case "warn" -> Level.WARNING;
             default -> Level.INFO;
         };
-        LOG.log(l, "script " + script + " [" + device + "]: " + message);
+        LOG.log(l, prefix + LogText.oneLine(message));
     }
 
     long count(String name, long by) {

@@ -6,6 +6,7 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.Delays;
+import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.nativ.Errno;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Value;
@@ -54,18 +55,19 @@ final class HookQueue implements StageQueue {
         int op = r.op();
         ScriptInstance in = instance;
         long delayUs = 0;
-        Value fn = op == BlockOp.FLUSH && in.flush != null ? in.flush : in.request;
+        boolean flushHook = op == BlockOp.FLUSH && in.flush != null;
+        Value fn = flushHook ? in.flush : in.request;
         if (fn != null) {
             long res;
             Watchdog.Guard guard = in.guard;
-            guard.arm();
+            guard.armCall(flushHook ? Watchdog.Guard.FLUSH : Watchdog.Guard.REQUEST);
             try {
                 res = fn.execute(op, r.offset(), r.length(), r.flags()).asLong();
             } catch (PolyglotException | ClassCastException | IllegalStateException e) {
                 guard.disarm();
                 failures++;
                 String what = e instanceof PolyglotException pe ? stage.describe(pe, guard) : e.getMessage();
-                stage.failure(op == BlockOp.FLUSH && in.flush != null ? "onFlush" : "onRequest", what);
+                stage.failure(flushHook ? "onFlush" : "onRequest", what);
                 if (!stage.config.failOpen()) return -Errno.EIO;
                 res = 0;
             } finally {
@@ -140,7 +142,7 @@ final class HookQueue implements StageQueue {
         } catch (ScriptException e) {
             DeviceScope.LOG.severe("device " + stage.scope.device + " queue " + queueId
                     + ": script version " + v.generation() + " failed to load, the previous version keeps running: "
-                    + e.getMessage().replace('\n', ' '));
+                    + LogText.oneLine(e.getMessage()));
         }
     }
 

@@ -26,6 +26,9 @@ final class Prelude {
               const OPS = ['read', 'write', 'flush', 'discard', 'op4', 'write-zeroes'];
               const FUA = 8192, MAX_DELAY_US = %d, TWO32 = 4294967296;
               const own = Object.prototype.hasOwnProperty;
+              const toStringOf = Object.prototype.toString;
+              // "AsyncFunction", "Promise", "Map"...: taken before the script runs, so it cannot change it
+              const kindOf = (v) => Function.prototype.call.call(toStringOf, v).slice(8, -1);
               const tags = new Map();
               const text = (args) => args.map((a) => typeof a === 'string' ? a : safeJson(a)).join(' ');
               function safeJson(v) {
@@ -48,12 +51,27 @@ final class Prelude {
                 }
                 return id;
               }
+              const VERDICT_FIELDS = ['deny', 'delayUs', 'tag'];
+              const HOW = '; return nothing to allow the request, or gateway.deny(errno), gateway.delay(us) or gateway.tag(name)';
+              // a verdict is a plain object: a Promise, an array or a class instance is a mistake, never "allow"
               function encode(r, hook) {
                 if (r === undefined || r === null || r === true) return 0;
                 if (r === false) return -1;
-                if (typeof r !== 'object') {
-                  throw new TypeError(hook + ' returned ' + safeJson(r) + '; return nothing to allow the request, or'
-                    + ' gateway.deny(errno), gateway.delay(us) or gateway.tag(name)');
+                if (typeof r !== 'object') throw new TypeError(hook + ' returned ' + safeJson(r) + HOW);
+                const proto = Object.getPrototypeOf(r);
+                if (kindOf(r) === 'Promise' || typeof r.then === 'function') {
+                  throw new TypeError(hook + ' returned a Promise; hooks run synchronously, so return the verdict itself'
+                    + ' (no async or await)');
+                }
+                if (Array.isArray(r)) throw new TypeError(hook + ' returned an array ' + safeJson(r) + HOW);
+                if (proto !== Object.prototype && proto !== null) {
+                  throw new TypeError(hook + ' returned ' + kindOf(r) + ' object ' + safeJson(r) + ', not a verdict' + HOW);
+                }
+                for (const k of Object.keys(r)) {
+                  if (!VERDICT_FIELDS.includes(k)) {
+                    throw new TypeError(hook + ' returned ' + safeJson(r) + ' with field "' + k + '", which a verdict does not'
+                      + ' have (it has deny, delayUs, tag)' + HOW);
+                  }
                 }
                 if (r.deny !== undefined && r.deny !== false && r.deny !== null) return -errnoOf(r.deny === true ? 'EPERM' : r.deny);
                 let v = 0;
@@ -110,7 +128,7 @@ final class Prelude {
               Object.defineProperty(globalThis, 'gateway', {value: gateway, enumerable: false});
               Object.defineProperty(globalThis, 'console', {value: con, enumerable: false, writable: false, configurable: false});
 
-              return function bind(ns) {
+              function bind(ns) {
                 const fn = (name) => typeof ns[name] === 'function' ? ns[name] : null;
                 const onRequest = fn('onRequest'), onFlush = fn('onFlush'), onTick = fn('onTick');
                 const onAttach = fn('onAttach'), onDetach = fn('onDetach');
@@ -135,7 +153,9 @@ final class Prelude {
                   attach: onAttach && function () { onAttach(info); },
                   detach: onDetach && function () { onDetach(info); },
                 };
-              };
+              }
+              bind.kindOf = kindOf;
+              return bind;
             })
             """.formatted(MAX_DELAY_US), NAME).cached(true).buildLiteral();
 

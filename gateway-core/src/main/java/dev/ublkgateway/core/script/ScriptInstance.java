@@ -71,7 +71,7 @@ final class ScriptInstance implements AutoCloseable {
             } finally {
                 guard.disarm();
             }
-            List<ScriptProblem> problems = checkExports(ns, text);
+            List<ScriptProblem> problems = checkExports(ns, text, binder.getMember("kindOf"));
             if (!problems.isEmpty()) throw new ScriptException(source.getName(), problems);
             Value bound = binder.execute(ns);
             return new ScriptInstance(context, guard, bound, generation);
@@ -91,13 +91,21 @@ final class ScriptInstance implements AutoCloseable {
         }
     }
 
-    private static List<ScriptProblem> checkExports(Value ns, String text) {
+    private static List<ScriptProblem> checkExports(Value ns, String text, Value kindOf) {
         List<ScriptProblem> problems = new ArrayList<>();
         int hooks = 0;
         for (String key : ns.getMemberKeys()) {
             Value v = ns.getMember(key);
             if (Prelude.HOOKS.contains(key)) {
-                if (v.canExecute()) {
+                String kind = v.canExecute() ? kindOf.execute(v).asString() : "";
+                if (kind.startsWith("Async") || kind.equals("GeneratorFunction")) {
+                    // its result would be a Promise or an iterator, never a verdict
+                    int[] at = locate(text, key);
+                    problems.add(new ScriptProblem(at[0], at[1], "export " + key + " is "
+                            + (kind.startsWith("Async") ? "an async" : "a generator") + " function; hooks run"
+                            + " synchronously and their result is needed at once, so make it a plain function"
+                            + " (no async, await or yield)"));
+                } else if (v.canExecute()) {
                     hooks++;
                 } else {
                     int[] at = locate(text, key);

@@ -4,6 +4,8 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
+import dev.ublkgateway.core.log.LogLimiter;
+import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
 import dev.ublkgateway.core.stages.StatsStage;
@@ -17,10 +19,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 
@@ -33,7 +35,7 @@ import java.util.logging.Level;
  */
 public final class ScriptStage implements BlockStage {
     static final long RELOAD_POLL_NANOS = 500_000_000L;
-    private static final long FAILURE_LOG_INTERVAL_NANOS = 1_000_000_000L;
+    private static final Set<String> REQUEST_HOOKS = Set.of("onRequest", "onFlush");
 
     final ScriptConfig config;
     final DeviceScope scope;
@@ -44,8 +46,7 @@ public final class ScriptStage implements BlockStage {
     private volatile Version version;
     private final Thread control;
     private volatile boolean stopping;
-    private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS);
-    private final AtomicLong suppressedFailures = new AtomicLong();
+    private final LogLimiter failureLog = new LogLimiter(1, 1000);
     private ScriptInstance controlInstance; // used by the control thread only (and the constructor before it starts)
     private FileStamp seen;
 
@@ -91,7 +92,7 @@ public final class ScriptStage implements BlockStage {
             Source source = ScriptInstance.source(text, config.shownPath());
             controlInstance = ScriptInstance.open(engine, source, text, scope, -1, deviceJson, budgetNanos, 1);
             version = new Version(1, source, text, controlInstance.tick != null);
-            callControl("onAttach", controlInstance, controlInstance.attach, null);
+            callControl("onAttach", Watchdog.Guard.ATTACH, controlInstance, controlInstance.attach, null);
         } catch (ScriptException e) {
             engine.close();
             throw new IOException("device " + device.name() + ": " + e.getMessage(), e);
@@ -138,31 +139,33 @@ public final class ScriptStage implements BlockStage {
         queues.remove(q);
     }
 
-    /** Counts a failed call and logs it, at most one line per second per device. */
+    /**
+     * Logs a failed call, at most one line per second per device (the next line says how many were
+     * not logged). What it meant depends on the hook: a request hook's failure decides its request, a
+     * control hook ({@code onAttach}, {@code onTick}, {@code onDetach}) has no request to decide.
+     */
     void failure(String hook, String detail) {
-        long now = System.nanoTime();
-        long last = lastFailureLog.get();
-        if (now - last >= FAILURE_LOG_INTERVAL_NANOS && lastFailureLog.compareAndSet(last, now)) {
-            long suppressed = suppressedFailures.getAndSet(0);
-            DeviceScope.LOG.warning("device " + scope.device + ": script " + detail + " in " + hook + " ("
-                    + (config.failOpen() ? "fail-open: request allowed" : "fail-closed: request failed with EIO") + ")"
-                    + (suppressed > 0 ? "; " + suppressed + " more failures in the last second not logged" : ""));
-        } else {
-            suppressedFailures.incrementAndGet();
-        }
+        long dropped = failureLog.admit();
+        if (dropped < 0) return;
+        String outcome = !REQUEST_HOOKS.contains(hook) ? "the device serves on; fix the hook"
+                : config.failOpen() ? "fail-open: request allowed" : "fail-closed: request failed with EIO";
+        DeviceScope.LOG.warning("device " + scope.device + ": script " + LogText.oneLine(detail) + " in " + hook + " ("
+                + outcome + ")" + (dropped > 0 ? "; " + dropped + " more failures in the last second not logged" : ""));
     }
 
     /** The one-line description of a failed call: {@code file:line:column: message; fix}. */
     String describe(PolyglotException e, Watchdog.Guard guard) {
         if (guard.fired() || e.isInterrupted() || e.isCancelled()) {
-            return config.shownPath() + ": ran over its time budget of " + config.timeoutMs() + " ms";
+            long ms = TimeUnit.NANOSECONDS.toMillis(guard.armedBudgetNanos());
+            return config.shownPath() + ": ran over its time budget of " + ms + " ms"
+                    + (ms == config.timeoutMs() ? "" : " (its first call's)");
         }
         return ScriptInstance.problem(e, config.shownPath(), false).format(config.shownPath());
     }
 
-    private void callControl(String hook, ScriptInstance inst, org.graalvm.polyglot.Value fn, String arg) {
+    private void callControl(String hook, int hookId, ScriptInstance inst, org.graalvm.polyglot.Value fn, String arg) {
         if (fn == null) return;
-        inst.guard.arm();
+        inst.guard.armCall(hookId);
         try {
             if (arg == null) fn.executeVoid();
             else fn.executeVoid(arg);
@@ -198,13 +201,13 @@ public final class ScriptStage implements BlockStage {
                     nextTick += tickNanos;
                     if (nextTick - now < 0) nextTick = now + tickNanos; // fell behind: do not bunch up ticks
                     String json = stats.next(queues);
-                    if (controlInstance.tick != null) callControl("onTick", controlInstance, controlInstance.tick, json);
+                    if (controlInstance.tick != null) callControl("onTick", Watchdog.Guard.TICK, controlInstance, controlInstance.tick, json);
                 }
             }
         } catch (RuntimeException | Error e) {
             DeviceScope.LOG.log(Level.SEVERE, "device " + scope.device + ": script control thread stopped", e);
         } finally {
-            callControl("onDetach", controlInstance, controlInstance.detach, null);
+            callControl("onDetach", Watchdog.Guard.DETACH, controlInstance, controlInstance.detach, null);
             controlInstance.close();
         }
     }
@@ -231,7 +234,7 @@ public final class ScriptStage implements BlockStage {
             next = ScriptInstance.open(engine, source, text, scope, -1, deviceJson, budgetNanos, generation);
         } catch (ScriptException e) {
             DeviceScope.LOG.severe("device " + scope.device + ": script not reloaded, the previous version keeps running: "
-                    + String.join(" | ", e.problems().stream().map(p -> p.format(config.shownPath())).toList()));
+                    + LogText.oneLine(String.join(" | ", e.problems().stream().map(p -> p.format(config.shownPath())).toList())));
             return;
         }
         ScriptInstance old = controlInstance;
@@ -240,7 +243,7 @@ public final class ScriptStage implements BlockStage {
         version = new Version(generation, source, text, next.tick != null);
         DeviceScope.LOG.info("device " + scope.device + ": script " + config.shownPath() + " reloaded (version "
                 + generation + ")");
-        callControl("onAttach", next, next.attach, null);
+        callControl("onAttach", Watchdog.Guard.ATTACH, next, next.attach, null);
     }
 
     /** Stops the control thread (running {@code onDetach}) and closes the engine; the queues are closed by now. */

@@ -19,26 +19,54 @@ final class Watchdog {
 
     private Watchdog() {}
 
+    /**
+     * The budget of the first call of each hook in a context: the engine compiles the hook then, which
+     * on a loaded machine takes far longer than a warm call of a trivial hook.
+     */
+    static final long FIRST_CALL_BUDGET_NANOS = 5_000_000_000L;
+
     /** A context's guard; arm and disarm it on the thread that calls the context. */
     static final class Guard implements AutoCloseable {
+        /** Hooks, for {@link #armCall}. */
+        static final int REQUEST = 0, FLUSH = 1, TICK = 2, ATTACH = 3, DETACH = 4;
+
         private final Context context;
         final long budgetNanos;
         private volatile long deadline; // 0 = no call running
         private volatile boolean fired;
+        private int called; // one bit per hook that has been called in this context
+
+        /** Arms for a call of {@code hook}: its first call gets {@link #FIRST_CALL_BUDGET_NANOS} at least. */
+        void armCall(int hook) {
+            int bit = 1 << hook;
+            if ((called & bit) != 0) {
+                arm();
+            } else {
+                called |= bit;
+                arm(Math.max(budgetNanos, FIRST_CALL_BUDGET_NANOS));
+            }
+        }
 
         private Guard(Context context, long budgetNanos) {
             this.context = context;
             this.budgetNanos = budgetNanos;
         }
 
+        private long armedBudget;
+
         void arm() {
-            fired = false;
-            deadline = System.nanoTime() + budgetNanos;
+            arm(budgetNanos);
         }
 
         void arm(long budget) {
             fired = false;
+            armedBudget = budget;
             deadline = System.nanoTime() + budget;
+        }
+
+        /** The budget of the last call (the first call of a hook has a larger one). */
+        long armedBudgetNanos() {
+            return armedBudget;
         }
 
         void disarm() {

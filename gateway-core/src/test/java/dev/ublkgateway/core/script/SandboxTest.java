@@ -38,6 +38,23 @@ class SandboxTest {
         "quit()",
         "exit(1)",
         "print('x')",                                                   // output
+        "Java.type('java.lang.Runtime').getRuntime().exec('id')",       // processes
+        "Polyglot.import('x')",
+        "WebAssembly.Module",                                           // other engines
+        "Function('return this')().Java.type('java.io.File')",          // the global object, reached sideways
+        "Object.getPrototypeOf(gateway).constructor.constructor('return Java')().type('java.io.File')",
+        "eval('Java.type(\"java.io.File\")')",
+        "new Function('return process')().env",
+        "host.stateSet('k', '1')",                                      // the host API behind the prelude
+        "gateway.log.caller",
+        "gateway.deny = () => undefined",                               // the gateway object is frozen
+        "gateway.errno.EIO = 0",
+        "gateway.state.set = () => 1",
+        "Object.defineProperty(globalThis, 'gateway', {value: {}})",
+        "console.log = null",
+        "gateway.state.set('k', 'x'.repeat(70000))",                    // limits on shared state
+        "for (let i = 0; i < 20000; i++) gateway.count('c' + i)",
+        "gateway.setRateLimit({iops: -1})",
     })
     void forbiddenAccessIsRefused(String attempt) throws IOException {
         Path js = write(dir, "s.js", """
