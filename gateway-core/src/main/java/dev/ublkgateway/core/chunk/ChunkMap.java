@@ -17,8 +17,11 @@ final class ChunkMap {
     private long counter;
     private boolean dirty;
 
+    /** The most chunks a volume can have: its map is stored as one object (8 bytes per chunk) in a Java array. */
+    static final long MAX_CHUNKS = (Integer.MAX_VALUE - 64) / 8;
+
     ChunkMap(long chunks) {
-        if (chunks > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("too many chunks: " + chunks);
+        if (chunks < 0 || chunks > MAX_CHUNKS) throw new IllegalArgumentException("too many chunks: " + chunks);
         gens = new long[(int) chunks];
         counter = 1;
     }

@@ -9,6 +9,7 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.api.VolumeInfo;
+import dev.ublkgateway.core.config.Size;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -110,7 +111,7 @@ public final class ChunkedTarget implements Target {
         this.volume = d.name();
         this.size = d.sizeBytes();
         this.chunkSize = (int) c.chunkSize().bytes();
-        this.chunks = (size + chunkSize - 1) / chunkSize;
+        this.chunks = Math.ceilDiv(size, chunkSize);
         this.store = store;
         this.codecFactories = codecs;
         this.info = info;
@@ -128,13 +129,29 @@ public final class ChunkedTarget implements Target {
      * Opens (or, in an empty store, creates) the volume: takes the lease, checks the metadata against
      * the configuration and the key, loads the chunk map.
      */
+    /** The volume's number of chunks; a size that needs more than the map can hold is refused with the fix. */
+    static long chunkCount(DeviceDescriptor d, long chunkSize) throws IOException {
+        long n = Math.ceilDiv(d.sizeBytes(), chunkSize);
+        if (n > ChunkMap.MAX_CHUNKS) {
+            long least = Long.highestOneBit(Math.ceilDiv(d.sizeBytes(), ChunkMap.MAX_CHUNKS) - 1) << 1;
+            String fix = least <= ChunkedTargetConfig.MAX_CHUNK_SIZE
+                    ? "use chunk-size " + Size.compact(least) + " or more, or a smaller size"
+                    : "use a size of at most " + Size.compact(ChunkMap.MAX_CHUNKS * ChunkedTargetConfig.MAX_CHUNK_SIZE)
+                            + " (with chunk-size " + Size.compact(ChunkedTargetConfig.MAX_CHUNK_SIZE) + ")";
+            throw new IOException("volume " + d.name() + ": size " + Size.format(d.sizeBytes()) + " in chunks of "
+                    + Size.format(chunkSize) + " is " + n + " chunks, more than the " + ChunkMap.MAX_CHUNKS
+                    + " a volume can have; " + fix);
+        }
+        return n;
+    }
+
     public static ChunkedTarget open(ChunkedTargetConfig c, DeviceDescriptor d, boolean recovering, ObjectStore store,
                                      List<String> codecNames, List<CodecFactory> codecs) throws IOException {
         String names = String.join(",", codecNames);
         long cs = c.chunkSize().bytes();
         Lease lease = Lease.acquire(store, d.name(), recovering);
         try {
-            ChunkMap map = new ChunkMap((d.sizeBytes() + cs - 1) / cs);
+            ChunkMap map = new ChunkMap(chunkCount(d, cs));
             Optional<byte[]> metaBytes = store.get(VolumeMeta.KEY);
             VolumeInfo info;
             CodecChain chain;
@@ -504,7 +521,7 @@ public final class ChunkedTarget implements Target {
     }
 
     private void prefetchAfter(long end) {
-        long first = (end + chunkSize - 1) / chunkSize;
+        long first = Math.ceilDiv(end, chunkSize);
         for (long i = first; i < first + readAhead && i < chunks; i++) {
             if (map.get(i) == 0 || cached(i) != null || !prefetching.add(i)) continue;
             long index = i;

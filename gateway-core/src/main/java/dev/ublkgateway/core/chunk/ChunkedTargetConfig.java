@@ -30,10 +30,12 @@ public record ChunkedTargetConfig(
         @ConfigOption(required = true, description = "object store, e.g. {type: directory, path: /var/lib/vol0}")
         NestedSpec store) {
 
+    static final long MAX_CHUNK_SIZE = 64 * Size.MiB;
+
     public ChunkedTargetConfig {
         if (chunkSize == null) chunkSize = Size.of(Size.MiB);
         long c = chunkSize.bytes();
-        if (c < 64 * Size.KiB || c > 64 * Size.MiB || Long.bitCount(c) != 1) {
+        if (c < 64 * Size.KiB || c > MAX_CHUNK_SIZE || Long.bitCount(c) != 1) {
             throw new IllegalArgumentException("chunk-size " + chunkSize + " is not supported;"
                     + " use a power of two from 64KiB to 64MiB, e.g. 1MiB");
         }

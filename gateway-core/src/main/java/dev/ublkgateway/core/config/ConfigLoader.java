@@ -387,8 +387,9 @@ public final class ConfigLoader {
         }
         if (blockSize != null && size % blockSize != 0) {
             long down = size / blockSize * blockSize;
-            long up = down + blockSize;
-            String options = down > 0 ? Size.compact(down) + " or " + Size.compact(up) : Size.compact(up);
+            long up = down + blockSize; // negative when the next multiple is beyond the largest size
+            String options = down == 0 ? Size.compact(up)
+                    : up < 0 ? Size.compact(down) : Size.compact(down) + " or " + Size.compact(up);
             throw values.at(sizeNode, "size " + sizeNode.describe() + " is not a multiple of block-size "
                     + blockSize + "; use a multiple, e.g. " + options);
         }

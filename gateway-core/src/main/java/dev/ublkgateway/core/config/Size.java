@@ -132,7 +132,7 @@ public record Size(long bytes) implements Comparable<Size> {
     }
 
     /** Exact form without a space, as the user would write it: {@code 1536MiB}. */
-    static String compact(long bytes) {
+    public static String compact(long bytes) {
         for (int i = UNIT_BYTES.length - 1; i > 0; i--) {
             if (bytes >= UNIT_BYTES[i] && bytes % UNIT_BYTES[i] == 0) {
                 return bytes / UNIT_BYTES[i] + UNIT_NAMES[i];

@@ -48,6 +48,7 @@ final class YamlReader {
     }
 
     private YamlNode readDocument(String text) {
+        controlCharacter(text);
         try (JsonParser p = FACTORY.createParser(text)) {
             parser = p;
             JsonToken first = p.nextToken();
@@ -207,12 +208,37 @@ final class YamlReader {
         int line = loc == null || loc.getLineNr() < 1 ? 1 : loc.getLineNr();
         int col = loc == null || loc.getColumnNr() < 1 ? 1 : loc.getColumnNr();
         String original = firstLine(e.getOriginalMessage());
+        if (original.startsWith("Document nesting depth")) {
+            return new ConfigException(source, line, col, "the YAML nests deeper than 1000 levels;"
+                    + " flatten it (a configuration needs a handful)", e);
+        }
         if (original.startsWith("Expected a field name")) {
             return new ConfigException(source, line, col, "a mapping key is a mapping or a list;"
                     + " use a plain name as the key", e);
         }
         return new ConfigException(source, line, col,
                 "YAML syntax error: " + original + "; check the YAML syntax", e);
+    }
+
+    /**
+     * Refuses control characters (YAML allows tab, line feed and carriage return only) at their own
+     * position; the YAML parser would report them vaguely, at the start of the file.
+     */
+    private void controlCharacter(String text) {
+        int line = 1, col = 1;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                line++;
+                col = 1;
+                continue;
+            }
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f || (c >= 0x80 && c <= 0x9f && c != 0x85)) {
+                throw new ConfigException(source, line, col, String.format("control character U+%04X is not allowed"
+                        + " in YAML; remove it, or write it as an escape (\\u%04X) in a double-quoted string", (int) c, (int) c));
+            }
+            col++;
+        }
     }
 
     private static String syntaxHint(String problem) {

@@ -5,6 +5,7 @@ import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.config.Size;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.nativ.NativeException;
@@ -56,7 +57,13 @@ public final class FileTarget implements Target {
                                 + "device's " + size + " bytes; grow it (truncate -s " + size + " " + path
                                 + ") or shrink the device");
                     }
-                    Libc.ftruncate(fd, size);
+                    try {
+                        Libc.ftruncate(fd, size);
+                    } catch (NativeException e) {
+                        throw new IOException("cannot make backing file " + path + " " + Size.format(size) + ": "
+                                + Errno.describe(e.errno()) + (e.errno() == Errno.EFBIG ? ", beyond the file system's"
+                                + " largest file" : "") + "; use a smaller size, or another file system or a block device");
+                    }
                 }
             }
         } catch (IOException e) {

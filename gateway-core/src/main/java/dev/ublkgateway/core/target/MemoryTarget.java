@@ -5,6 +5,7 @@ import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.config.Size;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.nativ.NativeException;
@@ -39,6 +40,10 @@ public final class MemoryTarget implements Target {
                     "memory target " + file);
         } catch (NativeException e) {
             Libc.close(fd);
+            if (e.errno() == Errno.ENOMEM || e.errno() == Errno.EFBIG || e.errno() == Errno.EINVAL) {
+                throw new IOException("memory target " + file + ": cannot map " + Size.format(size) + ": "
+                        + Errno.describe(e.errno()) + "; use a smaller size, or a file or chunked target");
+            }
             throw e;
         }
     }
@@ -57,7 +62,7 @@ public final class MemoryTarget implements Target {
     private int handle(BlockRequest r) {
         long off = r.offset();
         int len = r.length();
-        if (off < 0 || off + len > size) return -Errno.EIO;
+        if (off < 0 || len > size || off > size - len) return -Errno.EIO; // no overflow near 2^63
         switch (r.op()) {
             case BlockOp.READ -> {
                 // read(2), not a copy from the mapping: faulting a hole of the shared mapping in would

@@ -146,6 +146,20 @@ class ChunkedTargetTest {
     }
 
     @Test
+    void aSizeWithMoreChunksThanTheMapHoldsIsRefusedWithTheFix() throws IOException {
+        long huge = Long.MAX_VALUE / 4096 * 4096; // its chunk count once overflowed into a tiny map
+        IOException e = assertThrows(IOException.class,
+                () -> ChunkedTarget.chunkCount(new DeviceDescriptor("big", huge, 4096, 1, 32, 1 << 19), 1 << 20));
+        assertEquals("volume big: size 8388608.0 TiB in chunks of 1 MiB is 8796093022208 chunks, more than the 268435447"
+                + " a volume can have; use a size of at most 17179868608MiB (with chunk-size 64MiB)", e.getMessage());
+        e = assertThrows(IOException.class,
+                () -> ChunkedTarget.chunkCount(new DeviceDescriptor("big", 1L << 50, 4096, 1, 32, 1 << 19), 1 << 20));
+        assertTrue(e.getMessage().endsWith("; use chunk-size 8MiB or more, or a smaller size"), e.getMessage());
+        assertEquals(1L << 27, ChunkedTarget.chunkCount(new DeviceDescriptor("ok", 1L << 50, 4096, 1, 32, 1 << 19), 8 << 20),
+                "the chunk size it suggested is enough");
+    }
+
+    @Test
     void unwrittenChunksReadAsZerosWithoutStoreRequests() throws Exception {
         MemoryStore store = new MemoryStore();
         TargetQueue q = queue(open(store, (byte) 1));

@@ -37,6 +37,8 @@ class MemoryTargetTest {
                 assertEquals(expect, r.buffer().get(JAVA_BYTE, i), "byte " + i);
             }
             assertEquals(-5, q.submit(r.set(BlockOp.READ, 0, size - 4096, 8192)), "beyond the end is EIO");
+            assertEquals(-5, q.submit(r.set(BlockOp.WRITE, 0, Long.MAX_VALUE - 4095, 8192)),
+                    "an offset whose end overflows a long is beyond the end too");
             assertEquals(0, q.submit(r.set(BlockOp.FLUSH, 0, 0, 0)));
             // a second mapping of the same file (a recovering gateway) sees the data
             MemoryTarget again = new MemoryTarget(f, size);
@@ -47,6 +49,14 @@ class MemoryTargetTest {
             assertFalse(Files.exists(f), "a clean close removes the backing file");
             t.close();
         }
+    }
+
+    @Test
+    void aSizeNoMachineCanMapIsOneLineWithTheFix() {
+        java.io.IOException e = assertThrows(java.io.IOException.class,
+                () -> new MemoryTarget(dir.resolve("huge.mem"), Long.MAX_VALUE / 4096 * 4096));
+        assertTrue(e.getMessage().matches(".*cannot map 8388608\\.0 TiB: E[A-Z]+ .*; use a smaller size, or a file or chunked target"),
+                e.getMessage());
     }
 
     @Test
