@@ -55,6 +55,7 @@ class SandboxTest {
         "gateway.state.set('k', 'x'.repeat(70000))",                    // limits on shared state
         "for (let i = 0; i < 20000; i++) gateway.count('c' + i)",
         "gateway.setRateLimit({iops: -1})",
+        "gateway.setRateLimit({iops: 1e300})",
     })
     void forbiddenAccessIsRefused(String attempt) throws IOException {
         Path js = write(dir, "s.js", """
