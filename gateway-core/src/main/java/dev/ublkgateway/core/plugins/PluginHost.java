@@ -28,7 +28,8 @@ import java.util.Optional;
  */
 public final class PluginHost implements AutoCloseable {
     public static final String DEFAULT_DIR = "/var/lib/ublk-gateway/plugins";
-    private static final Map<String, Class<?>> KINDS = new LinkedHashMap<>();
+    /** What a plugin can provide: the kind's name (as in PluginProblem and Provided) to its interface. */
+    static final Map<String, Class<?>> KINDS = new LinkedHashMap<>();
     static {
         KINDS.put("target", TargetProvider.class);
         KINDS.put("stage", StageProvider.class);
