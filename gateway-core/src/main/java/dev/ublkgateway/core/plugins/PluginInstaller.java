@@ -39,11 +39,6 @@ public final class PluginInstaller {
     public PluginArchive install(Path archive, boolean upgrade) throws IOException {
         PluginArchive a = PluginArchive.read(archive);
         refuseIf(a, ApiVersion.incompatibility(a.requires()));
-        Optional<PluginArchive> existing = find(a.id());
-        if (existing.isPresent() && !upgrade) {
-            throw new IOException("plugin " + a.id() + " " + existing.get().version() + " is already installed; "
-                    + "use --upgrade to replace it with " + a.version());
-        }
         List<ArchiveInspector.Extension> extensions;
         try {
             extensions = ArchiveInspector.inspect(a);
@@ -51,9 +46,15 @@ public final class PluginInstaller {
             throw refusal(a, e.getMessage());
         }
         // what is installed already (never the new archive): the reserved ids and the names taken
+        Optional<PluginArchive> existing;
         try (PluginHost host = PluginHost.load(dir, bundled)) {
             if (host.bundledIds().contains(a.id())) {
                 refuseIf(a, PluginDirectoryRepository.reservedId(a.id()) + "; choose another Plugin-Id");
+            }
+            existing = find(a.id());
+            if (existing.isPresent() && !upgrade) {
+                throw new IOException("plugin " + a.id() + " " + existing.get().version() + " is already installed; "
+                        + "use --upgrade to replace it with " + a.version());
             }
             Map<String, String> mine = new HashMap<>(); // kind:name -> class
             for (ArchiveInspector.Extension x : extensions) {
@@ -66,9 +67,11 @@ public final class PluginInstaller {
                     }
                     Optional<Provided> taken = host.find(kind, x.name()).filter(p -> !p.pluginId().equals(a.id()));
                     if (taken.isPresent()) {
-                        refuseIf(a, kind + " type \"" + x.name() + "\" is already provided by " + taken.get().pluginId()
-                                + "; give " + x.className() + " another name"
-                                + (taken.get().pluginId().equals(Provided.BUILT_IN) ? "" : " or remove plugin " + taken.get().pluginId()));
+                        String owner = taken.get().pluginId();
+                        // built-ins and bundled plugins cannot be removed; an installed plugin can
+                        boolean removable = !owner.equals(Provided.BUILT_IN) && !host.bundledIds().contains(owner);
+                        refuseIf(a, kind + " type \"" + x.name() + "\" is already provided by " + owner + "; give "
+                                + x.className() + " another name" + (removable ? " or remove plugin " + owner : ""));
                     }
                 }
             }

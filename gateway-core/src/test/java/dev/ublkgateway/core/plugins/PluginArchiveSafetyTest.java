@@ -53,6 +53,25 @@ class PluginArchiveSafetyTest {
     }
 
     @Test
+    void aBundledIdIsReservedEvenWhenAnArchiveWithItLiesInThePluginsDirectory() throws Exception {
+        Path plugins = Files.createDirectories(tmp.resolve("plugins"));
+        Corpus.jar(plugins.resolve("by-hand.jar"), "encryption", null, "corpus.Stage");
+        Path enc = Corpus.jar(tmp.resolve("enc.jar"), "encryption", null, "corpus.DerivedStage");
+        Exception e = assertThrows(Exception.class, () -> new PluginInstaller(plugins, Corpus.bundled()).install(enc, true));
+        assertEquals("plugin encryption (enc.jar) cannot be used: id \"encryption\" belongs to a plugin that ships with "
+                + "ublk-gateway; choose another Plugin-Id", e.getMessage());
+    }
+
+    @Test
+    void aNameABundledPluginProvidesIsRefusedWithAFixThatWorks() throws Exception {
+        Path jar = Corpus.jar(tmp.resolve("clash.jar"), "clash", null, "corpus.BundledStage");
+        Exception e = assertThrows(Exception.class, () -> new PluginInstaller(tmp.resolve("plugins"), Corpus.bundled()).install(jar, false));
+        // a bundled plugin cannot be removed, so the message does not suggest it
+        assertEquals("plugin clash (clash.jar) cannot be used: stage type \"bundled-stage\" is already provided by encryption; "
+                + "give corpus.BundledStage another name", e.getMessage());
+    }
+
+    @Test
     void aProviderInterfaceReachedThroughAnAbstractSuperclassIsFound() throws Exception {
         Path plugins = tmp.resolve("plugins");
         Path jar = Corpus.jar(tmp.resolve("derived.jar"), "derived", null, "corpus.DerivedStage");
