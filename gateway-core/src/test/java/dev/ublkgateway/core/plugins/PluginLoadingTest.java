@@ -27,11 +27,7 @@ class PluginLoadingTest {
     }
 
     private static Map<String, String> manifest(String id, String version, String requires) {
-        Map<String, String> m = new LinkedHashMap<>();
-        if (id != null) m.put("Plugin-Id", id);
-        if (version != null) m.put("Plugin-Version", version);
-        if (requires != null) m.put("Plugin-Requires", requires);
-        return m;
+        return TestPlugins.manifest(id, version, requires);
     }
 
     @Test
