@@ -38,8 +38,9 @@ final class PluginsCommand implements Runnable {
                 for (var w : host.plugins()) {
                     rows.add(new String[] {w.getPluginId(), w.getDescriptor().getVersion(), "started", provides(host, w.getPluginId())});
                 }
+                // set aside: the id and archive file, since a refused archive may share its id with a started plugin
                 for (PluginProblem p : host.problems()) {
-                    rows.add(new String[] {p.archive().split(" ")[0], "-", "refused", p.message()});
+                    rows.add(new String[] {p.archive(), "-", "refused", p.message()});
                 }
                 // columns as wide as their longest entry, so long ids and versions stay aligned
                 int[] width = new int[3];

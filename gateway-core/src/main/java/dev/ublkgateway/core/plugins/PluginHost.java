@@ -6,8 +6,10 @@ import dev.ublkgateway.api.ObjectStoreProvider;
 import dev.ublkgateway.api.StageProvider;
 import dev.ublkgateway.api.TargetProvider;
 import org.pf4j.DefaultPluginManager;
+import org.pf4j.PluginFactory;
 import org.pf4j.PluginManager;
 import org.pf4j.PluginRepository;
+import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 
@@ -15,20 +17,25 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Loads the built-in components and the plugin archives of a plugins directory through PF4J, and
- * indexes what each provides. A broken plugin (bad manifest, wrong API version, missing classes, failing
- * start, a name another plugin already provides) is set aside with a {@link PluginProblem}; the other
- * plugins and the built-ins are unaffected.
+ * Loads the built-in components, the bundled plugins and the plugin archives of a plugins directory
+ * through PF4J, and indexes what each provides. A broken plugin (bad manifest, unsafe entries, wrong API
+ * version, missing classes, an exception in its constructor, static initializer or start, a name another
+ * plugin already provides) is set aside with a {@link PluginProblem}; the other plugins and the built-ins
+ * are unaffected. The ids of the bundled plugins are reserved: an archive in the plugins directory that
+ * reuses one is set aside, as is one that reuses the id of an archive before it (in name order).
  */
 public final class PluginHost implements AutoCloseable {
     public static final String DEFAULT_DIR = "/var/lib/ublk-gateway/plugins";
-    private static final Map<String, Class<?>> KINDS = new LinkedHashMap<>();
+    /** What a plugin can provide: the kind's name (as in PluginProblem and Provided) to its interface. */
+    static final Map<String, Class<?>> KINDS = new LinkedHashMap<>();
     static {
         KINDS.put("target", TargetProvider.class);
         KINDS.put("stage", StageProvider.class);
@@ -37,63 +44,53 @@ public final class PluginHost implements AutoCloseable {
     }
 
     private final Path dir;
+    private final PluginDirectoryRepository repository;
+    private final ReportingPluginFactory factory = new ReportingPluginFactory();
     private final PluginManager manager;
     private final Map<String, Provided> byKey = new LinkedHashMap<>(); // kind + ":" + name
     private final List<PluginProblem> problems = new ArrayList<>();
+    private final Set<Path> setAside = new HashSet<>(); // paths handed to PF4J whose plugin has a problem
 
-    private PluginHost(Path dir) {
+    private PluginHost(Path dir, Optional<Path> bundled) {
         this.dir = dir;
+        this.repository = new PluginDirectoryRepository(dir, bundled, problems::add);
         List<Path> roots = new ArrayList<>();
-        if (Files.isDirectory(dir)) roots.add(dir);
-        bundledDir().filter(b -> !b.equals(dir)).ifPresent(roots::add);
-        if (roots.isEmpty()) roots.add(dir); // PF4J treats a missing root as holding no plugins
+        roots.add(dir); // PF4J reads disabled.txt there; what it loads comes from the repository
+        bundled.filter(b -> !b.equals(dir)).ifPresent(roots::add);
         this.manager = new DefaultPluginManager(roots) {
+            {
+                // a plugin whose dependencies are missing is set aside, not every plugin with it
+                setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
+            }
+
             @Override
             protected PluginRepository createPluginRepository() {
-                return new CheckedRepository(super.createPluginRepository());
+                return repository;
+            }
+
+            @Override
+            protected PluginFactory createPluginFactory() {
+                return factory;
+            }
+
+            @Override
+            protected PluginWrapper loadPluginFromPath(Path p) {
+                try {
+                    return super.loadPluginFromPath(p);
+                } catch (RuntimeException e) {
+                    // PF4J would log this and go on without the plugin
+                    setAside.add(p);
+                    problems.add(new PluginProblem(repository.fileName(p), "cannot be loaded: " + oneLine(e)));
+                    throw e instanceof PluginRuntimeException pe ? pe : new PluginRuntimeException(e);
+                }
             }
         };
     }
 
     /**
-     * Sets aside, with a one-line problem, jars in a plugins directory that are no plugin archive (not
-     * a zip, no manifest, no Plugin-Id...): PF4J would log each with a stack trace and load nothing
-     * of it, and {@code plugins list} would not show it at all.
-     */
-    private final class CheckedRepository implements PluginRepository {
-        private final PluginRepository inner;
-
-        CheckedRepository(PluginRepository inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public List<Path> getPluginPaths() {
-            List<Path> ok = new ArrayList<>();
-            for (Path p : inner.getPluginPaths()) {
-                if (Files.isRegularFile(p)) {
-                    try {
-                        PluginArchive.read(p);
-                    } catch (IOException e) {
-                        problems.add(new PluginProblem(p.getFileName().toString(), e.getMessage()));
-                        continue;
-                    }
-                }
-                ok.add(p);
-            }
-            return ok;
-        }
-
-        @Override
-        public boolean deletePluginPath(Path p) {
-            return inner.deletePluginPath(p);
-        }
-    }
-
-    /**
      * The plugins that ship with the gateway (encryption, compression, s3), built into
-     * target/bundled-plugins; the launcher names it with -Dublkgw.bundled.plugins. Loaded after the
-     * plugins directory, so a plugin installed there with the same id is the one used.
+     * target/bundled-plugins; the launcher names it with -Dublkgw.bundled.plugins. Loaded before the
+     * plugins directory; their ids are reserved (see {@link PluginInstaller}).
      */
     static Optional<Path> bundledDir() {
         String p = System.getProperty("ublkgw.bundled.plugins", System.getenv("UBLKGW_BUNDLED_PLUGINS"));
@@ -111,7 +108,12 @@ public final class PluginHost implements AutoCloseable {
 
     /** Loads and starts everything; never throws for a bad plugin. */
     public static PluginHost load(Path dir) {
-        PluginHost host = new PluginHost(dir);
+        return load(dir, bundledDir());
+    }
+
+    /** As {@link #load(Path)}, with the bundled plugins from {@code bundled} (tests choose their own). */
+    static PluginHost load(Path dir, Optional<Path> bundled) {
+        PluginHost host = new PluginHost(dir, bundled);
         host.start();
         return host;
     }
@@ -128,11 +130,13 @@ public final class PluginHost implements AutoCloseable {
             String why = ApiVersion.incompatibility(w.getDescriptor().getRequires());
             if (why != null) reject(w, why);
         }
-        for (PluginWrapper w : List.copyOf(manager.getPlugins())) {
+        for (PluginWrapper w : List.copyOf(manager.getResolvedPlugins())) {
             try {
                 manager.startPlugin(w.getPluginId());
             } catch (RuntimeException | LinkageError e) {
-                reject(w, "failed to start: " + oneLine(e));
+                // a plugin class that could not be created shows up here as PF4J's NullPointerException
+                Throwable own = factory.failure(w.getPluginId());
+                reject(w, "failed to start: " + oneLine(own != null ? own : e));
                 continue;
             }
             if (w.getPluginState() == PluginState.FAILED) {
@@ -141,6 +145,34 @@ public final class PluginHost implements AutoCloseable {
         }
         index(null); // built-ins first: a plugin cannot take over a built-in name
         for (PluginWrapper w : List.copyOf(manager.getStartedPlugins())) index(w);
+        reportNotStarted();
+    }
+
+    /** Whatever PF4J was given but did not start, and no problem explains yet (disabled, unresolved...). */
+    private void reportNotStarted() {
+        Set<Path> started = new HashSet<>();
+        for (PluginWrapper w : manager.getStartedPlugins()) started.add(w.getPluginPath());
+        for (Path p : repository.accepted()) {
+            if (started.contains(p) || setAside.contains(p)) continue;
+            PluginWrapper w = manager.getPlugins().stream().filter(x -> x.getPluginPath().equals(p)).findFirst().orElse(null);
+            if (w == null) {
+                problems.add(new PluginProblem(repository.fileName(p), "was not loaded; check it with "
+                        + "`ublk-gateway plugins install` (it says what is wrong)"));
+            } else if (w.getPluginState() == PluginState.DISABLED) {
+                problems.add(new PluginProblem(archive(w), "is disabled (disabled.txt or enabled.txt in the plugins "
+                        + "directory); remove it from there"));
+            } else if (manager.getUnresolvedPlugins().contains(w)) {
+                problems.add(new PluginProblem(archive(w), "its dependencies (Plugin-Dependencies: "
+                        + w.getDescriptor().getDependencies() + ") are not installed; install them first"));
+            } else {
+                problems.add(new PluginProblem(archive(w), "was not started (state " + w.getPluginState() + ")"));
+            }
+        }
+    }
+
+    /** The ids of the plugins that ship with the gateway: no installed plugin may use them. */
+    Set<String> bundledIds() {
+        return repository.bundledIds();
     }
 
     /** Instantiates a plugin's (or the built-ins') extensions and registers their names. */
@@ -167,12 +199,13 @@ public final class PluginHost implements AutoCloseable {
             if (clash != null) {
                 if (w == null) throw new IllegalStateException("two built-ins named " + p.name());
                 reject(w, p.kind() + " type \"" + p.name() + "\" is already provided by " + clash.pluginId()
-                        + "; remove one of the two plugins");
+                        + (clash.pluginId().equals(Provided.BUILT_IN) ? "; rename it in the plugin" : "; remove one of the two plugins"));
                 return;
             }
         }
         for (Provided p : found) byKey.put(p.kind() + ":" + p.name(), p);
         if (w != null && found.isEmpty()) {
+            setAside.add(w.getPluginPath());
             problems.add(new PluginProblem(archive(w), "provides no stage, target, codec or store "
                     + "(no @Extension classes found; was it built with the PF4J annotation processor?)"));
         }
@@ -190,6 +223,7 @@ public final class PluginHost implements AutoCloseable {
 
     private void reject(PluginWrapper w, String why) {
         problems.add(new PluginProblem(archive(w), why));
+        setAside.add(w.getPluginPath());
         try {
             manager.stopPlugin(w.getPluginId());
         } catch (RuntimeException | LinkageError ignored) {
@@ -202,8 +236,8 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    private static String archive(PluginWrapper w) {
-        return w.getPluginId() + " (" + w.getPluginPath().getFileName() + ")";
+    private String archive(PluginWrapper w) {
+        return w.getPluginId() + " (" + repository.fileName(w.getPluginPath()) + ")";
     }
 
     static String oneLine(Throwable e) {

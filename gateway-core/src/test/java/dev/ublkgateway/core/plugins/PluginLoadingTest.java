@@ -27,11 +27,7 @@ class PluginLoadingTest {
     }
 
     private static Map<String, String> manifest(String id, String version, String requires) {
-        Map<String, String> m = new LinkedHashMap<>();
-        if (id != null) m.put("Plugin-Id", id);
-        if (version != null) m.put("Plugin-Version", version);
-        if (requires != null) m.put("Plugin-Requires", requires);
-        return m;
+        return TestPlugins.manifest(id, version, requires);
     }
 
     @Test
@@ -87,24 +83,31 @@ class PluginLoadingTest {
         entries.put("META-INF/extensions.idx", "com.example.Missing\n".getBytes());
         Path bad = TestPlugins.jar(tmp.resolve("hollow.jar"), manifest("hollow", "1.0.0", "1.0.0"), entries);
         IOException e = assertThrows(IOException.class, () -> new PluginInstaller(tmp.resolve("p")).install(bad, false));
-        assertTrue(e.getMessage().startsWith("plugin hollow (hollow.jar) cannot be used: "), e.getMessage());
+        assertEquals("plugin hollow (hollow.jar) cannot be used: its extension index names com.example.Missing, which is not "
+                + "in the archive; rebuild the plugin", e.getMessage());
     }
 
     @Test
     void anExceptionInStartIsContained() throws Exception {
-        Map<String, byte[]> classes = TestPlugins.compile(tmp.resolve("boom"), Map.of(
+        Map<String, byte[]> classes = new LinkedHashMap<>(TestPlugins.compile(tmp.resolve("boom"), Map.of(
                 "boom/BoomPlugin.java", """
                         package boom;
                         public class BoomPlugin extends org.pf4j.Plugin {
                             @Override public void start() { throw new IllegalStateException("cannot reach license server"); }
                         }
-                        """));
+                        """)));
+        classes.putAll(TestPlugins.entriesOf(exampleJar)); // its stage, so that it provides something
         Map<String, String> mf = manifest("boom", "1.0.0", "1.0.0");
         mf.put("Plugin-Class", "boom.BoomPlugin");
-        Path bad = TestPlugins.jar(tmp.resolve("boom.jar"), mf, classes);
-        IOException e = assertThrows(IOException.class, () -> new PluginInstaller(tmp.resolve("p")).install(bad, false));
-        assertEquals("plugin boom (boom.jar) cannot be used: failed to start: IllegalStateException: cannot reach license server",
-                e.getMessage());
+        Path boom = TestPlugins.jar(tmp.resolve("boom.jar"), mf, classes);
+        // install reads the archive and runs none of it, so it cannot know start() throws
+        Path dir = tmp.resolve("p");
+        new PluginInstaller(dir).install(boom, false);
+        try (PluginHost host = PluginHost.load(dir)) {
+            assertEquals(List.of("plugin boom (boom-1.0.0.jar): failed to start: IllegalStateException: cannot reach license server"),
+                    host.problems().stream().map(PluginProblem::toString).toList());
+            assertTrue(host.stage("checksum").isEmpty(), "a plugin that did not start provides nothing");
+        }
     }
 
     @Test

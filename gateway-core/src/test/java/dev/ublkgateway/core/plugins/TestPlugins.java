@@ -52,6 +52,27 @@ final class TestPlugins {
         return file;
     }
 
+    /** Writes a zip with exactly these entries (names as given, even unsafe ones). */
+    static Path zip(Path file, Map<String, byte[]> entries) throws IOException {
+        try (OutputStream os = Files.newOutputStream(file); java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(os)) {
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+                zip.write(e.getValue());
+                zip.closeEntry();
+            }
+        }
+        return file;
+    }
+
+    /** Manifest attributes of a plugin jar; null values are left out. */
+    static Map<String, String> manifest(String id, String version, String requires) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        if (id != null) m.put("Plugin-Id", id);
+        if (version != null) m.put("Plugin-Version", version);
+        if (requires != null) m.put("Plugin-Requires", requires);
+        return m;
+    }
+
     /** The entries of an existing jar except its manifest. */
     static Map<String, byte[]> entriesOf(Path jar) throws IOException {
         Map<String, byte[]> out = new java.util.LinkedHashMap<>();
