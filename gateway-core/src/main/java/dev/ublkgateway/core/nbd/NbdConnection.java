@@ -292,7 +292,8 @@ final class NbdConnection implements RingQueueContext {
         if (err == 0) {
             if ((flags & ~allowed) != 0) err = Nbd.EINVAL;
             else if (writes && export.readOnly()) err = Nbd.EPERM;
-            else if (op != BlockOp.FLUSH && (offset < 0 || offset + length > export.sizeBytes())) {
+            // offset + length could overflow: an offset near 2^63 would pass and reach the target
+            else if (op != BlockOp.FLUSH && (offset < 0 || offset > export.sizeBytes() - length)) {
                 err = writes ? Nbd.ENOSPC : Nbd.EINVAL;
             } else if (op != BlockOp.FLUSH && ((offset | length) & (export.blockSize() - 1)) != 0) err = Nbd.EINVAL;
             else if (data && length > maxIo) err = structured ? Nbd.EOVERFLOW : Nbd.EINVAL;
