@@ -42,7 +42,6 @@ final class NbdConnection implements RingQueueContext {
     private static final int BULK_WRITE = 32 * 1024;
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
-    private static final long HANDSHAKE_TIMEOUT_MS = 30_000;
 
     private final NbdServer server;
     private final int id, fd;
@@ -120,8 +119,8 @@ final class NbdConnection implements RingQueueContext {
         try {
             Handshake.Result h;
             try (Arena ha = Arena.ofConfined()) {
-                Sockets.setTimeout(fd, HANDSHAKE_TIMEOUT_MS);
-                h = new Handshake(fd, ha, server::lookup, server.exports()).run();
+                long deadline = System.nanoTime() + server.handshakeMillis() * 1_000_000;
+                h = new Handshake(new DeadlineSocket(fd, deadline, ha), ha, server::lookup, server.exports()).run();
             }
             if (h == null || stopRequested) return;
             Sockets.setTimeout(fd, 0);
@@ -132,6 +131,8 @@ final class NbdConnection implements RingQueueContext {
             // wake-up read) is freed by the garbage collector, never before the ring is gone.
             setUp(Arena.ofAuto());
             loop();
+        } catch (DeadlineSocket.Expired e) {
+            LOG.info("nbd connection " + id + ": did not finish the handshake in " + server.handshakeTimeText() + "; closed");
         } catch (Throwable t) {
             if (stopRequested) LOG.fine("nbd connection " + id + ": " + t);
             else LOG.log(Level.INFO, "nbd connection " + id + " ended: " + message(t));

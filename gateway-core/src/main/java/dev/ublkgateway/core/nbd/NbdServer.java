@@ -3,6 +3,7 @@ package dev.ublkgateway.core.nbd;
 import dev.ublkgateway.core.nativ.NativeException;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +22,9 @@ import java.util.logging.Logger;
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NbdServer.class.getName());
 
+    /** How long a client has from accept to choosing an export. */
+    static final long HANDSHAKE_MILLIS = 30_000;
+
     private static final int SOCKET_BUFFER = 4 << 20;
     private final Map<String, Export> exports = new LinkedHashMap<>();
     /** Request buffers of finished connections, reused by new ones (no page faults on reconnect). */
@@ -32,15 +36,38 @@ public final class NbdServer implements AutoCloseable {
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextId = new AtomicInteger();
     private volatile boolean stopping;
+    private long handshakeMillis = HANDSHAKE_MILLIS;
 
     private record Listener(ListenAddress address, int fd, Thread thread) {}
 
     public NbdServer(List<Export> exports, List<ListenAddress> addresses, int maxConnections) {
         if (exports.isEmpty()) throw new IllegalArgumentException("no exports");
         if (addresses.isEmpty()) throw new IllegalArgumentException("no listen addresses");
-        for (Export e : exports) this.exports.put(e.name(), e);
+        for (Export e : exports) {
+            if (e.name().getBytes(StandardCharsets.UTF_8).length > Handshake.MAX_NAME_BYTES) {
+                throw new IllegalArgumentException("export name longer than the NBD limit of " + Handshake.MAX_NAME_BYTES
+                        + " bytes: " + e.name());
+            }
+            this.exports.put(e.name(), e);
+        }
         this.requested = List.copyOf(addresses);
         this.maxConnections = maxConnections;
+    }
+
+    /** Tests: a shorter handshake deadline than 30 s; before {@link #start()}. */
+    NbdServer handshakeTimeout(long millis) {
+        handshakeMillis = millis;
+        return this;
+    }
+
+    long handshakeMillis() {
+        return handshakeMillis;
+    }
+
+    /** The handshake deadline for messages: "30 s", "1.5 s". */
+    String handshakeTimeText() {
+        long ms = handshakeMillis;
+        return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
     }
 
     /** Binds every address and starts accepting; on failure nothing stays bound. */
