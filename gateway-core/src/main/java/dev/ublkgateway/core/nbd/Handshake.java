@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -37,14 +38,21 @@ final class Handshake {
     private final DeadlineSocket io;
     private final Function<String, Export> exports;
     private final Iterable<Export> all;
+    private final BooleanSupplier establish;
     /** Allocated once: however many options come, the handshake's memory stays the same. */
     private final MemorySegment head, data, out, payload;
     private boolean noZeroes, structured;
 
-    Handshake(DeadlineSocket io, Arena arena, Function<String, Export> exports, Iterable<Export> all) {
+    /**
+     * {@code establish} is asked just before the reply that ends the handshake, so that a client holding
+     * that reply is never evicted; false when the connection was evicted meanwhile (then it closes).
+     */
+    Handshake(DeadlineSocket io, Arena arena, Function<String, Export> exports, Iterable<Export> all,
+              BooleanSupplier establish) {
         this.io = io;
         this.exports = exports;
         this.all = all;
+        this.establish = establish;
         head = arena.allocate(16);
         data = arena.allocate(MAX_OPTION_LENGTH);
         out = arena.allocate(REPLY_HEADER + MAX_REPLY_PAYLOAD);
@@ -86,6 +94,7 @@ final class Handshake {
                 case Nbd.OPT_EXPORT_NAME -> {
                     Export e = exports.apply(string(d, 0, (int) length));
                     if (e == null) return null; // the protocol has no error reply here: close
+                    if (!establish.getAsBoolean()) return null;
                     out.asSlice(0, 134).fill((byte) 0);
                     out.set(BE_LONG, 0, e.sizeBytes());
                     out.set(BE_SHORT, 8, (short) e.transmissionFlags());
@@ -122,7 +131,10 @@ final class Handshake {
                 }
                 case Nbd.OPT_INFO, Nbd.OPT_GO -> {
                     Export e = info(option, d, length);
-                    if (e != null && option == Nbd.OPT_GO) return new Result(e, structured);
+                    if (e == null) continue;
+                    if (option == Nbd.OPT_GO && !establish.getAsBoolean()) return null;
+                    reply(option, Nbd.REP_ACK, 0);
+                    if (option == Nbd.OPT_GO) return new Result(e, structured);
                 }
                 case Nbd.OPT_STARTTLS -> reply(option, Nbd.REP_ERR_UNSUP, "TLS is not supported by this server");
                 default -> reply(option, Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");
@@ -130,7 +142,7 @@ final class Handshake {
         }
     }
 
-    /** NBD_OPT_INFO / NBD_OPT_GO: the export's details; returns the export when it was acknowledged. */
+    /** NBD_OPT_INFO / NBD_OPT_GO: the export's details, all but the final ACK; null after an error reply. */
     private Export info(int option, MemorySegment data, long length) throws NativeException {
         if (length < 6) {
             reply(option, Nbd.REP_ERR_INVALID, "option data too short");
@@ -170,7 +182,6 @@ final class Handshake {
         reply(option, Nbd.REP_INFO, 14);
         if (wantName) infoString(option, Nbd.INFO_NAME, e.name());
         if (wantDescription) infoString(option, Nbd.INFO_DESCRIPTION, "ublk-gateway device " + e.name());
-        reply(option, Nbd.REP_ACK, 0);
         return e;
     }
 

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,10 @@ import java.util.logging.Logger;
 /**
  * An NBD server for a set of exports: listens on TCP and/or unix sockets and serves each client on its
  * own connection thread. Export names are device names; the empty name selects the first export.
+ *
+ * <p>Clients cannot lock others out by never finishing the handshake: it has a total deadline, and
+ * when every connection slot is taken a newcomer takes the place of a connection still in the
+ * handshake (see {@link #evictionCandidate()}). Only established connections keep their slot.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NbdServer.class.getName());
@@ -137,18 +142,23 @@ public final class NbdServer implements AutoCloseable {
                 LOG.severe("nbd " + address + ": accept failed (errno " + errno + "); no longer accepting");
                 break;
             }
-            if (connections.size() >= maxConnections) {
-                LOG.warning("nbd " + address + ": refusing a client: " + maxConnections
-                        + " connections already (raise nbd-max-connections)");
+            long acceptedNanos = System.nanoTime();
+            NbdConnection conn = admit(c, Peer.of(c, address.isUnix()), acceptedNanos, address);
+            if (conn == null) {
                 Sockets.close(c);
                 continue;
             }
-            if (!address.isUnix()) Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+            if (!address.isUnix()) {
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+                // A peer that vanished (host down, cable pulled) frees its slot after about 2 minutes of
+                // silence instead of the system's default of over 2 hours; live idle clients answer the probes.
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_KEEPIDLE, 60);
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_KEEPINTVL, 10);
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_KEEPCNT, 6);
+            }
             Sockets.setInt(c, Sockets.SOL_SOCKET, Sockets.SO_KEEPALIVE, 1);
             // Room for a full pipeline of large requests, so a client keeps sending while this side is busy.
             Sockets.setBuffers(c, SOCKET_BUFFER);
-            NbdConnection conn = new NbdConnection(this, nextId.getAndIncrement(), c);
-            connections.add(conn);
             if (stopping) {
                 connections.remove(conn);
                 Sockets.close(c);
@@ -156,6 +166,54 @@ public final class NbdServer implements AutoCloseable {
             }
             conn.start();
         }
+    }
+
+    /**
+     * Registers a new connection, making room for it when the server is full by evicting a connection
+     * still in the handshake; null when every slot is held by an established connection.
+     */
+    private synchronized NbdConnection admit(int fd, Peer peer, long acceptedNanos, ListenAddress address) {
+        int live = 0;
+        for (NbdConnection c : connections) if (!c.evicted()) live++;
+        if (live >= maxConnections) {
+            NbdConnection victim;
+            do {
+                victim = evictionCandidate();
+            } while (victim != null && !victim.evict()); // it may have become established meanwhile
+            if (victim == null) {
+                LOG.warning("nbd " + address + ": refusing a client from " + peer + ": all "
+                        + maxConnections + " connections are established (raise nbd-max-connections)");
+                return null;
+            }
+            LOG.warning("nbd " + address + ": all " + maxConnections + " connections taken: "
+                    + "closed connection " + victim.id() + " from " + victim.peer() + ", "
+                    + (acceptedNanos - victim.acceptedNanos) / 1_000_000 + " ms into its handshake, to admit a new "
+                    + "client from " + peer + " (raise nbd-max-connections if these are real clients)");
+        }
+        NbdConnection conn = new NbdConnection(this, nextId.getAndIncrement(), fd, peer, acceptedNanos);
+        connections.add(conn);
+        return conn;
+    }
+
+    /**
+     * The connection to evict for a newcomer: among those still in the handshake, the one waiting
+     * longest of the peer group (address) that holds the most of them, so that a client opening many
+     * connections pushes out its own, not the handshakes of others. Null when all are established.
+     */
+    private NbdConnection evictionCandidate() {
+        Map<String, Integer> perGroup = new HashMap<>();
+        for (NbdConnection c : connections) if (c.inHandshake()) perGroup.merge(c.peer().group(), 1, Integer::sum);
+        NbdConnection best = null;
+        int bestCount = 0;
+        for (NbdConnection c : connections) {
+            if (!c.inHandshake()) continue;
+            int n = perGroup.getOrDefault(c.peer().group(), 0);
+            if (n > bestCount || n == bestCount && best != null && c.acceptedNanos - best.acceptedNanos < 0) {
+                best = c;
+                bestCount = n;
+            }
+        }
+        return best;
     }
 
     void ended(NbdConnection c) {

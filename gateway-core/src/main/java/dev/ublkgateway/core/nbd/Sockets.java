@@ -22,14 +22,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * The socket calls the NBD frontend needs, through FFM: listening TCP and unix sockets, accept, and the
- * blocking receives and sends of the handshake (see {@link DeadlineSocket}). Once a connection is in the transmission phase its I/O goes through the connection's io_uring instead.
+ * The socket calls the NBD frontend needs, through FFM: listening TCP and unix sockets, accept, who the
+ * peer is, and the blocking receives and sends of the handshake (see {@link DeadlineSocket}). Once a
+ * connection is in the transmission phase its I/O goes through the connection's io_uring instead.
  */
 final class Sockets {
     static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     static final int SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
-    static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_KEEPALIVE = 9;
-    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1;
+    static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_KEEPALIVE = 9,
+            SO_PEERCRED = 17;
+    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
     static final int IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
     static final int SHUT_RDWR = 2;
     static final int MSG_NOSIGNAL = 0x4000, MSG_WAITALL = 0x100;
@@ -51,6 +53,9 @@ final class Sockets {
     private static final MethodHandle RECV = call("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SEND = call("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = call("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETPEERNAME = call("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETSOCKOPT = call("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
 
     private Sockets() {}
 
@@ -234,6 +239,32 @@ final class Sockets {
             int r1 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
             int r2 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
             if (r1 < 0 || r2 < 0) throw new IllegalStateException("setsockopt timeout: errno " + errno(st));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The peer's socket address as the kernel gives it (sockaddr_in or sockaddr_in6), or null. */
+    static MemorySegment peerAddress(int fd, Arena a) {
+        try {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment sa = a.allocate(128, 8);
+            MemorySegment len = a.allocateFrom(JAVA_INT, 128);
+            int r = (int) GETPEERNAME.invokeExact(st, fd, sa, len);
+            return r < 0 ? null : sa.asSlice(0, Math.min(128, len.get(JAVA_INT, 0)));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** A unix socket peer's {pid, uid} (SO_PEERCRED), or null. */
+    static int[] peerCredentials(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment cred = a.allocate(12, 4); // struct ucred: pid, uid, gid
+            MemorySegment len = a.allocateFrom(JAVA_INT, 12);
+            int r = (int) GETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_PEERCRED, cred, len);
+            return r < 0 ? null : new int[] {cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4)};
         } catch (Throwable t) {
             throw unexpected(t);
         }
