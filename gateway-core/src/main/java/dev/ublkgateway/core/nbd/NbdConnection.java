@@ -3,6 +3,7 @@ package dev.ublkgateway.core.nbd;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.ChainQueue;
+import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.ublk.RingQueueContext;
 import dev.ublkgateway.core.ublk.RingTargetQueue;
 import dev.ublkgateway.core.uring.CompletionHandler;
@@ -175,12 +176,12 @@ final class NbdConnection implements RingQueueContext {
             setUp(Arena.ofAuto());
             loop();
         } catch (DeadlineSocket.Expired e) {
-            LOG.info("nbd connection " + id + " from " + peer + ": did not finish the handshake in "
-                    + server.handshakeTimeText() + "; closed");
+            server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer
+                    + ": did not finish the handshake in " + server.handshakeTimeText() + "; closed");
         } catch (Throwable t) {
-            String m = message(t);
+            String m = LogText.oneLine(message(t));
             if (stopRequested || phase == EVICTED) LOG.fine("nbd connection " + id + " from " + peer + ": " + m);
-            else LOG.info("nbd connection " + id + " from " + peer + " ended: " + m);
+            else server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer + " ended: " + m);
         } finally {
             tearDown();
             synchronized (this) {
@@ -309,7 +310,8 @@ final class NbdConnection implements RingQueueContext {
             int p = rStart;
             rStart += Nbd.REQUEST_SIZE;
             if (recvBuf.get(BE_INT, p) != Nbd.REQUEST_MAGIC) {
-                LOG.warning("nbd connection " + id + " from " + peer + ": bad request magic; closing the connection");
+                server.clientLog().log(LOG, Level.WARNING, "nbd connection " + id + " from " + peer
+                        + ": bad request magic; closing the connection");
                 closing = true;
                 return;
             }
@@ -358,8 +360,8 @@ final class NbdConnection implements RingQueueContext {
             s.set(type, cookie, op, bflags, offset, 0, 0);
             if (type == Nbd.CMD_WRITE) {
                 if (length > MAX_DISCARDABLE_WRITE) {
-                    LOG.warning("nbd connection " + id + " from " + peer + ": WRITE of " + length
-                            + " bytes; closing the connection");
+                    server.clientLog().log(LOG, Level.WARNING, "nbd connection " + id + " from " + peer + ": WRITE of "
+                            + length + " bytes; closing the connection");
                     release(tag);
                     closing = true;
                     return;

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.nbd;
 
+import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.NativeException;
 
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -29,7 +31,9 @@ public final class NbdServer implements AutoCloseable {
 
     /** How long a client has from accept to choosing an export. */
     static final long HANDSHAKE_MILLIS = 30_000;
-
+    /** Log lines per window of each kind clients can cause (refusals, evictions, failed accepts, connection troubles). */
+    private static final int LOG_LINES = 5, CLIENT_LOG_LINES = 10;
+    private static final long LOG_WINDOW_MILLIS = 10_000;
     private static final int SOCKET_BUFFER = 4 << 20;
     private final Map<String, Export> exports = new LinkedHashMap<>();
     /** Request buffers of finished connections, reused by new ones (no page faults on reconnect). */
@@ -42,6 +46,7 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicInteger nextId = new AtomicInteger();
     private volatile boolean stopping;
     private long handshakeMillis = HANDSHAKE_MILLIS;
+    private LimitedLog refusedLog, evictedLog, acceptLog, clientLog;
 
     private record Listener(ListenAddress address, int fd, Thread thread) {}
 
@@ -57,11 +62,21 @@ public final class NbdServer implements AutoCloseable {
         }
         this.requested = List.copyOf(addresses);
         this.maxConnections = maxConnections;
+        logWindow(LOG_WINDOW_MILLIS);
     }
 
     /** Tests: a shorter handshake deadline than 30 s; before {@link #start()}. */
     NbdServer handshakeTimeout(long millis) {
         handshakeMillis = millis;
+        return this;
+    }
+
+    /** Tests: a shorter window for the limits on client-caused log lines; before {@link #start()}. */
+    NbdServer logWindow(long millis) {
+        refusedLog = new LimitedLog(LOG_LINES, millis, "refused connections");
+        evictedLog = new LimitedLog(LOG_LINES, millis, "evicted handshakes");
+        acceptLog = new LimitedLog(LOG_LINES, millis, "failed accepts");
+        clientLog = new LimitedLog(CLIENT_LOG_LINES, millis, "client connection messages");
         return this;
     }
 
@@ -73,6 +88,11 @@ public final class NbdServer implements AutoCloseable {
     String handshakeTimeText() {
         long ms = handshakeMillis;
         return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
+    }
+
+    /** Where a connection logs what its client caused (failed handshakes, protocol errors). */
+    LimitedLog clientLog() {
+        return clientLog;
     }
 
     /** Binds every address and starts accepting; on failure nothing stays bound. */
@@ -135,7 +155,9 @@ public final class NbdServer implements AutoCloseable {
                 int errno = -c;
                 if (errno == 4 || errno == 103 /* ECONNABORTED */ || errno == 11) continue;
                 if (errno == 24 || errno == 23 || errno == 105 || errno == 12) { // out of fds/buffers: back off
-                    LOG.warning("nbd " + address + ": accept failed (errno " + errno + "); retrying");
+                    acceptLog.log(LOG, Level.WARNING, "nbd " + address + ": accept failed ("
+                            + Errno.describe(errno) + "); retrying (raise the open files "
+                            + "limit, ulimit -n, above nbd-max-connections)");
                     sleep(100);
                     continue;
                 }
@@ -181,11 +203,11 @@ public final class NbdServer implements AutoCloseable {
                 victim = evictionCandidate();
             } while (victim != null && !victim.evict()); // it may have become established meanwhile
             if (victim == null) {
-                LOG.warning("nbd " + address + ": refusing a client from " + peer + ": all "
+                refusedLog.log(LOG, Level.WARNING, "nbd " + address + ": refusing a client from " + peer + ": all "
                         + maxConnections + " connections are established (raise nbd-max-connections)");
                 return null;
             }
-            LOG.warning("nbd " + address + ": all " + maxConnections + " connections taken: "
+            evictedLog.log(LOG, Level.WARNING, "nbd " + address + ": all " + maxConnections + " connections taken: "
                     + "closed connection " + victim.id() + " from " + victim.peer() + ", "
                     + (acceptedNanos - victim.acceptedNanos) / 1_000_000 + " ms into its handshake, to admit a new "
                     + "client from " + peer + " (raise nbd-max-connections if these are real clients)");
