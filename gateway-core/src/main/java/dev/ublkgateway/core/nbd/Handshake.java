@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.nbd;
 
+import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.nativ.NativeException;
 
 import java.lang.foreign.Arena;
@@ -8,11 +9,14 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
  * The fixed newstyle handshake, on the connection's thread with blocking socket calls: the server
  * greeting, then options until the client picks an export (NBD_OPT_GO or NBD_OPT_EXPORT_NAME) or leaves.
+ * What a client can make it do is bounded: the whole runs under one deadline ({@link DeadlineSocket}),
+ * its buffers are allocated once, and a handshake takes at most {@link #MAX_OPTIONS} options.
  */
 final class Handshake {
     static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -20,64 +24,86 @@ final class Handshake {
     static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** Options longer than this are refused (names are at most 4096 bytes by the protocol). */
     static final int MAX_OPTION_LENGTH = 16 * 1024;
+    /** Options one handshake may send; clients send a few, a listing of every export one or two per export. */
+    static final int MAX_OPTIONS = 1024;
+    /** The longest export name, by the protocol. */
+    static final int MAX_NAME_BYTES = 4096;
+    private static final int REPLY_HEADER = 20;
+    /** Room for any reply payload: a name with its length or type, or a message. */
+    private static final int MAX_REPLY_PAYLOAD = MAX_NAME_BYTES + 64;
 
     /** What the client chose. */
     record Result(Export export, boolean structured) {}
 
-    private final int fd;
-    private final Arena arena;
-    private final MemorySegment st;
+    private final DeadlineSocket io;
     private final Function<String, Export> exports;
     private final Iterable<Export> all;
+    private final BooleanSupplier establish;
+    /** Allocated once: however many options come, the handshake's memory stays the same. */
+    private final MemorySegment head, data, out, payload;
     private boolean noZeroes, structured;
 
-    Handshake(int fd, Arena arena, Function<String, Export> exports, Iterable<Export> all) {
-        this.fd = fd;
-        this.arena = arena;
-        this.st = Sockets.callState(arena);
+    /**
+     * {@code establish} is asked just before the reply that ends the handshake, so that a client holding
+     * that reply is never evicted; false when the connection was evicted meanwhile (then it closes).
+     */
+    Handshake(DeadlineSocket io, Arena arena, Function<String, Export> exports, Iterable<Export> all,
+              BooleanSupplier establish) {
+        this.io = io;
         this.exports = exports;
         this.all = all;
+        this.establish = establish;
+        head = arena.allocate(16);
+        data = arena.allocate(MAX_OPTION_LENGTH);
+        out = arena.allocate(REPLY_HEADER + MAX_REPLY_PAYLOAD);
+        payload = out.asSlice(REPLY_HEADER);
     }
 
     /** Runs the handshake; null when the client aborted or broke the protocol (then just close). */
     Result run() throws NativeException {
-        MemorySegment hello = arena.allocate(18);
-        hello.set(BE_LONG, 0, Nbd.NBDMAGIC);
-        hello.set(BE_LONG, 8, Nbd.IHAVEOPT);
-        hello.set(BE_SHORT, 16, (short) (Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES));
-        Sockets.writeFully(fd, hello, st);
-        MemorySegment cf = arena.allocate(4);
-        if (!Sockets.readFully(fd, cf, st)) return null;
-        int clientFlags = cf.get(BE_INT, 0);
+        out.set(BE_LONG, 0, Nbd.NBDMAGIC);
+        out.set(BE_LONG, 8, Nbd.IHAVEOPT);
+        out.set(BE_SHORT, 16, (short) (Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES));
+        io.writeFully(out.asSlice(0, 18));
+        if (!io.readFully(head.asSlice(0, 4))) return null;
+        int clientFlags = head.get(BE_INT, 0);
         if ((clientFlags & ~(Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES)) != 0) return null; // unknown flags: must close
         noZeroes = (clientFlags & Nbd.FLAG_NO_ZEROES) != 0;
-        MemorySegment head = arena.allocate(16);
-        while (true) {
-            if (!Sockets.readFully(fd, head, st)) return null;
+        for (int count = 1; ; count++) {
+            if (!io.readFully(head)) return null;
             if (head.get(BE_LONG, 0) != Nbd.IHAVEOPT) return null;
             int option = head.get(BE_INT, 8);
             long length = Integer.toUnsignedLong(head.get(BE_INT, 12));
+            if (count > MAX_OPTIONS) { // a client going round in circles: answer once, then close
+                if (option == Nbd.OPT_EXPORT_NAME || length > MAX_OPTION_LENGTH) return null;
+                // its data is read first: closing with unread data would reset the connection and lose the reply
+                if (length > 0 && !io.readFully(data.asSlice(0, length))) return null;
+                reply(option, Nbd.REP_ERR_POLICY, "too many options in one handshake (at most " + MAX_OPTIONS
+                        + "); connect again and choose an export sooner");
+                return null;
+            }
             if (length > MAX_OPTION_LENGTH) {
                 if (option == Nbd.OPT_EXPORT_NAME) return null;
-                skip(length);
+                io.skip(length, data);
                 reply(option, Nbd.REP_ERR_TOO_BIG, "option too long");
                 continue;
             }
-            MemorySegment data = arena.allocate(Math.max(1, length)).asSlice(0, length);
-            if (length > 0 && !Sockets.readFully(fd, data, st)) return null;
+            MemorySegment d = data.asSlice(0, length);
+            if (length > 0 && !io.readFully(d)) return null;
             switch (option) {
                 case Nbd.OPT_EXPORT_NAME -> {
-                    Export e = exports.apply(string(data, 0, (int) length));
+                    Export e = exports.apply(string(d, 0, (int) length));
                     if (e == null) return null; // the protocol has no error reply here: close
-                    MemorySegment r = arena.allocate(noZeroes ? 10 : 134);
-                    r.set(BE_LONG, 0, e.sizeBytes());
-                    r.set(BE_SHORT, 8, (short) e.transmissionFlags());
-                    Sockets.writeFully(fd, r, st);
+                    if (!establish.getAsBoolean()) return null;
+                    out.asSlice(0, 134).fill((byte) 0);
+                    out.set(BE_LONG, 0, e.sizeBytes());
+                    out.set(BE_SHORT, 8, (short) e.transmissionFlags());
+                    io.writeFully(out.asSlice(0, noZeroes ? 10 : 134));
                     return new Result(e, false);
                 }
                 case Nbd.OPT_ABORT -> {
                     try {
-                        reply(option, Nbd.REP_ACK, (MemorySegment) null);
+                        reply(option, Nbd.REP_ACK, 0);
                     } catch (NativeException ignored) {
                         // the client may already be gone
                     }
@@ -89,25 +115,26 @@ final class Handshake {
                         continue;
                     }
                     for (Export e : all) {
-                        byte[] n = e.name().getBytes(StandardCharsets.UTF_8);
-                        MemorySegment p = arena.allocate(4 + n.length);
-                        p.set(BE_INT, 0, n.length);
-                        MemorySegment.copy(n, 0, p, ValueLayout.JAVA_BYTE, 4, n.length);
-                        reply(option, Nbd.REP_SERVER, p);
+                        int n = putString(4, e.name());
+                        payload.set(BE_INT, 0, n);
+                        reply(option, Nbd.REP_SERVER, 4 + n);
                     }
-                    reply(option, Nbd.REP_ACK, (MemorySegment) null);
+                    reply(option, Nbd.REP_ACK, 0);
                 }
                 case Nbd.OPT_STRUCTURED_REPLY -> {
                     if (length != 0) {
                         reply(option, Nbd.REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
                     } else {
                         structured = true;
-                        reply(option, Nbd.REP_ACK, (MemorySegment) null);
+                        reply(option, Nbd.REP_ACK, 0);
                     }
                 }
                 case Nbd.OPT_INFO, Nbd.OPT_GO -> {
-                    Export e = info(option, data, length);
-                    if (e != null && option == Nbd.OPT_GO) return new Result(e, structured);
+                    Export e = info(option, d, length);
+                    if (e == null) continue;
+                    if (option == Nbd.OPT_GO && !establish.getAsBoolean()) return null;
+                    reply(option, Nbd.REP_ACK, 0);
+                    if (option == Nbd.OPT_GO) return new Result(e, structured);
                 }
                 case Nbd.OPT_STARTTLS -> reply(option, Nbd.REP_ERR_UNSUP, "TLS is not supported by this server");
                 default -> reply(option, Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");
@@ -115,7 +142,7 @@ final class Handshake {
         }
     }
 
-    /** NBD_OPT_INFO / NBD_OPT_GO: the export's details; returns the export when it was acknowledged. */
+    /** NBD_OPT_INFO / NBD_OPT_GO: the export's details, all but the final ACK; null after an error reply. */
     private Export info(int option, MemorySegment data, long length) throws NativeException {
         if (length < 6) {
             reply(option, Nbd.REP_ERR_INVALID, "option data too short");
@@ -134,7 +161,7 @@ final class Handshake {
         String name = string(data, 4, (int) nameLen);
         Export e = exports.apply(name);
         if (e == null) {
-            reply(option, Nbd.REP_ERR_UNKNOWN, "no export named \"" + name + "\"");
+            reply(option, Nbd.REP_ERR_UNKNOWN, "no export named \"" + LogText.oneLine(name, 256) + "\"");
             return null;
         }
         boolean wantName = false, wantDescription = false;
@@ -143,60 +170,45 @@ final class Handshake {
             if (t == Nbd.INFO_NAME) wantName = true;
             if (t == Nbd.INFO_DESCRIPTION) wantDescription = true;
         }
-        MemorySegment ex = arena.allocate(12);
-        ex.set(BE_SHORT, 0, (short) Nbd.INFO_EXPORT);
-        ex.set(BE_LONG, 2, e.sizeBytes());
-        ex.set(BE_SHORT, 10, (short) e.transmissionFlags());
-        reply(option, Nbd.REP_INFO, ex);
+        payload.set(BE_SHORT, 0, (short) Nbd.INFO_EXPORT);
+        payload.set(BE_LONG, 2, e.sizeBytes());
+        payload.set(BE_SHORT, 10, (short) e.transmissionFlags());
+        reply(option, Nbd.REP_INFO, 12);
         // Sent whether asked or not: clients that do not honour the constraints get EINVAL for unaligned I/O.
-        MemorySegment bs = arena.allocate(14);
-        bs.set(BE_SHORT, 0, (short) Nbd.INFO_BLOCK_SIZE);
-        bs.set(BE_INT, 2, e.blockSize());
-        bs.set(BE_INT, 6, e.preferredBlockSize());
-        bs.set(BE_INT, 10, e.maxIoBytes());
-        reply(option, Nbd.REP_INFO, bs);
-        if (wantName) reply(option, Nbd.REP_INFO, infoString(Nbd.INFO_NAME, e.name()));
-        if (wantDescription) reply(option, Nbd.REP_INFO, infoString(Nbd.INFO_DESCRIPTION, "ublk-gateway device " + e.name()));
-        reply(option, Nbd.REP_ACK, (MemorySegment) null);
+        payload.set(BE_SHORT, 0, (short) Nbd.INFO_BLOCK_SIZE);
+        payload.set(BE_INT, 2, e.blockSize());
+        payload.set(BE_INT, 6, e.preferredBlockSize());
+        payload.set(BE_INT, 10, e.maxIoBytes());
+        reply(option, Nbd.REP_INFO, 14);
+        if (wantName) infoString(option, Nbd.INFO_NAME, e.name());
+        if (wantDescription) infoString(option, Nbd.INFO_DESCRIPTION, "ublk-gateway device " + e.name());
         return e;
     }
 
-    private MemorySegment infoString(int type, String s) {
+    private void infoString(int option, int type, String s) throws NativeException {
+        payload.set(BE_SHORT, 0, (short) type);
+        reply(option, Nbd.REP_INFO, 2 + putString(2, s));
+    }
+
+    /** Puts {@code s} into the reply payload at {@code at}, cut to fit; returns its length in bytes. */
+    private int putString(int at, String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        MemorySegment m = arena.allocate(2 + b.length);
-        m.set(BE_SHORT, 0, (short) type);
-        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 2, b.length);
-        return m;
+        int n = (int) Math.min(b.length, payload.byteSize() - at);
+        MemorySegment.copy(b, 0, payload, ValueLayout.JAVA_BYTE, at, n);
+        return n;
     }
 
     private void reply(int option, int type, String message) throws NativeException {
-        MemorySegment p = null;
-        if (message != null) {
-            byte[] b = message.getBytes(StandardCharsets.UTF_8);
-            p = arena.allocate(b.length);
-            MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
-        }
-        reply(option, type, p);
+        reply(option, type, putString(0, message));
     }
 
-    private void reply(int option, int type, MemorySegment payload) throws NativeException {
-        long n = payload == null ? 0 : payload.byteSize();
-        MemorySegment r = arena.allocate(20 + n);
-        r.set(BE_LONG, 0, Nbd.OPT_REPLY_MAGIC);
-        r.set(BE_INT, 8, option);
-        r.set(BE_INT, 12, type);
-        r.set(BE_INT, 16, (int) n);
-        if (n > 0) MemorySegment.copy(payload, 0, r, 20, n);
-        Sockets.writeFully(fd, r, st);
-    }
-
-    private void skip(long n) throws NativeException {
-        MemorySegment b = arena.allocate(4096);
-        while (n > 0) {
-            long k = Math.min(n, 4096);
-            if (!Sockets.readFully(fd, b.asSlice(0, k), st)) throw new NativeException("recv", 104);
-            n -= k;
-        }
+    /** Sends a reply whose payload of {@code length} bytes is already in {@link #payload}. */
+    private void reply(int option, int type, int length) throws NativeException {
+        out.set(BE_LONG, 0, Nbd.OPT_REPLY_MAGIC);
+        out.set(BE_INT, 8, option);
+        out.set(BE_INT, 12, type);
+        out.set(BE_INT, 16, length);
+        io.writeFully(out.asSlice(0, REPLY_HEADER + length));
     }
 
     private static String string(MemorySegment s, long off, int len) {

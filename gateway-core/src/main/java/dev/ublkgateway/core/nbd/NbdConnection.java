@@ -3,6 +3,7 @@ package dev.ublkgateway.core.nbd;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.ChainQueue;
+import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.ublk.RingQueueContext;
 import dev.ublkgateway.core.ublk.RingTargetQueue;
 import dev.ublkgateway.core.uring.CompletionHandler;
@@ -42,12 +43,17 @@ final class NbdConnection implements RingQueueContext {
     private static final int BULK_WRITE = 32 * 1024;
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
-    private static final long HANDSHAKE_TIMEOUT_MS = 30_000;
+    private static final int HANDSHAKE = 0, ESTABLISHED = 1, EVICTED = 2, CLOSED = 3;
 
     private final NbdServer server;
     private final int id, fd;
+    private final Peer peer;
+    /** When it was accepted ({@link System#nanoTime()}): the handshake's deadline counts from here. */
+    final long acceptedNanos;
     private final Thread thread;
     private volatile boolean stopRequested;
+    /** Changed under this object's lock, so the socket is never shut down after it was closed (and its number reused). */
+    private volatile int phase = HANDSHAKE;
 
     private Export export;
     private boolean structured;
@@ -84,10 +90,12 @@ final class NbdConnection implements RingQueueContext {
     private RingTargetQueue ringTarget;
     private final CompletionHandler onCompletion = this::onCompletion;
 
-    NbdConnection(NbdServer server, int id, int fd) {
+    NbdConnection(NbdServer server, int id, int fd, Peer peer, long acceptedNanos) {
         this.server = server;
         this.id = id;
         this.fd = fd;
+        this.peer = peer;
+        this.acceptedNanos = acceptedNanos;
         this.thread = Thread.ofPlatform().name("nbd-conn-" + id).unstarted(this::run);
     }
 
@@ -95,10 +103,44 @@ final class NbdConnection implements RingQueueContext {
         thread.start();
     }
 
+    int id() {
+        return id;
+    }
+
+    Peer peer() {
+        return peer;
+    }
+
+    /** True until the client has chosen an export: until then the server may evict it for a newcomer. */
+    boolean inHandshake() {
+        return phase == HANDSHAKE;
+    }
+
+    boolean evicted() {
+        return phase == EVICTED;
+    }
+
+    /** Closes the connection if it is still in the handshake (its blocked receive returns at once); false if not. */
+    synchronized boolean evict() {
+        if (phase != HANDSHAKE) return false;
+        phase = EVICTED;
+        Sockets.shutdown(fd);
+        return true;
+    }
+
+    /** Leaves the handshake for good (before the client learns so); false when it was evicted meanwhile. */
+    private synchronized boolean establish() {
+        if (phase != HANDSHAKE) return false;
+        phase = ESTABLISHED;
+        return true;
+    }
+
     /** Stops reading new requests; in-flight ones finish and are answered, then the connection closes. */
     void stop() {
         stopRequested = true;
-        Sockets.shutdownRead(fd);
+        synchronized (this) {
+            if (phase != CLOSED) Sockets.shutdownRead(fd);
+        }
     }
 
     boolean join(long millis) throws InterruptedException {
@@ -120,24 +162,32 @@ final class NbdConnection implements RingQueueContext {
         try {
             Handshake.Result h;
             try (Arena ha = Arena.ofConfined()) {
-                Sockets.setTimeout(fd, HANDSHAKE_TIMEOUT_MS);
-                h = new Handshake(fd, ha, server::lookup, server.exports()).run();
+                DeadlineSocket io = new DeadlineSocket(fd, acceptedNanos + server.handshakeMillis() * 1_000_000, ha);
+                h = new Handshake(io, ha, server::lookup, server.exports(), this::establish).run();
             }
             if (h == null || stopRequested) return;
             Sockets.setTimeout(fd, 0);
             export = h.export();
             structured = h.structured();
-            LOG.fine("nbd connection " + id + ": export " + export.name() + (structured ? " (structured replies)" : ""));
+            LOG.fine("nbd connection " + id + " from " + peer + ": export " + export.name()
+                    + (structured ? " (structured replies)" : ""));
             // Memory the kernel may still write into while the ring shuts down (an armed receive or
             // wake-up read) is freed by the garbage collector, never before the ring is gone.
             setUp(Arena.ofAuto());
             loop();
+        } catch (DeadlineSocket.Expired e) {
+            server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer
+                    + ": did not finish the handshake in " + server.handshakeTimeText() + "; closed");
         } catch (Throwable t) {
-            if (stopRequested) LOG.fine("nbd connection " + id + ": " + t);
-            else LOG.log(Level.INFO, "nbd connection " + id + " ended: " + message(t));
+            String m = LogText.oneLine(message(t));
+            if (stopRequested || phase == EVICTED) LOG.fine("nbd connection " + id + " from " + peer + ": " + m);
+            else server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer + " ended: " + m);
         } finally {
             tearDown();
-            Sockets.close(fd);
+            synchronized (this) {
+                phase = CLOSED;
+                Sockets.close(fd);
+            }
             server.ended(this);
         }
     }
@@ -260,7 +310,8 @@ final class NbdConnection implements RingQueueContext {
             int p = rStart;
             rStart += Nbd.REQUEST_SIZE;
             if (recvBuf.get(BE_INT, p) != Nbd.REQUEST_MAGIC) {
-                LOG.warning("nbd connection " + id + ": bad request magic; closing the connection");
+                server.clientLog().log(LOG, Level.WARNING, "nbd connection " + id + " from " + peer
+                        + ": bad request magic; closing the connection");
                 closing = true;
                 return;
             }
@@ -292,7 +343,8 @@ final class NbdConnection implements RingQueueContext {
         if (err == 0) {
             if ((flags & ~allowed) != 0) err = Nbd.EINVAL;
             else if (writes && export.readOnly()) err = Nbd.EPERM;
-            else if (op != BlockOp.FLUSH && (offset < 0 || length > export.sizeBytes() || offset > export.sizeBytes() - length)) {
+            // offset + length could overflow: an offset near 2^63 would pass and reach the target
+            else if (op != BlockOp.FLUSH && (offset < 0 || offset > export.sizeBytes() - length)) {
                 err = writes ? Nbd.ENOSPC : Nbd.EINVAL;
             } else if (op != BlockOp.FLUSH && ((offset | length) & (export.blockSize() - 1)) != 0) err = Nbd.EINVAL;
             else if (data && length > maxIo) err = structured ? Nbd.EOVERFLOW : Nbd.EINVAL;
@@ -308,7 +360,8 @@ final class NbdConnection implements RingQueueContext {
             s.set(type, cookie, op, bflags, offset, 0, 0);
             if (type == Nbd.CMD_WRITE) {
                 if (length > MAX_DISCARDABLE_WRITE) {
-                    LOG.warning("nbd connection " + id + ": WRITE of " + length + " bytes; closing the connection");
+                    server.clientLog().log(LOG, Level.WARNING, "nbd connection " + id + " from " + peer + ": WRITE of "
+                            + length + " bytes; closing the connection");
                     release(tag);
                     closing = true;
                     return;

@@ -1,26 +1,39 @@
 package dev.ublkgateway.core.nbd;
 
+import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.NativeException;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * An NBD server for a set of exports: listens on TCP and/or unix sockets and serves each client on its
  * own connection thread. Export names are device names; the empty name selects the first export.
+ *
+ * <p>Clients cannot lock others out by never finishing the handshake: it has a total deadline, and
+ * when every connection slot is taken a newcomer takes the place of a connection still in the
+ * handshake (see {@link #evictionCandidate()}). Only established connections keep their slot.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NbdServer.class.getName());
 
+    /** How long a client has from accept to choosing an export. */
+    static final long HANDSHAKE_MILLIS = 30_000;
+    /** Log lines per window of each kind clients can cause (refusals, evictions, failed accepts, connection troubles). */
+    private static final int LOG_LINES = 5, CLIENT_LOG_LINES = 10;
+    private static final long LOG_WINDOW_MILLIS = 10_000;
     private static final int SOCKET_BUFFER = 4 << 20;
     private final Map<String, Export> exports = new LinkedHashMap<>();
     /** Request buffers of finished connections, reused by new ones (no page faults on reconnect). */
@@ -32,15 +45,54 @@ public final class NbdServer implements AutoCloseable {
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextId = new AtomicInteger();
     private volatile boolean stopping;
+    private long handshakeMillis = HANDSHAKE_MILLIS;
+    private LimitedLog refusedLog, evictedLog, acceptLog, clientLog;
 
     private record Listener(ListenAddress address, int fd, Thread thread) {}
 
     public NbdServer(List<Export> exports, List<ListenAddress> addresses, int maxConnections) {
         if (exports.isEmpty()) throw new IllegalArgumentException("no exports");
         if (addresses.isEmpty()) throw new IllegalArgumentException("no listen addresses");
-        for (Export e : exports) this.exports.put(e.name(), e);
+        for (Export e : exports) {
+            if (e.name().getBytes(StandardCharsets.UTF_8).length > Handshake.MAX_NAME_BYTES) {
+                throw new IllegalArgumentException("export name longer than the NBD limit of " + Handshake.MAX_NAME_BYTES
+                        + " bytes: " + e.name());
+            }
+            this.exports.put(e.name(), e);
+        }
         this.requested = List.copyOf(addresses);
         this.maxConnections = maxConnections;
+        logWindow(LOG_WINDOW_MILLIS);
+    }
+
+    /** Tests: a shorter handshake deadline than 30 s; before {@link #start()}. */
+    NbdServer handshakeTimeout(long millis) {
+        handshakeMillis = millis;
+        return this;
+    }
+
+    /** Tests: a shorter window for the limits on client-caused log lines; before {@link #start()}. */
+    NbdServer logWindow(long millis) {
+        refusedLog = new LimitedLog(LOG_LINES, millis, "refused connections");
+        evictedLog = new LimitedLog(LOG_LINES, millis, "evicted handshakes");
+        acceptLog = new LimitedLog(LOG_LINES, millis, "failed accepts");
+        clientLog = new LimitedLog(CLIENT_LOG_LINES, millis, "client connection messages");
+        return this;
+    }
+
+    long handshakeMillis() {
+        return handshakeMillis;
+    }
+
+    /** The handshake deadline for messages: "30 s", "1.5 s". */
+    String handshakeTimeText() {
+        long ms = handshakeMillis;
+        return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
+    }
+
+    /** Where a connection logs what its client caused (failed handshakes, protocol errors). */
+    LimitedLog clientLog() {
+        return clientLog;
     }
 
     /** Binds every address and starts accepting; on failure nothing stays bound. */
@@ -103,25 +155,32 @@ public final class NbdServer implements AutoCloseable {
                 int errno = -c;
                 if (errno == 4 || errno == 103 /* ECONNABORTED */ || errno == 11) continue;
                 if (errno == 24 || errno == 23 || errno == 105 || errno == 12) { // out of fds/buffers: back off
-                    LOG.warning("nbd " + address + ": accept failed (errno " + errno + "); retrying");
+                    acceptLog.log(LOG, Level.WARNING, "nbd " + address + ": accept failed ("
+                            + Errno.describe(errno) + "); retrying (raise the open files "
+                            + "limit, ulimit -n, above nbd-max-connections)");
                     sleep(100);
                     continue;
                 }
                 LOG.severe("nbd " + address + ": accept failed (errno " + errno + "); no longer accepting");
                 break;
             }
-            if (connections.size() >= maxConnections) {
-                LOG.warning("nbd " + address + ": refusing a client: " + maxConnections
-                        + " connections already (raise nbd-max-connections)");
+            long acceptedNanos = System.nanoTime();
+            NbdConnection conn = admit(c, Peer.of(c, address.isUnix()), acceptedNanos, address);
+            if (conn == null) {
                 Sockets.close(c);
                 continue;
             }
-            if (!address.isUnix()) Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+            if (!address.isUnix()) {
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+                // A peer that vanished (host down, cable pulled) frees its slot after about 2 minutes of
+                // silence instead of the system's default of over 2 hours; live idle clients answer the probes.
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_KEEPIDLE, 60);
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_KEEPINTVL, 10);
+                Sockets.setInt(c, Sockets.IPPROTO_TCP, Sockets.TCP_KEEPCNT, 6);
+            }
             Sockets.setInt(c, Sockets.SOL_SOCKET, Sockets.SO_KEEPALIVE, 1);
             // Room for a full pipeline of large requests, so a client keeps sending while this side is busy.
             Sockets.setBuffers(c, SOCKET_BUFFER);
-            NbdConnection conn = new NbdConnection(this, nextId.getAndIncrement(), c);
-            connections.add(conn);
             if (stopping) {
                 connections.remove(conn);
                 Sockets.close(c);
@@ -129,6 +188,54 @@ public final class NbdServer implements AutoCloseable {
             }
             conn.start();
         }
+    }
+
+    /**
+     * Registers a new connection, making room for it when the server is full by evicting a connection
+     * still in the handshake; null when every slot is held by an established connection.
+     */
+    private synchronized NbdConnection admit(int fd, Peer peer, long acceptedNanos, ListenAddress address) {
+        int live = 0;
+        for (NbdConnection c : connections) if (!c.evicted()) live++;
+        if (live >= maxConnections) {
+            NbdConnection victim;
+            do {
+                victim = evictionCandidate();
+            } while (victim != null && !victim.evict()); // it may have become established meanwhile
+            if (victim == null) {
+                refusedLog.log(LOG, Level.WARNING, "nbd " + address + ": refusing a client from " + peer + ": all "
+                        + maxConnections + " connections are established (raise nbd-max-connections)");
+                return null;
+            }
+            evictedLog.log(LOG, Level.WARNING, "nbd " + address + ": all " + maxConnections + " connections taken: "
+                    + "closed connection " + victim.id() + " from " + victim.peer() + ", "
+                    + (acceptedNanos - victim.acceptedNanos) / 1_000_000 + " ms into its handshake, to admit a new "
+                    + "client from " + peer + " (raise nbd-max-connections if these are real clients)");
+        }
+        NbdConnection conn = new NbdConnection(this, nextId.getAndIncrement(), fd, peer, acceptedNanos);
+        connections.add(conn);
+        return conn;
+    }
+
+    /**
+     * The connection to evict for a newcomer: among those still in the handshake, the one waiting
+     * longest of the peer group (address) that holds the most of them, so that a client opening many
+     * connections pushes out its own, not the handshakes of others. Null when all are established.
+     */
+    private NbdConnection evictionCandidate() {
+        Map<String, Integer> perGroup = new HashMap<>();
+        for (NbdConnection c : connections) if (c.inHandshake()) perGroup.merge(c.peer().group(), 1, Integer::sum);
+        NbdConnection best = null;
+        int bestCount = 0;
+        for (NbdConnection c : connections) {
+            if (!c.inHandshake()) continue;
+            int n = perGroup.getOrDefault(c.peer().group(), 0);
+            if (n > bestCount || n == bestCount && best != null && c.acceptedNanos - best.acceptedNanos < 0) {
+                best = c;
+                bestCount = n;
+            }
+        }
+        return best;
     }
 
     void ended(NbdConnection c) {

@@ -22,15 +22,17 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * The socket calls the NBD frontend needs, through FFM: listening TCP and unix sockets, accept, and the
- * blocking reads and writes of the handshake. Once a connection is in the transmission phase its I/O
- * goes through the connection's io_uring instead.
+ * The socket calls the NBD frontend needs, through FFM: listening TCP and unix sockets, accept, who the
+ * peer is, and the blocking receives and sends of the handshake (see {@link DeadlineSocket}). Once a
+ * connection is in the transmission phase its I/O goes through the connection's io_uring instead.
  */
 final class Sockets {
     static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     static final int SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
-    static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_KEEPALIVE = 9;
-    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+    static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_KEEPALIVE = 9,
+            SO_PEERCRED = 17;
+    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
+    static final int IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
     static final int SHUT_RDWR = 2;
     static final int MSG_NOSIGNAL = 0x4000, MSG_WAITALL = 0x100;
 
@@ -51,6 +53,9 @@ final class Sockets {
     private static final MethodHandle RECV = call("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SEND = call("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = call("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETPEERNAME = call("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETSOCKOPT = call("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
 
     private Sockets() {}
 
@@ -161,7 +166,7 @@ final class Sockets {
         }
     }
 
-    /** Sets SO_RCVTIMEO and SO_SNDTIMEO (0 = none) for the blocking handshake. */
+    /** Sets SO_RCVTIMEO and SO_SNDTIMEO in milliseconds (0 = none: how the handshake's are cleared). */
     static void setTimeout(int fd, long millis) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CALL_STATE);
@@ -202,45 +207,64 @@ final class Sockets {
         }
     }
 
-    /** Reads exactly {@code buf.byteSize()} bytes; false on orderly EOF before the first byte. */
-    static boolean readFully(int fd, MemorySegment buf, MemorySegment st) throws NativeException {
-        long done = 0, len = buf.byteSize();
+    /** One recv(2) into {@code buf}: the bytes received (0 at end of file), or -errno. */
+    static long recv(int fd, MemorySegment buf, MemorySegment st) {
         try {
-            while (done < len) {
-                long n = (long) RECV.invokeExact(st, fd, buf.asSlice(done), len - done, 0);
-                if (n < 0) {
-                    int e = errno(st);
-                    if (e == 4 /* EINTR */) continue;
-                    throw new NativeException("recv", e);
-                }
-                if (n == 0) {
-                    if (done == 0) return false;
-                    throw new NativeException("recv (peer closed mid-message)", 104 /* ECONNRESET */);
-                }
-                done += n;
-            }
-            return true;
-        } catch (NativeException e) {
-            throw e;
+            long n = (long) RECV.invokeExact(st, fd, buf, buf.byteSize(), 0);
+            return n < 0 ? -errno(st) : n;
         } catch (Throwable t) {
             throw unexpected(t);
         }
     }
 
-    static void writeFully(int fd, MemorySegment buf, MemorySegment st) throws NativeException {
-        long done = 0, len = buf.byteSize();
+    /** One send(2) of {@code buf} (no SIGPIPE): the bytes sent, or -errno. */
+    static long send(int fd, MemorySegment buf, MemorySegment st) {
         try {
-            while (done < len) {
-                long n = (long) SEND.invokeExact(st, fd, buf.asSlice(done), len - done, MSG_NOSIGNAL);
-                if (n < 0) {
-                    int e = errno(st);
-                    if (e == 4) continue;
-                    throw new NativeException("send", e);
-                }
-                done += n;
-            }
-        } catch (NativeException e) {
-            throw e;
+            long n = (long) SEND.invokeExact(st, fd, buf, buf.byteSize(), MSG_NOSIGNAL);
+            return n < 0 ? -errno(st) : n;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Sets SO_RCVTIMEO and SO_SNDTIMEO to {@code micros} (at least 1: 0 would mean none) in the caller's
+     * 16-byte {@code tv}, so that a loop can set it before every call without allocating.
+     */
+    static void setTimeoutMicros(int fd, long micros, MemorySegment tv, MemorySegment st) {
+        micros = Math.max(1, micros);
+        tv.set(JAVA_LONG, 0, micros / 1_000_000);
+        tv.set(JAVA_LONG, 8, micros % 1_000_000);
+        try {
+            int r1 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
+            int r2 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
+            if (r1 < 0 || r2 < 0) throw new IllegalStateException("setsockopt timeout: errno " + errno(st));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The peer's socket address as the kernel gives it (sockaddr_in or sockaddr_in6), or null. */
+    static MemorySegment peerAddress(int fd, Arena a) {
+        try {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment sa = a.allocate(128, 8);
+            MemorySegment len = a.allocateFrom(JAVA_INT, 128);
+            int r = (int) GETPEERNAME.invokeExact(st, fd, sa, len);
+            return r < 0 ? null : sa.asSlice(0, Math.min(128, len.get(JAVA_INT, 0)));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** A unix socket peer's {pid, uid} (SO_PEERCRED), or null. */
+    static int[] peerCredentials(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment cred = a.allocate(12, 4); // struct ucred: pid, uid, gid
+            MemorySegment len = a.allocateFrom(JAVA_INT, 12);
+            int r = (int) GETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_PEERCRED, cred, len);
+            return r < 0 ? null : new int[] {cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4)};
         } catch (Throwable t) {
             throw unexpected(t);
         }
