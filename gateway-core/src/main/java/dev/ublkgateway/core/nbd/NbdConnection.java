@@ -390,7 +390,7 @@ final class NbdConnection implements RingQueueContext {
             r = target.submit(s);
         } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
             // a failing stage or target fails this request, not the connection
-            LOG.log(Level.SEVERE, "nbd " + export.name() + ": target failed on " + BlockOp.name(s.op) + ": " + message(e), e);
+            server.failureLog().log(LOG, Level.SEVERE, "nbd " + export.name() + ": target failed on " + BlockOp.name(s.op) + ": " + message(e), e);
             r = -Nbd.EIO;
         }
         if (r == TargetQueue.PENDING) {
@@ -421,7 +421,7 @@ final class NbdConnection implements RingQueueContext {
             try {
                 result = chain.completed(s, result);
             } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-                LOG.log(Level.SEVERE, "nbd " + export.name() + ": stage failed on completion: " + message(e), e);
+                server.failureLog().log(LOG, Level.SEVERE, "nbd " + export.name() + ": stage failed on completion: " + message(e), e);
                 result = -Nbd.EIO;
             }
         }
@@ -432,14 +432,14 @@ final class NbdConnection implements RingQueueContext {
     private void resume(int tag) {
         Slot s = slots[tag];
         if (chain == null || !s.pending) {
-            LOG.severe("nbd " + export.name() + ": resume of a request no stage holds (tag " + tag + "); ignored");
+            server.failureLog().log(LOG, Level.SEVERE, "nbd " + export.name() + ": resume of a request no stage holds (tag " + tag + "); ignored");
             return;
         }
         int r;
         try {
             r = chain.resume(s);
         } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-            LOG.log(Level.SEVERE, "nbd " + export.name() + ": stage failed on resume: " + message(e), e);
+            server.failureLog().log(LOG, Level.SEVERE, "nbd " + export.name() + ": stage failed on resume: " + message(e), e);
             r = -Nbd.EIO;
         }
         if (r == TargetQueue.PENDING) return;

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.nbd;
 
+import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.NativeException;
 
@@ -46,7 +47,7 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicInteger nextId = new AtomicInteger();
     private volatile boolean stopping;
     private long handshakeMillis = HANDSHAKE_MILLIS;
-    private LimitedLog refusedLog, evictedLog, acceptLog, clientLog;
+    private LimitedLog refusedLog, evictedLog, acceptLog, clientLog, failureLog;
 
     private record Listener(ListenAddress address, int fd, Thread thread) {}
 
@@ -77,6 +78,7 @@ public final class NbdServer implements AutoCloseable {
         evictedLog = new LimitedLog(LOG_LINES, millis, "evicted handshakes");
         acceptLog = new LimitedLog(LOG_LINES, millis, "failed accepts");
         clientLog = new LimitedLog(CLIENT_LOG_LINES, millis, "client connection messages");
+        failureLog = new LimitedLog(LOG_LINES, millis, "stage and target failures");
         return this;
     }
 
@@ -93,6 +95,11 @@ public final class NbdServer implements AutoCloseable {
     /** Where a connection logs what its client caused (failed handshakes, protocol errors). */
     LimitedLog clientLog() {
         return clientLog;
+    }
+
+    /** Where connections log a stage or target that threw (a plugin's bug may throw on every request). */
+    LimitedLog failureLog() {
+        return failureLog;
     }
 
     /** Binds every address and starts accepting; on failure nothing stays bound. */

@@ -1,6 +1,6 @@
 package dev.ublkgateway.core.script;
 
-import dev.ublkgateway.core.log.LogLimiter;
+import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
@@ -32,7 +32,7 @@ final class DeviceScope {
     private final List<String> tags = new CopyOnWriteArrayList<>(List.of(""));
     private final RateLimitStage rateLimit;
     private final ReadOnlyStage readOnlyStage;
-    private final LogLimiter logLimit = new LogLimiter(LOG_LINES, LOG_WINDOW_MS);
+    private final LimitedLog logLimit = new LimitedLog(LOG_LINES, LOG_WINDOW_MS, "log lines of the script");
     /** Read-only state kept by the hook itself when the device has no read-only stage. */
     volatile boolean readOnly;
 
@@ -53,19 +53,12 @@ final class DeviceScope {
      * {@link LogText#MAX_CHARS}, and at most {@link #LOG_LINES} per {@link #LOG_WINDOW_MS} per device.
      */
     void log(String level, String message) {
-        long dropped = logLimit.admit();
-        if (dropped < 0) return;
-        String prefix = "script " + script + " [" + device + "]: ";
-        if (dropped > 0) {
-            LOG.warning(prefix + dropped + " log lines of the script suppressed in the last "
-                    + logLimit.windowSeconds() + " s (at most " + LOG_LINES + " per " + logLimit.windowSeconds() + " s)");
-        }
         Level l = switch (level) {
             case "error" -> Level.SEVERE;
             case "warn" -> Level.WARNING;
             default -> Level.INFO;
         };
-        LOG.log(l, prefix + LogText.oneLine(message));
+        logLimit.log(LOG, l, "script " + script + " [" + device + "]: " + LogText.oneLine(message));
     }
 
     long count(String name, long by) {

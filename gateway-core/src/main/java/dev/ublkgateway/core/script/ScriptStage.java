@@ -4,7 +4,7 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
-import dev.ublkgateway.core.log.LogLimiter;
+import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
@@ -46,7 +46,7 @@ public final class ScriptStage implements BlockStage {
     private volatile Version version;
     private final Thread control;
     private volatile boolean stopping;
-    private final LogLimiter failureLog = new LogLimiter(1, 1000);
+    private final LimitedLog failureLog = new LimitedLog(1, 1000, "failures");
     private ScriptInstance controlInstance; // used by the control thread only (and the constructor before it starts)
     private FileStamp seen;
 
@@ -145,12 +145,10 @@ public final class ScriptStage implements BlockStage {
      * control hook ({@code onAttach}, {@code onTick}, {@code onDetach}) has no request to decide.
      */
     void failure(String hook, String detail) {
-        long dropped = failureLog.admit();
-        if (dropped < 0) return;
         String outcome = !REQUEST_HOOKS.contains(hook) ? "the device serves on; fix the hook"
                 : config.failOpen() ? "fail-open: request allowed" : "fail-closed: request failed with EIO";
-        DeviceScope.LOG.warning("device " + scope.device + ": script " + LogText.oneLine(detail) + " in " + hook + " ("
-                + outcome + ")" + (dropped > 0 ? "; " + dropped + " more failures in the last second not logged" : ""));
+        failureLog.log(DeviceScope.LOG, Level.WARNING, "device " + scope.device + ": script " + LogText.oneLine(detail)
+                + " in " + hook + " (" + outcome + ")");
     }
 
     /** The one-line description of a failed call: {@code file:line:column: message; fix}. */

@@ -4,6 +4,7 @@ import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.ChainQueue;
+import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.core.nativ.Errno;
 import dev.ublkgateway.core.nativ.Libc;
 import dev.ublkgateway.core.uring.CompletionHandler;
@@ -31,6 +32,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 final class UblkQueue implements RingQueueContext {
     private static final Logger LOG = Logger.getLogger(UblkQueue.class.getName());
+    /** A stage or target that throws (a plugin's bug may throw on every request) is logged a few times per 10 s. */
+    private final LimitedLog failureLog = new LimitedLog(5, 10_000, "stage and target failures");
 
     // user_data = kind << 56 | cookie << 16 | tag
     private static final int KIND_SHIFT = 56;
@@ -237,7 +240,7 @@ final class UblkQueue implements RingQueueContext {
                     result = targetQueue.submit(r);
                 } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
                     // a failing stage or target fails this request, not the queue
-                    LOG.log(Level.SEVERE, "queue " + qid + ": target failed on " + BlockOp.name(op) + ": "
+                    failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": target failed on " + BlockOp.name(op) + ": "
                             + message(e), e);
                     result = -Errno.EIO;
                 }
@@ -261,7 +264,7 @@ final class UblkQueue implements RingQueueContext {
             try {
                 result = chain.completed(requests[tag], result);
             } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-                LOG.log(Level.SEVERE, "queue " + qid + ": stage failed on completion: " + message(e), e);
+                failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": stage failed on completion: " + message(e), e);
                 result = -Errno.EIO;
             }
         }
@@ -299,14 +302,14 @@ final class UblkQueue implements RingQueueContext {
     /** Passes on a request a stage held; commits it when it finishes at once. */
     private void resume(int tag) {
         if (chain == null) {
-            LOG.severe("queue " + qid + ": resume of tag " + tag + " on a device without stages; ignored");
+            failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": resume of tag " + tag + " on a device without stages; ignored");
             return;
         }
         int result;
         try {
             result = chain.resume(requests[tag]);
         } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-            LOG.log(Level.SEVERE, "queue " + qid + ": stage failed on resume: " + message(e), e);
+            failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": stage failed on resume: " + message(e), e);
             result = -Errno.EIO;
         }
         if (result != TargetQueue.PENDING) {
