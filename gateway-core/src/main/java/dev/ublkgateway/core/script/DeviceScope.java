@@ -22,6 +22,8 @@ import java.util.logging.Logger;
 final class DeviceScope {
     static final Logger LOG = Logger.getLogger("dev.ublkgateway.script");
     private static final int MAX_STATE_KEYS = 10_000, MAX_STATE_BYTES = 64 * 1024, MAX_COUNTERS = 10_000;
+    /** Longest state key or counter name: with the counts above, what scripts keep here stays bounded. */
+    static final int MAX_NAME_CHARS = 256;
     /** Script log lines per device: at most this many per window (the rest are counted, then reported). */
     static final int LOG_LINES = 100, LOG_WINDOW_MS = 10_000;
 
@@ -64,6 +66,7 @@ final class DeviceScope {
     long count(String name, long by) {
         AtomicLong c = counters.get(name);
         if (c == null) {
+            checkName("counter name", name);
             if (counters.size() >= MAX_COUNTERS) throw new IllegalStateException("too many counters (" + MAX_COUNTERS + ")");
             c = counters.computeIfAbsent(name, k -> new AtomicLong());
         }
@@ -81,6 +84,7 @@ final class DeviceScope {
     }
 
     void stateSet(String key, String json) {
+        checkName("state key", key);
         if (json.length() > MAX_STATE_BYTES) {
             throw new IllegalArgumentException("state value of \"" + key + "\" is larger than " + MAX_STATE_BYTES + " bytes as JSON");
         }
@@ -88,6 +92,13 @@ final class DeviceScope {
             throw new IllegalStateException("too many state keys (" + MAX_STATE_KEYS + ")");
         }
         state.put(key, json);
+    }
+
+    private static void checkName(String what, String name) {
+        if (name.length() > MAX_NAME_CHARS) {
+            throw new IllegalArgumentException(what + " of " + name.length() + " characters is longer than "
+                    + MAX_NAME_CHARS + "; use a shorter one");
+        }
     }
 
     boolean stateDelete(String key) {

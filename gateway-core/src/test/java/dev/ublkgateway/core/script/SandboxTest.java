@@ -54,6 +54,8 @@ class SandboxTest {
         "console.log = null",
         "gateway.state.set('k', 'x'.repeat(70000))",                    // limits on shared state
         "for (let i = 0; i < 20000; i++) gateway.count('c' + i)",
+        "gateway.count('c'.repeat(100000))",
+        "gateway.state.set('k'.repeat(100000), 1)",
         "gateway.setRateLimit({iops: -1})",
         "gateway.setRateLimit({iops: 1e300})",
     })
