@@ -14,6 +14,9 @@ import java.util.List;
 /** The `ublk-gateway` command. Every failure ends as one line on stderr, never a stack trace. */
 @Command(name = "ublk-gateway", mixinStandardHelpOptions = true, version = "ublk-gateway 0.1.0",
         description = "Serve YAML-declared block volumes as Linux ublk devices (/dev/ublkbN).",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:failure: one line on stderr names the problem and the fix",
+                "2:bad usage: unknown option, missing or invalid argument"},
         subcommands = {UpCommand.class, DownCommand.class, ListCommand.class, FeaturesCommand.class,
                 ValidateCommand.class, RecoverCommand.class, PluginsCommand.class, StatsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -55,6 +58,7 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         pluginsDirOption = null;
         CommandLine cli = new CommandLine(new Main());
+        HelpOption.addToSubcommands(cli);
         cli.setOut(new PrintWriter(System.out, true));
         cli.setErr(new PrintWriter(System.err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -65,8 +69,9 @@ public final class Main implements Runnable {
         });
         cli.setParameterExceptionHandler((e, a) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("ublk-gateway: " + e.getMessage() + "; see `ublk-gateway "
-                    + e.getCommandLine().getCommandName().replace("ublk-gateway", "").trim() + " --help`");
+            // the full command (`ublk-gateway plugins list`), so the hint can be pasted as it is
+            err.println("ublk-gateway: " + e.getMessage() + "; see `"
+                    + e.getCommandLine().getCommandSpec().qualifiedName(" ") + " --help`");
             return 2;
         });
         return cli.execute(args);

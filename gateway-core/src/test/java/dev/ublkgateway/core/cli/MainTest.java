@@ -63,6 +63,60 @@ class MainTest {
         assertTrue(errLine().contains("--bogus"));
     }
 
+    /** Every command path, e.g. [up] and [plugins, list], from the command tree itself. */
+    private static void commandPaths(picocli.CommandLine cli, java.util.List<String> prefix,
+                                     java.util.List<java.util.List<String>> out) {
+        for (var e : cli.getSubcommands().entrySet()) {
+            java.util.List<String> path = new java.util.ArrayList<>(prefix);
+            path.add(e.getKey());
+            out.add(path);
+            commandPaths(e.getValue(), path, out);
+        }
+    }
+
+    @Test
+    void everySubcommandTakesHelp() {
+        java.util.List<java.util.List<String>> paths = new java.util.ArrayList<>();
+        commandPaths(new picocli.CommandLine(new Main()), java.util.List.of(), paths);
+        assertTrue(paths.size() >= 12, paths.toString());
+        for (var path : paths) {
+            for (String flag : new String[] {"--help", "-h"}) {
+                out.reset();
+                err.reset();
+                java.util.List<String> args = new java.util.ArrayList<>(path);
+                args.add(flag);
+                assertEquals(0, Main.run(args.toArray(String[]::new)), path + " " + flag + ": " + err);
+                String usage = "Usage: ublk-gateway " + String.join(" ", path);
+                assertTrue(out.toString().contains(usage), path + " " + flag + ": " + out);
+                assertEquals("", err.toString(), path + " " + flag);
+            }
+        }
+    }
+
+    @Test
+    void topLevelHelpListsTheExitCodes() {
+        assertEquals(0, Main.run("--help"));
+        String o = out.toString();
+        assertTrue(o.contains("Exit codes:"), o);
+        assertTrue(o.matches("(?s).*\\b0\\s+success.*\\b1\\s+failure.*\\b2\\s+bad usage.*"), o);
+    }
+
+    @Test
+    void anUnknownOptionPointsToAHelpThatWorks() {
+        assertEquals(2, Main.run("plugins", "list", "--bogus"));
+        String e = errLine();
+        assertTrue(e.endsWith("; see `ublk-gateway plugins list --help`"), e);
+        String hint = e.substring(e.indexOf("`ublk-gateway ") + "`ublk-gateway ".length(), e.length() - 1);
+        out.reset();
+        err.reset();
+        assertEquals(0, Main.run(hint.split(" ")));
+        assertTrue(out.toString().startsWith("Usage: ublk-gateway plugins list"), out.toString());
+
+        err.reset();
+        assertEquals(2, Main.run("--bogus"));
+        assertTrue(errLine().endsWith("; see `ublk-gateway --help`"), err.toString());
+    }
+
     @Test
     void upWithoutTheDriverNamesTheModule() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeFalse(new File("/dev/ublk-control").exists());
