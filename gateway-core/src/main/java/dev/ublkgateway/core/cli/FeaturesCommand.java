@@ -2,6 +2,7 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.ublk.Uapi;
 import dev.ublkgateway.core.ublk.UblkControl;
+import dev.ublkgateway.core.ublk.UblkException;
 import picocli.CommandLine.Command;
 
 import java.util.concurrent.Callable;
@@ -10,10 +11,7 @@ import java.util.concurrent.Callable;
 final class FeaturesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
-        long f;
-        try (UblkControl c = UblkControl.open()) {
-            f = c.features();
-        }
+        long f = kernelFeatures();
         if (f == 0) {
             System.out.println("this kernel predates GET_FEATURES (Linux < 6.5); assuming the 6.1 baseline");
             return 0;
@@ -26,6 +24,13 @@ final class FeaturesCommand implements Callable<Integer> {
                     Uapi.featureSince(b), usedFor(b));
         }
         return 0;
+    }
+
+    /** The driver's feature bits (0 before Linux 6.5, which lacks GET_FEATURES). */
+    static long kernelFeatures() throws UblkException {
+        try (UblkControl c = UblkControl.open()) {
+            return c.features();
+        }
     }
 
     /** What the gateway does with a feature bit (README, Requirements). */

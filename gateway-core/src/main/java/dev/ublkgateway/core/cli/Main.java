@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** The `ublk-gateway` command. Every failure ends as one line on stderr, never a stack trace. */
-@Command(name = "ublk-gateway", mixinStandardHelpOptions = true, version = "ublk-gateway 0.1.0",
+@Command(name = "ublk-gateway", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Serve YAML-declared block volumes as Linux ublk devices (/dev/ublkbN).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:failure: one line on stderr names the problem and the fix",

@@ -131,4 +131,29 @@ class MainTest {
         assertEquals(1, Main.run("down", "no-such-device-xyz"));
         assertEquals("ublk-gateway: no device named no-such-device-xyz is up; see `ublk-gateway list`", errLine());
     }
+
+    @Test
+    void versionComesFromTheBuild() throws Exception {
+        assertEquals(0, Main.run("--version"));
+        String[] lines = out.toString().strip().split("\n");
+        java.util.regex.Matcher pom = java.util.regex.Pattern.compile("<version>([^<]+)</version>")
+                .matcher(Files.readString(Path.of("../pom.xml")));
+        assertTrue(pom.find());
+        assertEquals("ublk-gateway " + pom.group(1), lines[0]);
+        assertEquals("plugin API " + dev.ublkgateway.api.ApiVersion.CURRENT, lines[1]);
+        assertTrue(lines[2].startsWith("ublk: "), lines[2]);
+        assertEquals(3, lines.length, out.toString());
+    }
+
+    @Test
+    void versionSaysWhyUblkIsNotAvailable() {
+        assertEquals("ublk: not available (/dev/ublk-control is missing; ublk_drv is not loaded)",
+                VersionInfo.ublkLine(false, () -> fail("must not be read")));
+        assertEquals("ublk: not available (permission denied on /dev/ublk-control)", VersionInfo.ublkLine(true, () -> {
+            throw new dev.ublkgateway.core.ublk.UblkException("permission denied on /dev/ublk-control");
+        }));
+        String line = VersionInfo.ublkLine(true, () -> 0b1001L);
+        assertTrue(line.startsWith("ublk: features 0x9 ("), line);
+        assertTrue(line.contains(dev.ublkgateway.core.ublk.Uapi.featureName(3)), line);
+    }
 }
