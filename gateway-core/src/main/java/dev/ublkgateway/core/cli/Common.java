@@ -2,7 +2,7 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigLoader;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.runtime.Caller;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.plugins.PluginProblem;
 import dev.ublkgateway.core.runtime.ChainFactory;
@@ -29,7 +29,7 @@ final class Common {
     }
 
     static void requireRoot(String command) throws UblkException {
-        if (Libc.geteuid() != 0) {
+        if (!Caller.isRoot()) {
             throw new UblkException("`" + command + "` needs root to manage ublk devices; run it as root (e.g. sudo)");
         }
     }

@@ -21,13 +21,17 @@ final class DownCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Common.requireRoot("down");
+        // NBD devices are the caller's own processes; ublk devices need root
         StateStore states = StateStore.system();
         DeviceState s = states.find(device).orElse(null);
         if (s == null) {
-            if (device.matches("\\d+")) return deleteOrphan(Integer.parseInt(device));
+            if (device.matches("\\d+")) {
+                Common.requireRoot("down");
+                return deleteOrphan(Integer.parseInt(device));
+            }
             throw new UblkException("no device named " + device + " is up; see `ublk-gateway list`");
         }
+        if (!NbdCli.isNbd(s)) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
             Libc.kill((int) s.pid(), Libc.SIGTERM);
             ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);

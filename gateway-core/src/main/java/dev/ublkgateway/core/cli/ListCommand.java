@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.nbd.NbdCli;
+import dev.ublkgateway.core.runtime.Caller;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.ublk.DevInfo;
@@ -21,7 +22,11 @@ final class ListCommand implements Callable<Integer> {
         for (DeviceState s : StateStore.system().all()) if (!NbdCli.isNbd(s)) byId.put(s.devId(), s);
         Map<Integer, DevInfo> kernel = new TreeMap<>();
         File[] nodes = new File("/dev").listFiles((d, n) -> n.matches("ublkc\\d+"));
-        if (nodes != null && nodes.length > 0) {
+        if (nodes != null && nodes.length > 0 && !Caller.isRoot()) {
+            // the control device is root's; NBD devices (this user's run directory) are still listed
+            System.err.println("ublk-gateway: note: ublk devices are not listed, reading them needs root; "
+                    + "run `sudo ublk-gateway list` for those");
+        } else if (nodes != null && nodes.length > 0) {
             try (UblkControl c = UblkControl.open()) {
                 for (File n : nodes) {
                     int id = Integer.parseInt(n.getName().substring(5));

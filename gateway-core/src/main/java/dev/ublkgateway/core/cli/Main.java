@@ -80,6 +80,12 @@ public final class Main implements Runnable {
     /** The user-facing message of a failure: ours are written for users; others get their class named. */
     static String oneLine(Throwable e) {
         String m = e.getMessage();
+        if (e instanceof java.nio.file.FileSystemException fe) {
+            var runDir = dev.ublkgateway.core.runtime.RunDir.choose(dev.ublkgateway.core.runtime.Caller.euid(),
+                    dev.ublkgateway.core.runtime.Caller.env());
+            var explained = dev.ublkgateway.core.runtime.RunDir.explain(fe, runDir);
+            if (explained.isPresent()) return explained.get();
+        }
         if (e instanceof ConfigException || e instanceof UblkException || e instanceof IOException) {
             if (m != null) return m.replace('\n', ' ');
         }

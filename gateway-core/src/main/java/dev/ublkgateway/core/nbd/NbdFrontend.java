@@ -46,7 +46,7 @@ public final class NbdFrontend {
 
     /** True when this process can serve ublk devices: the driver is loaded and we are root. */
     public static boolean ublkAvailable() {
-        return Files.exists(UBLK_CONTROL) && Libc.geteuid() == 0;
+        return Files.exists(UBLK_CONTROL) && dev.ublkgateway.core.runtime.Caller.isRoot();
     }
 
     /** "ublk" or "nbd" for a device, applying {@code override} (ublk|nbd|auto, or null) over its YAML. */

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** Device state files under the run directory (/run/ublk-gateway, or $UBLKGW_RUN_DIR). */
+/** Device state files under the run directory ({@link RunDir}). */
 public final class StateStore {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -22,8 +22,11 @@ public final class StateStore {
         this.dir = dir;
     }
 
-    public static StateStore system() {
-        return new StateStore(Path.of(System.getenv().getOrDefault("UBLKGW_RUN_DIR", "/run/ublk-gateway")));
+    /** The caller's run directory ({@link RunDir}); a per-user one is created and checked here. */
+    public static StateStore system() throws IOException {
+        int euid = Caller.euid();
+        Path dir = RunDir.choose(euid, Caller.env());
+        return new StateStore(RunDir.isPerUser(euid, Caller.env()) ? RunDir.preparePrivate(dir, euid) : dir);
     }
 
     public Path dir() {

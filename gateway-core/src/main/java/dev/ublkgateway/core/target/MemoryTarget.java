@@ -50,7 +50,10 @@ public final class MemoryTarget implements Target {
 
     /** The default backing file for a device's memory target. */
     public static Path defaultFile(String deviceName) {
-        String dir = System.getenv().getOrDefault("UBLKGW_SHM_DIR", "/dev/shm/ublk-gateway");
+        // per user when not root: a directory root made first would not be writable
+        int euid = dev.ublkgateway.core.runtime.Caller.euid();
+        String dir = System.getenv().getOrDefault("UBLKGW_SHM_DIR",
+                euid == 0 ? "/dev/shm/ublk-gateway" : "/dev/shm/ublk-gateway-" + euid);
         return Path.of(dir, deviceName + ".mem");
     }
 

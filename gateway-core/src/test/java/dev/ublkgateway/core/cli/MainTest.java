@@ -156,4 +156,70 @@ class MainTest {
         assertTrue(line.startsWith("ublk: features 0x9 ("), line);
         assertTrue(line.contains(dev.ublkgateway.core.ublk.Uapi.featureName(3)), line);
     }
+
+    /** Acts as uid 1000 whose XDG_RUNTIME_DIR is a temporary directory. */
+    private AutoCloseable asUser() {
+        return dev.ublkgateway.core.runtime.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", dir.toString()));
+    }
+
+    /** A per-user run directory as the simulated user 1000 would have it (we may really be root). */
+    private dev.ublkgateway.core.runtime.StateStore userStates() throws Exception {
+        Path run = Files.createDirectory(dir.resolve("ublk-gateway"));
+        Files.setAttribute(run, "unix:uid", 1000);
+        return new dev.ublkgateway.core.runtime.StateStore(run);
+    }
+
+    private static final long GONE_PID = Integer.MAX_VALUE - 1;
+
+    @Test
+    void aUserTakesDownTheirNbdDeviceWithoutRoot() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0, "chown needs root");
+        var states = userStates();
+        states.save(new dev.ublkgateway.core.runtime.DeviceState("mine", -1, GONE_PID, "x.yaml", false,
+                "nbd://127.0.0.1/mine", "memory"));
+        try (var u = asUser()) {
+            assertEquals(0, Main.run("list"), err.toString());
+            assertTrue(out.toString().contains("nbd://127.0.0.1/mine"), out.toString());
+            assertEquals(0, Main.run("down", "mine"), err.toString());
+        }
+        assertTrue(states.load("mine").isEmpty());
+    }
+
+    @Test
+    void aUblkDeviceStillNeedsRootInOneLine() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0, "chown needs root");
+        var states = userStates();
+        states.save(new dev.ublkgateway.core.runtime.DeviceState("disk", 3, GONE_PID, "x.yaml", false,
+                "/dev/ublkb3", "memory"));
+        try (var u = asUser()) {
+            assertEquals(1, Main.run("down", "disk"));
+            assertEquals("ublk-gateway: `down` needs root to manage ublk devices; run it as root (e.g. sudo)", errLine());
+            err.reset();
+            assertEquals(1, Main.run("down", "7"));
+            assertTrue(errLine().contains("needs root"), err.toString());
+        }
+        assertTrue(states.load("disk").isPresent());
+    }
+
+    @Test
+    void aRunDirOfSomeoneElseIsRefusedInOneLine() throws Exception {
+        Files.createDirectory(dir.resolve("ublk-gateway")); // ours, not uid 1000's
+        try (var u = asUser()) {
+            assertEquals(1, Main.run("list"));
+            String e = errLine();
+            assertTrue(e.startsWith("ublk-gateway: run directory " + dir.resolve("ublk-gateway") + " belongs to uid "), e);
+            assertTrue(e.endsWith("set UBLKGW_RUN_DIR to a directory you own"), e);
+        }
+    }
+
+    @Test
+    void anUnusableRunDirIsNamedWithTheFix() throws Exception {
+        Path missing = dir.resolve("no/such");
+        try (var u = dev.ublkgateway.core.runtime.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", missing.toString()))) {
+            assertEquals(1, Main.run("down", "x"));
+            String e = errLine();
+            assertTrue(e.startsWith("ublk-gateway: cannot use the run directory " + missing.resolve("ublk-gateway")), e);
+            assertTrue(e.endsWith("set UBLKGW_RUN_DIR to a directory you can write"), e);
+        }
+    }
 }
