@@ -28,6 +28,11 @@ final class Common {
         return ConfigLoader.load(file, new ChainFactory(host).componentTypes());
     }
 
+    /** As {@link #load}, for checking away from where the gateway runs: missing secrets are notes. */
+    static ConfigLoader.Checked check(Path file, PluginHost host) {
+        return ConfigLoader.check(file, new ChainFactory(host).componentTypes());
+    }
+
     static void requireRoot(String command) throws UblkException {
         if (!Caller.isRoot()) {
             throw new UblkException("`" + command + "` needs root to manage ublk devices; run it as root (e.g. sudo)");

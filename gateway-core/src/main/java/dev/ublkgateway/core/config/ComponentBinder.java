@@ -104,6 +104,10 @@ final class ComponentBinder {
         if (values.problemCount() > before) {
             return null;
         }
+        for (Object a : args) {
+            // the record may check its secret: it is built where the gateway runs, with the secret
+            if (a == Values.SECRET_NOT_HERE) return new SecretNotHere(type);
+        }
         return values.attempt(() -> construct(configClass, types, args, typeName, mapping, secrets));
     }
 

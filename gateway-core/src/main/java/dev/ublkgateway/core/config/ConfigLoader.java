@@ -84,6 +84,26 @@ public final class ConfigLoader {
     }
 
     static GatewayConfig load(Path file, ComponentTypes types, Function<String, String> environment) {
+        return load(file, types, environment, false).config();
+    }
+
+    /**
+     * A file checked where its secrets may not be: as {@link #load(Path, ComponentTypes)}, except that a
+     * secret whose variable is unset or whose file cannot be read here is a note, not a problem (the
+     * component it belongs to is then bound to {@link SecretNotHere}). Every other problem still throws.
+     */
+    public record Checked(GatewayConfig config, List<String> notes) {}
+
+    public static Checked check(Path file, ComponentTypes types) {
+        return check(file, types, System::getenv);
+    }
+
+    static Checked check(Path file, ComponentTypes types, Function<String, String> environment) {
+        return load(file, types, environment, true);
+    }
+
+    private static Checked load(Path file, ComponentTypes types, Function<String, String> environment,
+                                boolean secretsElsewhere) {
         String name = file.toString();
         String text;
         try {
@@ -100,7 +120,7 @@ public final class ConfigLoader {
                     + YamlReader.firstLine(e.getMessage()) + "); check the path and its permissions", e);
         }
         Path source = file.toAbsolutePath().normalize();
-        return parse(text, name, source, source.getParent(), types, environment);
+        return parse(text, name, source, source.getParent(), types, environment, secretsElsewhere);
     }
 
     /**
@@ -126,23 +146,23 @@ public final class ConfigLoader {
         } catch (InvalidPathException e) {
             source = Path.of("").toAbsolutePath().resolve("config.yaml");
         }
-        return parse(yamlText, sourceName, source, source.getParent(), types, environment);
+        return parse(yamlText, sourceName, source, source.getParent(), types, environment, false).config();
     }
 
-    private static GatewayConfig parse(String text, String name, Path source, Path baseDir, ComponentTypes types,
-                                       Function<String, String> environment) {
+    private static Checked parse(String text, String name, Path source, Path baseDir, ComponentTypes types,
+                                 Function<String, String> environment, boolean secretsElsewhere) {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
         Objects.requireNonNull(types, "types");
         Values values = new Values(name, baseDir == null ? Path.of("").toAbsolutePath() : baseDir,
-                Objects.requireNonNull(environment, "environment"));
+                Objects.requireNonNull(environment, "environment"), secretsElsewhere);
         ConfigLoader loader = new ConfigLoader(values, types);
         GatewayConfig config = loader.read(text, source);
         if (values.problemCount() > 0) {
             throw ConfigException.of(values.problems());
         }
-        return config;
+        return new Checked(config, List.copyOf(values.notes()));
     }
 
     /** The configuration, or null when a problem was recorded. */

@@ -33,10 +33,43 @@ final class Values {
     private final Function<String, String> environment;
     private final List<ConfigException> problems = new ArrayList<>();
 
+    /** Stands for a secret that is not available where the file is checked; compared by identity. */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    static final String SECRET_NOT_HERE = new String("(secret not available here)");
+
+    /** True when the file is checked away from where the gateway runs (`validate`): see {@link #secret}. */
+    private final boolean secretsElsewhere;
+    private final List<String> notes = new ArrayList<>();
+
     Values(String source, Path baseDir, Function<String, String> environment) {
+        this(source, baseDir, environment, false);
+    }
+
+    Values(String source, Path baseDir, Function<String, String> environment, boolean secretsElsewhere) {
         this.source = source;
         this.baseDir = baseDir;
         this.environment = environment;
+        this.secretsElsewhere = secretsElsewhere;
+    }
+
+    /** Things worth knowing that are not problems, e.g. a secret that cannot be checked here. */
+    List<String> notes() {
+        return notes;
+    }
+
+    /** Records a note at {@code node} and returns {@link #SECRET_NOT_HERE}. */
+    private String secretNotHere(YamlNode node, String note) {
+        notes.add(at(node, "note: " + note).getMessage());
+        return SECRET_NOT_HERE;
+    }
+
+    /**
+     * The fix for an unset variable. sudo starts commands with a clean environment, so under sudo the
+     * variable was most likely set in the shell and dropped on the way.
+     */
+    private String unsetFix(String name, String otherwise) {
+        if (environment.apply("SUDO_USER") == null) return otherwise;
+        return " sudo does not pass the environment on: run `sudo -E` or `sudo --preserve-env=" + name + "`";
     }
 
     /** Records a problem; checking goes on. */
@@ -208,7 +241,7 @@ final class Values {
         String value = environment.apply(name);
         if (value == null) {
             throw at(node, "environment variable " + name + " (option \"" + key + "\") is not set;"
-                    + " set it for the gateway or change the option");
+                    + unsetFix(name, " set it for the gateway or change the option"));
         }
         return value;
     }
@@ -230,9 +263,14 @@ final class Values {
                 throw at(node, "option \"" + key + "\" is a secret with a malformed reference; " + ENV_FIX);
             }
             value = environment.apply(name);
+            if (value == null && secretsElsewhere) {
+                return secretNotHere(node, "secret ${env:" + name + "} is not set here; it must be set where the gateway runs");
+            }
             if (value == null) {
+                String sudo = unsetFix(name, null);
                 throw at(node, "environment variable " + name + " (secret option \"" + key + "\") is not set;"
-                        + " set it for the gateway or reference another variable");
+                        + (sudo == null ? " set it for the gateway or reference another variable"
+                        : sudo + ", or use a file: secret"));
             }
             if (value.isEmpty()) {
                 throw at(node, "environment variable " + name + " (secret option \"" + key + "\") is empty;"
@@ -265,8 +303,12 @@ final class Values {
         try {
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
+            if (secretsElsewhere) return secretNotHere(node, "secret file:" + pathText + " does not exist here; "
+                    + "it must be readable where the gateway runs");
             throw at(node, what + " cannot be read (no such file); " + fix);
         } catch (AccessDeniedException e) {
+            if (secretsElsewhere) return secretNotHere(node, "secret file:" + pathText + " cannot be read here "
+                    + "(permission denied); it must be readable where the gateway runs");
             throw at(node, what + " cannot be read (permission denied); " + fix);
         } catch (CharacterCodingException e) {
             throw at(node, what + " is not valid UTF-8; save the secret as UTF-8 text");

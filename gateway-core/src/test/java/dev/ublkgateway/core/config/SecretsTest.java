@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ublkgateway.api.ConfigOption;
 import java.nio.charset.StandardCharsets;
@@ -243,5 +244,47 @@ class SecretsTest {
         assertEquals(List.of("vol.yaml:6:13: option \"host\" refers to an environment variable with an invalid name;"
                 + " use ${env:NAME} with a variable name of letters, digits and '_'"),
                 problems(yaml("      token: ${env:VAULT_TOKEN}\n").replace("host: h", "host: ${env:}"), "vol.yaml"));
+    }
+
+    @Test
+    void underSudoAnUnsetVariableNamesSudoAndItsFix() {
+        Map<String, String> sudo = Map.of("SUDO_USER", "alice", "HOST", "h");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(yaml("      token: ${env:VAULT_TOKEN}\n"), "vol.yaml", TYPES, sudo::get));
+        assertEquals(List.of("vol.yaml:7:14: environment variable VAULT_TOKEN (secret option \"token\") is not set;"
+                + " sudo does not pass the environment on: run `sudo -E` or `sudo --preserve-env=VAULT_TOKEN`,"
+                + " or use a file: secret"), e.problems());
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "devices: [{name: a, size: 4KiB, target: {type: file, path: \"${env:IMG}.img\"}}]\n", "vol.yaml", TYPES, sudo::get));
+        assertEquals(List.of("vol.yaml:1:60: environment variable IMG (option \"path\") is not set;"
+                + " sudo does not pass the environment on: run `sudo -E` or `sudo --preserve-env=IMG`"), e.problems());
+    }
+
+    @Test
+    void checkingElsewhereMakesMissingSecretsNotes(@TempDir Path dir) throws Exception {
+        Path yamlFile = dir.resolve("vol.yaml");
+        Files.writeString(yamlFile, yaml("      token: ${env:NOT_HERE}\n      password: file:keys/pw\n"));
+        ConfigLoader.Checked c = ConfigLoader.check(yamlFile, TYPES, ENV::get);
+        assertEquals(List.of(
+                yamlFile + ":7:14: note: secret ${env:NOT_HERE} is not set here; it must be set where the gateway runs",
+                yamlFile + ":8:17: note: secret file:keys/pw does not exist here; it must be readable where the gateway runs"),
+                c.notes());
+        assertEquals(new SecretNotHere("vault"), c.config().devices().getFirst().target().config());
+        // loading to serve still fails on them
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(yamlFile, TYPES, ENV::get));
+    }
+
+    @Test
+    void checkingElsewhereStillFailsOnEveryOtherProblem(@TempDir Path dir) throws Exception {
+        Path yamlFile = dir.resolve("vol.yaml");
+        Files.writeString(yamlFile, yaml("      token: ${env:NOT_HERE}\n      password: inline\n").replace("1GiB", "1Gb"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.check(yamlFile, TYPES, ENV::get));
+        assertEquals(2, e.problems().size(), e.problems().toString());
+        assertTrue(e.problems().get(0).contains("size \"1Gb\""), e.problems().toString());
+        assertTrue(e.problems().get(1).contains("never inline"), e.problems().toString());
+        // a secret that is here is still checked by its record
+        Files.writeString(yamlFile, yaml("      token: ${env:SHORT}\n"));
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.check(yamlFile, TYPES, ENV::get));
+        assertTrue(e.getMessage().contains("too short"), e.getMessage());
     }
 }
