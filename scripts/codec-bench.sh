@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
 cd "$ROOT"
-JDK=$(find_java_home) || { echo "codec-bench: needs a JDK >= 22" >&2; exit 1; }
+JDK=$(find_java_home) || { echo "codec-bench: needs a JDK >= 25" >&2; exit 1; }
 OUT=plugins/compression/target/bench
 mkdir -p "$OUT"
 

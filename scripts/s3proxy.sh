@@ -21,7 +21,7 @@ die() { echo "s3proxy: $*" >&2; exit 1; }
 classpath() {
     if [[ ! -s $CACHE/classpath ]] || ! tr ':' '\n' <"$CACHE/classpath" | xargs -r ls >/dev/null 2>&1; then
         local jdk
-        jdk=$(find_java_home) || die "needs a JDK >= 22 to run Maven; install Temurin 25 or set JAVA_HOME"
+        jdk=$(find_java_home) || die "needs a JDK >= 25 to run Maven; install Temurin 25 or set JAVA_HOME"
         command -v mvn >/dev/null || die "needs Maven (apt install maven) to download S3Proxy"
         mkdir -p "$CACHE"
         cat >"$CACHE/pom.xml" <<POM
@@ -45,7 +45,7 @@ POM
 command_line() {
     local dir=$1 port=$2 cp jdk
     cp=$(classpath)
-    jdk=$(find_java_home) || die "needs a JDK >= 22"
+    jdk=$(find_java_home) || die "needs a JDK >= 25"
     mkdir -p "$dir"
     dir=$(readlink -f "$dir")
     cat >"$dir.properties" <<PROPS

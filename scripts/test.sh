@@ -10,7 +10,7 @@ ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
 cd "$ROOT"
 
-JDK=$(find_java_home) || { echo "test: needs a JDK >= 22; install Temurin 25 or set JAVA_HOME" >&2; exit 1; }
+JDK=$(find_java_home) || { echo "test: needs a JDK >= 25; install Temurin 25 or set JAVA_HOME" >&2; exit 1; }
 bash scripts/vm/install-deps.sh
 
 echo "== unit and integration tests (JDK: $JDK)"

@@ -40,7 +40,7 @@ while (($#)); do
     esac
 done
 
-JDK=$(find_java_home) || { echo "bench: needs a JDK >= 22" >&2; exit 1; }
+JDK=$(find_java_home) || { echo "bench: needs a JDK >= 25" >&2; exit 1; }
 
 if [[ -n $report_only ]]; then
     # What that run recorded about itself.

@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
-JDK=$(find_java_home) || { echo "bench: needs a JDK >= 22 (apt install temurin-25-jdk, or set JAVA_HOME)" >&2; exit 1; }
+JDK=$(find_java_home) || { echo "bench: needs a JDK >= 25 (apt install temurin-25-jdk, or set JAVA_HOME)" >&2; exit 1; }
 export JAVA_HOME=$JDK
 bin/ublk-gateway --version > /dev/null # builds the project when needed
 (cd gateway-core && mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/test-cp.txt \

@@ -1,8 +1,9 @@
-# Finds a JDK >= 22 (java.lang.foreign is final from 22). Sourced by bin/ublk-gateway and the scripts.
+# Finds a JDK >= 25, what the build enforces (maven-enforcer-plugin in pom.xml). Sourced by
+# bin/ublk-gateway and the scripts.
 #   find_java_home   prints the JDK home or returns 1
 # Environment: JAVA_HOME (used if recent enough), UBLKGW_JDK_SEARCH_DIRS (default /usr/lib/jvm).
 
-readonly MIN_JAVA=22
+readonly MIN_JAVA=25
 
 # Major version from a version string: "25.0.3" -> 25, "22-ea" -> 22, "1.8.0_292" -> 8.
 major_of() {

@@ -29,7 +29,8 @@ public final class FileTarget implements Target {
     private final boolean fsync;
 
     /**
-     * Opens the backing file; with {@code create} a missing file is created sparse at {@code size}.
+     * Opens the backing file; with {@code create} a missing file is created sparse at {@code size},
+     * and its missing directories too (e.g. a fresh /var/tmp/ublk-gateway/).
      * A file smaller than the device is refused rather than silently extended.
      */
     public FileTarget(Path path, long size, boolean direct, boolean fsync, boolean create) throws IOException {
@@ -39,6 +40,14 @@ public final class FileTarget implements Target {
         if (!exists && !create) {
             throw new IOException("backing file " + path + " does not exist; create it (e.g. truncate -s SIZE "
                     + path + ") or set create: true");
+        }
+        if (!exists && path.toAbsolutePath().getParent() != null) {
+            try {
+                Files.createDirectories(path.toAbsolutePath().getParent());
+            } catch (IOException e) {
+                throw new IOException("cannot create the directory of backing file " + path + " ("
+                        + e.getClass().getSimpleName() + "); create it or choose another path");
+            }
         }
         int flags = Libc.O_RDWR | (create ? Libc.O_CREAT : 0) | (direct ? Libc.O_DIRECT : 0);
         try {

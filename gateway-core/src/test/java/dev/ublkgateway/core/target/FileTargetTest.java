@@ -123,6 +123,13 @@ class FileTargetTest {
     }
 
     @Test
+    void createMakesTheMissingDirectoriesToo() throws Exception {
+        Path deep = dir.resolve("a/b/data.img");
+        new FileTarget(deep, 1 << 20, false, false, true).close();
+        assertEquals(1 << 20, Files.size(deep));
+    }
+
+    @Test
     void missingOrSmallBackingFilesAreRefusedClearly() throws Exception {
         Path missing = dir.resolve("nope.img");
         IOException e = assertThrows(IOException.class, () -> new FileTarget(missing, 1 << 20, false, false, false));
