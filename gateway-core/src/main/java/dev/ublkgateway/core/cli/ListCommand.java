@@ -10,6 +10,7 @@ import dev.ublkgateway.core.ublk.UblkException;
 import picocli.CommandLine.Command;
 
 import java.io.File;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -19,7 +20,9 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<Integer, DeviceState> byId = new TreeMap<>();
-        for (DeviceState s : StateStore.system().all()) if (!NbdCli.isNbd(s)) byId.put(s.devId(), s);
+        StateStore states = StateStore.system();
+        List<DeviceState> all = states.all();
+        for (DeviceState s : all) if (!NbdCli.isNbd(s)) byId.put(s.devId(), s);
         Map<Integer, DevInfo> kernel = new TreeMap<>();
         File[] nodes = new File("/dev").listFiles((d, n) -> n.matches("ublkc\\d+"));
         if (nodes != null && nodes.length > 0 && !Caller.isRoot()) {
@@ -38,7 +41,7 @@ final class ListCommand implements Callable<Integer> {
                 }
             }
         }
-        System.out.printf("%-16s %4s %-9s %8s %-13s %s%n", "NAME", "ID", "STATE", "PID", "DEVICE", "TARGET");
+        Table table = new Table(java.util.Set.of(1, 3), "NAME", "ID", "STATE", "PID", "DEVICE", "TARGET");
         TreeMap<Integer, Boolean> ids = new TreeMap<>();
         byId.keySet().forEach(i -> ids.put(i, true));
         kernel.keySet().forEach(i -> ids.put(i, true));
@@ -47,11 +50,12 @@ final class ListCommand implements Callable<Integer> {
             DevInfo k = kernel.get(id);
             String state = k != null ? k.stateName() : "gone";
             if (s != null && !StateStore.alive(s.pid()) && k != null) state += ",no-server";
-            System.out.printf("%-16s %4d %-9s %8s %-13s %s%n", s != null ? s.name() : "-", id, state,
+            table.add(s != null ? s.name() : "-", id, state,
                     s != null ? s.pid() : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
                     "/dev/ublkb" + id, s != null ? s.target() : "-");
         }
-        NbdCli.listRows(StateStore.system().all());
+        for (Object[] row : NbdCli.listRows(all)) table.add(row);
+        table.print(System.out);
         return 0;
     }
 }

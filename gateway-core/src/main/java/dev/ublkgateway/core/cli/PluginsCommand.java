@@ -32,21 +32,16 @@ final class PluginsCommand implements Runnable {
         public Integer call() {
             Path dir = Main.pluginsDir();
             try (PluginHost host = PluginHost.load(dir)) {
-                List<String[]> rows = new java.util.ArrayList<>();
-                rows.add(new String[] {"ID", "VERSION", "STATE", "PROVIDES"});
-                rows.add(new String[] {Provided.BUILT_IN, "-", "started", provides(host, Provided.BUILT_IN)});
+                Table table = new Table(java.util.Set.of(), "ID", "VERSION", "STATE", "PROVIDES");
+                table.add(Provided.BUILT_IN, "-", "started", provides(host, Provided.BUILT_IN));
                 for (var w : host.plugins()) {
-                    rows.add(new String[] {w.getPluginId(), w.getDescriptor().getVersion(), "started", provides(host, w.getPluginId())});
+                    table.add(w.getPluginId(), w.getDescriptor().getVersion(), "started", provides(host, w.getPluginId()));
                 }
                 // set aside: the id and archive file, since a refused archive may share its id with a started plugin
                 for (PluginProblem p : host.problems()) {
-                    rows.add(new String[] {p.archive(), "-", "refused", p.message()});
+                    table.add(p.archive(), "-", "refused", p.message());
                 }
-                // columns as wide as their longest entry, so long ids and versions stay aligned
-                int[] width = new int[3];
-                for (String[] r : rows) for (int i = 0; i < 3; i++) width[i] = Math.max(width[i], r[i].length());
-                String format = "%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %s%n";
-                for (String[] r : rows) System.out.printf(format, (Object[]) r);
+                table.print(System.out);
                 System.out.println("(plugins directory: " + dir + ")");
             }
             return 0;

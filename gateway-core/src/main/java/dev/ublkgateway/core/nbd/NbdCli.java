@@ -33,12 +33,14 @@ public final class NbdCli {
         return s.devId() < 0 || s.blockDevice() != null && s.blockDevice().startsWith("nbd");
     }
 
-    /** The `list` rows of the NBD devices. */
-    public static void listRows(List<DeviceState> states) {
+    /** The `list` rows of the NBD devices: name, "nbd", state, pid, URI, target. */
+    public static List<Object[]> listRows(List<DeviceState> states) {
+        List<Object[]> rows = new java.util.ArrayList<>();
         for (DeviceState s : states) {
             if (!isNbd(s) || s.name() == null) continue;
             String state = StateStore.alive(s.pid()) ? "LIVE" : "gone";
-            System.out.printf("%-16s %4s %-9s %8s %-13s %s%n", s.name(), "nbd", state, s.pid(), s.blockDevice(), s.target());
+            rows.add(new Object[] {s.name(), "nbd", state, s.pid(), s.blockDevice(), s.target()});
         }
+        return rows;
     }
 }

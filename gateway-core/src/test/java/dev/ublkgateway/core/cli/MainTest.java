@@ -222,4 +222,25 @@ class MainTest {
             assertTrue(e.endsWith("set UBLKGW_RUN_DIR to a directory you can write"), e);
         }
     }
+
+    @Test
+    void listColumnsFollowTheirContent() throws Exception {
+        var states = new dev.ublkgateway.core.runtime.StateStore(dir);
+        String longUri = "nbd+unix:///a-rather-long-export-name?socket=/run/user/1000/ublk-gateway/some/deep/dir/nbd.sock";
+        states.save(new dev.ublkgateway.core.runtime.DeviceState("a-long-device-name.v2", -1, GONE_PID, "x.yaml", false,
+                longUri, "memory"));
+        states.save(new dev.ublkgateway.core.runtime.DeviceState("b", -1, GONE_PID, "x.yaml", false,
+                "nbd://127.0.0.1/b", "file /var/tmp/b.img"));
+        try (var u = dev.ublkgateway.core.runtime.Caller.simulate(0, java.util.Map.of("UBLKGW_RUN_DIR", dir.toString()))) {
+            assertEquals(0, Main.run("list"), err.toString());
+        }
+        String[] lines = out.toString().split("\n");
+        assertEquals(3, lines.length, out.toString());
+        int target = lines[0].indexOf("TARGET");
+        assertEquals(target, lines[1].indexOf("memory"), out.toString());
+        assertEquals(target, lines[2].indexOf("file /var/tmp/b.img"), out.toString());
+        assertEquals(lines[0].indexOf("STATE"), lines[2].indexOf("gone"), out.toString());
+        assertTrue(lines[1].matches("a-long-device-name\\.v2 +nbd +gone +\\d+ +" + java.util.regex.Pattern.quote(longUri) + " +memory"), lines[1]);
+        for (String l : lines) assertEquals(l.strip(), l.stripLeading(), "no trailing blanks: [" + l + "]");
+    }
 }
