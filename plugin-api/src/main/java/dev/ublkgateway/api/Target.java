@@ -32,6 +32,19 @@ public interface Target extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Describes the range {@code [offset, offset + length)} (within the device) to {@code sink}: which parts
+     * are holes or read as zeros, in order from {@code offset}; it may stop early (the first extent
+     * is enough). Called on a queue's thread between requests, so it must be quick (local metadata, no
+     * remote I/O) and must not allocate per call. Returns 0, or -errno when the target cannot tell.
+     * The default says it is all allocated data, which is always true enough: clients then copy every
+     * byte. Since API 1.3.
+     */
+    default int extents(long offset, long length, ExtentSink sink) {
+        sink.extent(length, 0);
+        return 0;
+    }
+
     /** Makes everything written so far durable, then releases the target. */
     @Override
     void close() throws IOException;

@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.chain;
 
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.Target;
@@ -13,10 +14,13 @@ import java.util.List;
 public final class DeviceChain implements Target {
     private final List<BlockStage> stages;
     private final Target target;
+    /** Whether the target's holes show through every stage; see {@link KeepsData}. */
+    private final boolean holesShow;
 
     public DeviceChain(List<BlockStage> stages, Target target) {
         this.stages = List.copyOf(stages);
         this.target = target;
+        this.holesShow = this.stages.stream().allMatch(s -> s instanceof KeepsData);
     }
 
     public List<BlockStage> stages() {
@@ -46,6 +50,17 @@ public final class DeviceChain implements Target {
     @Override
     public boolean needsData() {
         return !stages.isEmpty() || target.needsData();
+    }
+
+    /**
+     * The target's extents when no stage may change data; otherwise all data. Conservative on purpose:
+     * a hole reported through a cipher would let a client skip copying what reads as ciphertext.
+     */
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        if (holesShow) return target.extents(offset, length, sink);
+        sink.extent(length, 0);
+        return 0;
     }
 
     /** Closes the stages first (they may still pass data down), then the target. */

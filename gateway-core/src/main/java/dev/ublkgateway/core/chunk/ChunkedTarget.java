@@ -4,6 +4,7 @@ import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.ChunkCodec;
 import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
@@ -254,6 +255,29 @@ public final class ChunkedTarget implements Target {
     @Override
     public boolean volatileCache() {
         return true;
+    }
+
+    /**
+     * A chunk with no stored object (generation 0) reads as zeros without the store: a hole, unless its
+     * cached copy has writes not stored yet. Answered from the map and the cache, never the store.
+     * Looking a chunk up counts as a use for the cache's eviction order; that is harmless.
+     */
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        long pos = offset, end = offset + length;
+        while (pos < end) {
+            long index = pos / chunkSize;
+            long to = Math.min(end, (index + 1) * chunkSize);
+            // the map is set before an entry is marked clean, so a chunk being written back never looks empty
+            boolean hole = map.get(index) == 0;
+            if (hole) {
+                Entry e = cached(index);
+                hole = e == null || !e.dirty;
+            }
+            if (!sink.extent(to - pos, hole ? ExtentSink.HOLE | ExtentSink.ZERO : 0)) return 0;
+            pos = to;
+        }
+        return 0;
     }
 
     @Override

@@ -27,6 +27,7 @@ public final class Libc {
     public static final int EFD_CLOEXEC = 02000000, EFD_NONBLOCK = 04000;
     public static final int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
     public static final int SIGKILL = 9, SIGTERM = 15;
+    public static final int SEEK_DATA = 3, SEEK_HOLE = 4;
     public static final MemorySegment MAP_FAILED = MemorySegment.ofAddress(-1L);
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -47,6 +48,9 @@ public final class Libc {
     private static final MethodHandle FALLOCATE = errnoCall("fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle FDATASYNC = errnoCall("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle LSEEK = errnoCall("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    /** One errno scratch space per thread, for calls made once per request (which must not allocate). */
+    private static final ThreadLocal<MemorySegment> THREAD_STATE = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
     private static final MethodHandle PREAD_FAST = plainCall("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle GETPID = plainCall("getpid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETTID = plainCall("gettid", FunctionDescriptor.of(JAVA_INT));
@@ -173,6 +177,20 @@ public final class Libc {
     public static long preadFast(int fd, long address, long length, long offset) {
         try {
             return (long) PREAD_FAST.invokeExact(fd, MemorySegment.ofAddress(address), length, offset);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * lseek(2), for SEEK_DATA and SEEK_HOLE: the resulting offset, or -errno (ENXIO: no data from
+     * {@code offset} on). Allocates nothing, so it may be called per request.
+     */
+    public static long lseek(int fd, long offset, int whence) {
+        try {
+            MemorySegment st = THREAD_STATE.get();
+            long r = (long) LSEEK.invokeExact(st, fd, offset, whence);
+            return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -9,6 +9,7 @@ import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
 import dev.ublkgateway.core.stages.StatsStage;
+import dev.ublkgateway.core.chain.KeepsData;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Source;
@@ -33,7 +34,7 @@ import java.util.logging.Level;
  * {@code onDetach} in a context of its own, and watches the file: a changed script is checked and, if
  * good, every queue switches to it before its next request; a broken one is logged and ignored.
  */
-public final class ScriptStage implements BlockStage {
+public final class ScriptStage implements BlockStage, KeepsData {
     static final long RELOAD_POLL_NANOS = 500_000_000L;
     private static final Set<String> REQUEST_HOOKS = Set.of("onRequest", "onFlush");
 

@@ -6,6 +6,7 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.Delays;
+import dev.ublkgateway.core.chain.KeepsData;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * touch [from, to) are delayed and/or failed with an errno, with a probability, after skipping the
  * first {@code after} matches.
  */
-public final class FaultStage implements BlockStage {
+public final class FaultStage implements BlockStage, KeepsData {
     private final int opMask;
     private final long from, to;
     private final int errno;          // 0: delay only

@@ -7,6 +7,7 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.Delays;
+import dev.ublkgateway.core.chain.KeepsData;
 
 /**
  * Caps a device's IOPS and bandwidth with token buckets. Each queue gets its share of the limits; a
@@ -14,7 +15,7 @@ import dev.ublkgateway.core.chain.Delays;
  * scheduling) further requests. Bursts up to {@code burstMillis} worth of tokens pass at once. Limits
  * can be changed while the device runs.
  */
-public final class RateLimitStage implements BlockStage {
+public final class RateLimitStage implements BlockStage, KeepsData {
     private final int queues;
     private final long burstNanos;
     private volatile long iops;          // 0 = unlimited

@@ -7,9 +7,10 @@ import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.core.chain.KeepsData;
 
 /** Refuses every request that would change data with EROFS; reads and flushes pass. Switchable at run time. */
-public final class ReadOnlyStage implements BlockStage {
+public final class ReadOnlyStage implements BlockStage, KeepsData {
     private volatile boolean enabled;
 
     public ReadOnlyStage(boolean enabled) {

@@ -6,6 +6,7 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.core.chain.KeepsData;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,7 +21,7 @@ import java.util.function.Supplier;
  * nanosecond buckets), measured from this stage down to the target. Each queue counts in its own
  * arrays; {@link #snapshot()} sums them. Devices register by name so the gateway can report them.
  */
-public final class StatsStage implements BlockStage {
+public final class StatsStage implements BlockStage, KeepsData {
     static final int OPS = 6, BUCKETS = 40;
     private static final Map<String, StatsStage> BY_DEVICE = new ConcurrentHashMap<>();
 

@@ -2,6 +2,7 @@ package dev.ublkgateway.core.target;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
@@ -27,6 +28,8 @@ public final class FileTarget implements Target {
     private final Path path;
     private final int fd;
     private final boolean fsync;
+    /** Only a regular file has holes to tell; a block device reports all data. */
+    private final boolean sparse;
 
     /**
      * Opens the backing file; with {@code create} a missing file is created sparse at {@code size},
@@ -58,7 +61,8 @@ public final class FileTarget implements Target {
             throw new IOException("cannot open backing file " + path + ": " + Errno.describe(e.errno()) + hint);
         }
         try {
-            if (Files.isRegularFile(path)) {
+            sparse = Files.isRegularFile(path);
+            if (sparse) {
                 long have = Files.size(path);
                 if (have < size) {
                     if (!create || exists && have > 0) {
@@ -84,6 +88,12 @@ public final class FileTarget implements Target {
     @Override
     public boolean volatileCache() {
         return true; // page cache or the disk's own cache: FLUSH must reach fdatasync
+    }
+
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        if (!sparse) return Target.super.extents(offset, length, sink);
+        return SeekExtents.report(fd, offset, length, sink);
     }
 
     @Override

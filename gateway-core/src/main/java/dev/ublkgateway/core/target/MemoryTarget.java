@@ -2,6 +2,7 @@ package dev.ublkgateway.core.target;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
@@ -90,6 +91,12 @@ public final class MemoryTarget implements Target {
             }
         }
         return r.op() == BlockOp.FLUSH ? 0 : len;
+    }
+
+    /** Pages never written or given back by a discard are the tmpfs file's holes. */
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        return SeekExtents.report(fd, offset, length, sink);
     }
 
     private long lastNoSpaceLog;

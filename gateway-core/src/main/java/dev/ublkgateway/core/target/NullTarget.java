@@ -2,6 +2,7 @@ package dev.ublkgateway.core.target;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
@@ -22,6 +23,13 @@ public final class NullTarget implements Target {
     @Override
     public boolean needsData() {
         return false;
+    }
+
+    /** Nothing is stored: all of it is a hole (what it reads is never looked at, zeros by convention). */
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        sink.extent(length, ExtentSink.HOLE | ExtentSink.ZERO);
+        return 0;
     }
 
     @Override
