@@ -32,8 +32,11 @@ final class Handshake {
     /** Room for any reply payload: a name with its length or type, or a message. */
     private static final int MAX_REPLY_PAYLOAD = MAX_NAME_BYTES + 64;
 
-    /** What the client chose. */
-    record Result(Export export, boolean structured) {}
+    /**
+     * What the client chose; {@code allocation}: base:allocation was selected for that export, so
+     * BLOCK_STATUS may be asked.
+     */
+    record Result(Export export, boolean structured, boolean allocation) {}
 
     private final DeadlineSocket io;
     private final Function<String, Export> exports;
@@ -42,6 +45,8 @@ final class Handshake {
     /** Allocated once: however many options come, the handshake's memory stays the same. */
     private final MemorySegment head, data, out, payload;
     private boolean noZeroes, structured;
+    /** The export the last NBD_OPT_SET_META_CONTEXT selected base:allocation for, or null. */
+    private Export allocationFor;
 
     /**
      * {@code establish} is asked just before the reply that ends the handshake, so that a client holding
@@ -99,7 +104,7 @@ final class Handshake {
                     out.set(BE_LONG, 0, e.sizeBytes());
                     out.set(BE_SHORT, 8, (short) e.transmissionFlags());
                     io.writeFully(out.asSlice(0, noZeroes ? 10 : 134));
-                    return new Result(e, false);
+                    return new Result(e, false, false);
                 }
                 case Nbd.OPT_ABORT -> {
                     try {
@@ -134,8 +139,10 @@ final class Handshake {
                     if (e == null) continue;
                     if (option == Nbd.OPT_GO && !establish.getAsBoolean()) return null;
                     reply(option, Nbd.REP_ACK, 0);
-                    if (option == Nbd.OPT_GO) return new Result(e, structured);
+                    // a context selected for another export does not carry over (the protocol says so)
+                    if (option == Nbd.OPT_GO) return new Result(e, structured, structured && allocationFor == e);
                 }
+                case Nbd.OPT_LIST_META_CONTEXT, Nbd.OPT_SET_META_CONTEXT -> metaContext(option, d, length);
                 case Nbd.OPT_STARTTLS -> reply(option, Nbd.REP_ERR_UNSUP, "TLS is not supported by this server");
                 default -> reply(option, Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");
             }
@@ -183,6 +190,62 @@ final class Handshake {
         if (wantName) infoString(option, Nbd.INFO_NAME, e.name());
         if (wantDescription) infoString(option, Nbd.INFO_DESCRIPTION, "ublk-gateway device " + e.name());
         return e;
+    }
+
+    /**
+     * NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: export name, then queries. The only context
+     * is base:allocation, matched by its name or by its namespace "base:"; queries in other namespaces
+     * are ignored, as the protocol asks. An empty LIST lists it; an empty SET selects nothing.
+     */
+    private void metaContext(int option, MemorySegment data, long length) throws NativeException {
+        boolean set = option == Nbd.OPT_SET_META_CONTEXT;
+        if (set) allocationFor = null; // a new selection replaces the old one, even when it fails
+        if (set && !structured) {
+            reply(option, Nbd.REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first (NBD_OPT_STRUCTURED_REPLY)");
+            return;
+        }
+        if (length < 8) {
+            reply(option, Nbd.REP_ERR_INVALID, "option data too short");
+            return;
+        }
+        long nameLen = Integer.toUnsignedLong(data.get(BE_INT, 0));
+        if (nameLen > length - 8) {
+            reply(option, Nbd.REP_ERR_INVALID, "export name length exceeds the option data");
+            return;
+        }
+        long nQueries = Integer.toUnsignedLong(data.get(BE_INT, 4 + nameLen));
+        boolean matched = nQueries == 0 && !set;
+        long at = 8 + nameLen;
+        for (long i = 0; i < nQueries; i++) {
+            if (at + 4 > length) {
+                at = -1; // fewer queries than it says
+                break;
+            }
+            long qLen = Integer.toUnsignedLong(data.get(BE_INT, at));
+            if (qLen > length - at - 4) {
+                at = -1;
+                break;
+            }
+            String q = string(data, at + 4, (int) qLen);
+            if (q.equals(Nbd.CONTEXT_ALLOCATION) || q.equals(Nbd.NAMESPACE_BASE)) matched = true;
+            at += 4 + qLen;
+        }
+        if (at != length) {
+            reply(option, Nbd.REP_ERR_INVALID, "option length does not match its queries");
+            return;
+        }
+        String name = string(data, 4, (int) nameLen);
+        Export e = exports.apply(name);
+        if (e == null) {
+            reply(option, Nbd.REP_ERR_UNKNOWN, "no export named \"" + LogText.oneLine(name, 256) + "\"");
+            return;
+        }
+        if (matched) {
+            payload.set(BE_INT, 0, Nbd.CONTEXT_ALLOCATION_ID);
+            reply(option, Nbd.REP_META_CONTEXT, 4 + putString(4, Nbd.CONTEXT_ALLOCATION));
+            if (set) allocationFor = e;
+        }
+        reply(option, Nbd.REP_ACK, 0);
     }
 
     private void infoString(int option, int type, String s) throws NativeException {

@@ -14,7 +14,7 @@ final class Nbd {
             OPT_INFO = 6, OPT_GO = 7, OPT_STRUCTURED_REPLY = 8, OPT_LIST_META_CONTEXT = 9, OPT_SET_META_CONTEXT = 10,
             OPT_EXTENDED_HEADERS = 11;
     // option replies
-    static final int REP_ACK = 1, REP_SERVER = 2, REP_INFO = 3;
+    static final int REP_ACK = 1, REP_SERVER = 2, REP_INFO = 3, REP_META_CONTEXT = 4;
     static final int REP_ERR = 1 << 31;
     static final int REP_ERR_UNSUP = REP_ERR | 1, REP_ERR_POLICY = REP_ERR | 2, REP_ERR_INVALID = REP_ERR | 3,
             REP_ERR_PLATFORM = REP_ERR | 4, REP_ERR_TLS_REQD = REP_ERR | 5, REP_ERR_UNKNOWN = REP_ERR | 6,
@@ -36,7 +36,14 @@ final class Nbd {
 
     // structured reply types and flags
     static final int REPLY_FLAG_DONE = 1;
-    static final int REPLY_TYPE_NONE = 0, REPLY_TYPE_OFFSET_DATA = 1, REPLY_TYPE_ERROR = 32769;
+    static final int REPLY_TYPE_NONE = 0, REPLY_TYPE_OFFSET_DATA = 1, REPLY_TYPE_BLOCK_STATUS = 5,
+            REPLY_TYPE_ERROR = 32769;
+
+    // the one metadata context this server offers, and the id it gives it
+    static final String CONTEXT_ALLOCATION = "base:allocation", NAMESPACE_BASE = "base:";
+    static final int CONTEXT_ALLOCATION_ID = 1;
+    // base:allocation extent flags
+    static final int STATE_HOLE = 1, STATE_ZERO = 2;
 
     // errors on the wire
     static final int EPERM = 1, EIO = 5, ENOMEM = 12, EINVAL = 22, ENOSPC = 28, EOVERFLOW = 75, ENOTSUP = 95,

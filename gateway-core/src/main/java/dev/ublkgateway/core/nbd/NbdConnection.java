@@ -44,6 +44,11 @@ final class NbdConnection implements RingQueueContext {
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
     private static final int HANDSHAKE = 0, ESTABLISHED = 1, EVICTED = 2, CLOSED = 3;
+    /**
+     * Most descriptors in one BLOCK_STATUS reply: the target answers on this thread, so one request's
+     * work stays small; a client asks again from where the reply ended.
+     */
+    private static final int MAX_EXTENTS = 1024;
 
     private final NbdServer server;
     private final int id, fd;
@@ -56,7 +61,8 @@ final class NbdConnection implements RingQueueContext {
     private volatile int phase = HANDSHAKE;
 
     private Export export;
-    private boolean structured;
+    private boolean structured, allocation;
+    private final ExtentReply extents = new ExtentReply();
     private int depth, maxIo;
     private Ring ring;
     private MemorySegment recvBuf, buffers, headers, iov, msghdr;
@@ -169,8 +175,9 @@ final class NbdConnection implements RingQueueContext {
             Sockets.setTimeout(fd, 0);
             export = h.export();
             structured = h.structured();
+            allocation = h.allocation();
             LOG.fine("nbd connection " + id + " from " + peer + ": export " + export.name()
-                    + (structured ? " (structured replies)" : ""));
+                    + (structured ? " (structured replies" + (allocation ? ", base:allocation)" : ")") : ""));
             // Memory the kernel may still write into while the ring shuts down (an armed receive or
             // wake-up read) is freed by the garbage collector, never before the ring is gone.
             setUp(Arena.ofAuto());
@@ -329,6 +336,10 @@ final class NbdConnection implements RingQueueContext {
         int tag = freeTags[--freeCount];
         Slot s = slots[tag];
         inFlight++;
+        if (type == Nbd.CMD_BLOCK_STATUS) {
+            blockStatus(s, flags, cookie, offset, length);
+            return;
+        }
         int op, allowed, err = 0;
         switch (type) {
             case Nbd.CMD_READ -> { op = BlockOp.READ; allowed = Nbd.CMD_FLAG_DF; }
@@ -382,6 +393,36 @@ final class NbdConnection implements RingQueueContext {
         } else {
             dispatch(s);
         }
+    }
+
+    /**
+     * NBD_CMD_BLOCK_STATUS for base:allocation, answered at once on this thread: targets answer it
+     * from local metadata ({@link dev.ublkgateway.api.Target#extents}). The descriptors go into the
+     * slot's buffer, which is free for them since the command moves no data.
+     */
+    private void blockStatus(Slot s, int flags, long cookie, long offset, long length) {
+        s.set(Nbd.CMD_BLOCK_STATUS, cookie, -1, 0, offset, 0, 0);
+        s.statusBytes = 0;
+        if (!allocation || (flags & ~Nbd.CMD_FLAG_REQ_ONE) != 0 || length == 0
+                || offset < 0 || offset > export.sizeBytes() - length || ((offset | length) & (export.blockSize() - 1)) != 0) {
+            finish(s, -Nbd.EINVAL);
+            return;
+        }
+        int max = (flags & Nbd.CMD_FLAG_REQ_ONE) != 0 ? 1 : Math.min(MAX_EXTENTS, maxIo / 8);
+        extents.start(s.whole(), max, export.blockSize(), length);
+        int r;
+        try {
+            r = export.target().extents(offset, length, extents);
+        } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
+            server.failureLog().log(LOG, Level.SEVERE, "nbd " + export.name() + ": target failed on BLOCK_STATUS: " + message(e), e);
+            r = -Nbd.EIO;
+        }
+        if (r < 0) {
+            finish(s, r);
+            return;
+        }
+        s.statusBytes = extents.finish(length);
+        finish(s, 0);
     }
 
     private void dispatch(Slot s) {
@@ -508,9 +549,10 @@ final class NbdConnection implements RingQueueContext {
             long h = (long) tag * HEADER_SLOT;
             boolean ok = s.result >= 0;
             boolean read = s.command == Nbd.CMD_READ;
+            boolean status = s.command == Nbd.CMD_BLOCK_STATUS;
             int dataLen = ok && read ? s.length : 0;
             int headerLen;
-            if (structured && read) {
+            if (structured && (read || status)) {
                 headers.set(BE_INT, h, Nbd.STRUCTURED_REPLY_MAGIC);
                 headers.set(BE_SHORT, h + 4, (short) Nbd.REPLY_FLAG_DONE);
                 headers.set(BE_LONG, h + 8, s.cookie);
@@ -520,6 +562,11 @@ final class NbdConnection implements RingQueueContext {
                     headers.set(BE_INT, h + 20, Nbd.wireError(s.result));
                     headers.set(BE_SHORT, h + 24, (short) 0);
                     headerLen = 26;
+                } else if (status) {
+                    headers.set(BE_SHORT, h + 6, (short) Nbd.REPLY_TYPE_BLOCK_STATUS);
+                    headers.set(BE_INT, h + 16, 4 + s.statusBytes);
+                    headers.set(BE_INT, h + 20, Nbd.CONTEXT_ALLOCATION_ID);
+                    headerLen = 24;
                 } else if (dataLen == 0) {
                     headers.set(BE_SHORT, h + 6, (short) Nbd.REPLY_TYPE_NONE);
                     headers.set(BE_INT, h + 16, 0);
@@ -538,6 +585,7 @@ final class NbdConnection implements RingQueueContext {
             }
             addIov(headers.address() + h, headerLen);
             if (dataLen > 0) addIov(s.data().address(), dataLen);
+            if (ok && status) addIov(s.whole().address(), s.statusBytes);
             sentTags[sentCount++] = tag;
         }
         submitSend();

@@ -18,6 +18,8 @@ final class Slot implements BlockRequest {
     /** The result to reply with: bytes or 0 on success, -errno on failure. */
     int result;
     boolean pending;
+    /** For BLOCK_STATUS: the size of the descriptors at the start of {@link #whole}. */
+    int statusBytes;
 
     Slot(NbdConnection conn, int tag, MemorySegment fullBuffer) {
         this.conn = conn;
@@ -35,6 +37,11 @@ final class Slot implements BlockRequest {
         this.result = 0;
         this.pending = false;
         if (view.byteSize() != dataLength) view = fullBuffer.asSlice(0, dataLength);
+    }
+
+    /** The slot's whole buffer, whatever the request's length. */
+    MemorySegment whole() {
+        return fullBuffer;
     }
 
     MemorySegment data() {
