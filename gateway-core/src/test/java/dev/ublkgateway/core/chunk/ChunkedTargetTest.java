@@ -4,6 +4,7 @@ import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.ChunkCodec;
 import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.config.Size;
@@ -207,6 +208,40 @@ class ChunkedTargetTest {
         write(q, 2L * CHUNK, random(4096, 6), true);
         assertTrue(store.keys().contains("chunks/0/2"));
         assertTrue(store.keys().contains(ChunkMap.KEY));
+    }
+
+    /** Extents as length, flags, length, flags..., neighbours with equal flags merged. */
+    static List<Long> extents(ChunkedTarget t, long offset, long length) {
+        List<Long> l = new ArrayList<>();
+        assertEquals(0, t.extents(offset, length, (len, flags) -> {
+            int n = l.size();
+            if (n > 0 && l.get(n - 1) == flags) l.set(n - 2, l.get(n - 2) + len);
+            else {
+                l.add(len);
+                l.add((long) flags);
+            }
+            return true;
+        }));
+        return l;
+    }
+
+    @Test
+    void holesAreChunksWithoutAStoredObjectOrUnstoredWrites() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1);
+        TargetQueue q = queue(t);
+        long hz = ExtentSink.HOLE | ExtentSink.ZERO, size = 64L * CHUNK;
+        assertEquals(List.of(size, hz), extents(t, 0, size));
+        write(q, 2L * CHUNK + 4096, random(4096, 3), false);  // dirty in the cache, not stored yet: data
+        assertEquals(List.of(2L * CHUNK, hz, (long) CHUNK, 0L, 61L * CHUNK, hz), extents(t, 0, size));
+        op(q, BlockOp.FLUSH, 0, 0);                           // stored: still data
+        assertEquals(List.of(2L * CHUNK, hz, (long) CHUNK, 0L, 61L * CHUNK, hz), extents(t, 0, size));
+        assertEquals(List.of(4096L, 0L), extents(t, 2L * CHUNK + 8192, 4096), "a range inside a chunk");
+        assertEquals(0, op(q, BlockOp.DISCARD, 2L * CHUNK, CHUNK)); // deleted: a hole again
+        assertEquals(List.of(size, hz), extents(t, 0, size));
+        long gets = store.gets.get();
+        extents(t, 0, size);
+        assertEquals(gets, store.gets.get(), "answered without the store");
     }
 
     @Test

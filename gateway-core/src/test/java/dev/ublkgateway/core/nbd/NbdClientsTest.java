@@ -109,6 +109,26 @@ class NbdClientsTest {
         }
     }
 
+    /** A written MiB in the middle of holes: nbdinfo --map and qemu-img map see data only there. */
+    @Test
+    void mapsShowTheWrittenRangeAmongHoles() throws Exception {
+        long at = 64L << 20, len = 1L << 20;
+        for (String uri : List.of(memUri, fileUri)) {
+            Tools.ok("qemu-io", "-f", "raw", "-c", "write -P 0xab " + at + " " + len, "-c", "flush", uri);
+            String map = Tools.ok("nbdinfo", "--map", uri);
+            List<String> lines = map.lines().map(l -> l.strip().replaceAll("\\s+", " ")).toList();
+            assertEquals(List.of("0 " + at + " 3 hole,zero", at + " " + len + " 0 data",
+                    (at + len) + " " + (SIZE - at - len) + " 3 hole,zero"), lines, uri + ":\n" + map);
+            String json = Tools.ok("qemu-img", "map", "--output=json", "-f", "raw", uri).replaceAll("\\s+", "");
+            assertTrue(json.matches("(?s).*\\{\"start\":0,\"length\":" + at + ",\"depth\":0,\"present\":(true|false),"
+                    + "\"zero\":true,\"data\":false.*"), uri + ": " + json);
+            assertTrue(json.matches("(?s).*\\{\"start\":" + at + ",\"length\":" + len + ",\"depth\":0,\"present\":true,"
+                    + "\"zero\":false,\"data\":true.*"), uri + ": " + json);
+            assertTrue(json.matches("(?s).*\\{\"start\":" + (at + len) + ",\"length\":" + (SIZE - at - len)
+                    + ",\"depth\":0,\"present\":(true|false),\"zero\":true,\"data\":false.*"), uri + ": " + json);
+        }
+    }
+
     @Test
     void severalClientsAtOnce() throws Exception {
         Path in = randomImage(dir.resolve("p.img"), 32L << 20, 3);
