@@ -25,10 +25,13 @@ public final class NullTarget implements Target {
         return false;
     }
 
-    /** Nothing is stored: all of it is a hole (what it reads is never looked at, zeros by convention). */
+    /**
+     * Nothing is stored: all of it is a hole. Not ZERO: its reads leave the buffer as it was, so a client
+     * that skipped reading "zero" ranges could see something other than what a read returns.
+     */
     @Override
     public int extents(long offset, long length, ExtentSink sink) {
-        sink.extent(length, ExtentSink.HOLE | ExtentSink.ZERO);
+        sink.extent(length, ExtentSink.HOLE);
         return 0;
     }
 

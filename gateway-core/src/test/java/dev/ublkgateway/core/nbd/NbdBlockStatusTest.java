@@ -170,7 +170,7 @@ class NbdBlockStatusTest {
             c.meta(Nbd.OPT_SET_META_CONTEXT, "n0", Nbd.CONTEXT_ALLOCATION);
             assertEquals(Nbd.REP_ACK, c.go("n0"));
             c.blockStatus(0, 1, 0, SIZE);
-            assertEquals(List.of(SIZE, (long) HOLE), c.statusReply(1));
+            assertEquals(List.of(SIZE, (long) ExtentSink.HOLE), c.statusReply(1));
         }
         try (Client c = new Client()) {
             c.structured();

@@ -83,7 +83,7 @@ class ExtentsTest {
 
     @Test
     void nullTargetIsAllHoleAndTheDefaultIsAllData() {
-        assertEquals(List.of(MIB, (long) HZ), extents(new NullTarget(), 0, MIB));
+        assertEquals(List.of(MIB, (long) ExtentSink.HOLE), extents(new NullTarget(), 0, MIB));
         Target plain = new Target() { // a target built for an API before 1.3
             public TargetQueue openQueue(QueueContext q) { return r -> 0; }
             public void close() {}
@@ -97,8 +97,8 @@ class ExtentsTest {
             public StageQueue openQueue(QueueContext q) { return (r, next) -> next.submit(r); }
         }
         BlockStage cipher = q -> (r, next) -> next.submit(r);
-        assertEquals(List.of(MIB, (long) HZ), extents(new DeviceChain(List.of(new Counting()), new NullTarget()), 0, MIB));
+        assertEquals(List.of(MIB, (long) ExtentSink.HOLE), extents(new DeviceChain(List.of(new Counting()), new NullTarget()), 0, MIB));
         assertEquals(List.of(MIB, 0L), extents(new DeviceChain(List.of(new Counting(), cipher), new NullTarget()), 0, MIB));
-        assertEquals(List.of(MIB, (long) HZ), extents(new DeviceChain(List.of(), new NullTarget()), 0, MIB));
+        assertEquals(List.of(MIB, (long) ExtentSink.HOLE), extents(new DeviceChain(List.of(), new NullTarget()), 0, MIB));
     }
 }
