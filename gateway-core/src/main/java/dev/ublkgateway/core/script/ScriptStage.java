@@ -239,10 +239,11 @@ public final class ScriptStage implements BlockStage, KeepsData {
         ScriptInstance old = controlInstance;
         controlInstance = next;
         old.close();
+        // the new version's onAttach runs before any queue switches to it, so its onRequest sees what it set up
+        callControl("onAttach", Watchdog.Guard.ATTACH, next, next.attach, null);
         version = new Version(generation, source, text, next.tick != null);
         DeviceScope.LOG.info("device " + scope.device + ": script " + config.shownPath() + " reloaded (version "
                 + generation + ")");
-        callControl("onAttach", Watchdog.Guard.ATTACH, next, next.attach, null);
     }
 
     /** Stops the control thread (running {@code onDetach}) and closes the engine; the queues are closed by now. */
