@@ -65,7 +65,7 @@ final class S3Credentials {
         try {
             p.resolveCredentials();
         } catch (SdkException | IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
-            String why = S3ObjectStore.oneLine(e);
+            String why = S3ObjectStore.oneLine(e).replaceAll("\\.$", ""); // the SDK ends some messages with a period
             if (c.profile() != null) {
                 throw new IOException("s3: profile " + c.profile() + " gave no credentials: " + why + "; fix the profile in " + files());
             }

@@ -72,11 +72,6 @@ class S3PluginLoaderTest {
                     .set("aws.endpointUrlSts", sts.endpoint());
             // the SDK also tries the thread's context loader; in the gateway that one has no SDK either
             Thread.currentThread().setContextClassLoader(shared);
-            assertThrows(ClassNotFoundException.class, () -> shared.loadClass("software.amazon.awssdk.services.sts.StsClient"));
-            for (String c : List.of("software.amazon.awssdk.services.sts.StsClient", "software.amazon.awssdk.services.sso.SsoClient",
-                    "software.amazon.awssdk.services.ssooidc.SsoOidcClient", "software.amazon.awssdk.http.apache5.Apache5HttpClient")) {
-                assertSame(plugin, plugin.loadClass(c).getClassLoader(), c);
-            }
             Class<?> configType = plugin.loadClass(S3Config.class.getName());
             assertNotSame(S3Config.class, configType);
             Record config = (Record) configType.getMethod("of", String.class, String.class, String.class, String.class)
@@ -84,11 +79,17 @@ class S3PluginLoaderTest {
             ObjectStoreProvider provider = (ObjectStoreProvider) plugin.loadClass(S3StoreProvider.class.getName())
                     .getConstructor().newInstance();
             try (ObjectStore store = provider.open(config)) {
-                assertTrue(store.getClass().getClassLoader() == plugin);
+                assertSame(plugin, store.getClass().getClassLoader());
             }
             assertEquals("plugin-loader-token", sts.calls().getLast().form().get("WebIdentityToken"));
             assertEquals(FakeSts.ACCESS_KEY, s3.last().accessKeyId());
             assertEquals(FakeSts.SESSION_TOKEN, s3.last().securityToken());
+            // and where the modules came from: the plugin's own jars, not the gateway's class path
+            assertThrows(ClassNotFoundException.class, () -> shared.loadClass("software.amazon.awssdk.services.sts.StsClient"));
+            for (String c : List.of("software.amazon.awssdk.services.sts.StsClient", "software.amazon.awssdk.services.sso.SsoClient",
+                    "software.amazon.awssdk.services.ssooidc.SsoOidcClient", "software.amazon.awssdk.http.apache5.Apache5HttpClient")) {
+                assertSame(plugin, plugin.loadClass(c).getClassLoader(), c);
+            }
         } finally {
             Thread.currentThread().setContextClassLoader(context);
         }
