@@ -1,6 +1,7 @@
 package dev.ublkgateway.plugins.s3;
 
 import dev.ublkgateway.plugins.s3.testing.AwsSystemProperties;
+import dev.ublkgateway.plugins.s3.testing.FakeSsoPortal;
 import dev.ublkgateway.plugins.s3.testing.FakeSts;
 import dev.ublkgateway.plugins.s3.testing.RecordingS3;
 import org.junit.jupiter.api.AfterEach;
@@ -12,6 +13,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -23,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each credentials source, against local stand-ins only: an S3 that records the key id, region and
- * session token each request was signed with, and an STS that hands out temporary credentials.
+ * session token each request was signed with, an STS and an SSO portal that hand out temporary credentials.
  */
 class S3CredentialsTest {
     @TempDir
@@ -71,24 +76,54 @@ class S3CredentialsTest {
         assertNull(s3.last().securityToken());
     }
 
-    @Test
-    void environmentVariables() throws Exception {
-        // the environment cannot be changed in-process: a JVM of its own, with AWS_* set and nothing else of AWS's
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), CredentialsProbe.class.getName(), s3.endpoint())
-                .redirectErrorStream(true);
+    /** Runs {@link CredentialsProbe} in a JVM of its own with these variables and no other AWS_* ones; its output. */
+    String probe(Map<String, String> vars, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), CredentialsProbe.class.getName(), s3.endpoint()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("AWS_"));
-        env.putAll(Map.of("AWS_ACCESS_KEY_ID", "AKIDENVIRONMENT", "AWS_SECRET_ACCESS_KEY", "secret", "AWS_SESSION_TOKEN", "env-token",
-                "AWS_REGION", "eu-central-1", "AWS_EC2_METADATA_DISABLED", "true",
+        env.putAll(Map.of("AWS_EC2_METADATA_DISABLED", "true",
                 "AWS_CONFIG_FILE", tmp.resolve("no-config").toString(), "AWS_SHARED_CREDENTIALS_FILE", tmp.resolve("no-credentials").toString()));
+        env.putAll(vars);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    @Test
+    void environmentVariables() throws Exception {
+        // the environment cannot be changed in-process: a JVM of its own
+        probe(Map.of("AWS_ACCESS_KEY_ID", "AKIDENVIRONMENT", "AWS_SECRET_ACCESS_KEY", "secret", "AWS_SESSION_TOKEN", "env-token",
+                "AWS_REGION", "eu-central-1"));
         assertEquals("AKIDENVIRONMENT", s3.last().accessKeyId());
         assertEquals("eu-central-1", s3.last().region());
         assertEquals("env-token", s3.last().securityToken());
+    }
+
+    @Test
+    void ssoProfile() throws Exception {
+        // an sso-session profile after "aws sso login": the token is in HOME's ~/.aws/sso/cache, named by the
+        // SHA-1 of the session name; the sso module trades it for role credentials at the portal (ssooidc reads it)
+        Path home = tmp.resolve("home"), cache = Files.createDirectories(home.resolve(".aws/sso/cache"));
+        String sha1 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest("corp".getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(cache.resolve(sha1 + ".json"), "{\"accessToken\": \"cached-sso-token\", \"expiresAt\": \"2099-01-01T00:00:00Z\", "
+                + "\"region\": \"us-east-1\", \"startUrl\": \"https://corp.example/start\"}");
+        Path config = Files.writeString(tmp.resolve("config"), "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\n"
+                + "sso_role_name = ReadWrite\nregion = eu-north-1\n\n[sso-session corp]\nsso_start_url = https://corp.example/start\n"
+                + "sso_region = us-east-1\n");
+        try (FakeSsoPortal portal = FakeSsoPortal.start()) {
+            probe(Map.of("HOME", home.toString(), "AWS_CONFIG_FILE", config.toString(), "AWS_ENDPOINT_URL_SSO", portal.endpoint()), "dev");
+            FakeSsoPortal.Call call = portal.calls().getLast();
+            assertEquals("cached-sso-token", call.bearerToken());
+            assertTrue(call.query().contains("role_name=ReadWrite") && call.query().contains("account_id=111122223333"), call.query());
+        }
+        assertEquals(FakeSsoPortal.ACCESS_KEY, s3.last().accessKeyId());
+        assertEquals(FakeSsoPortal.SESSION_TOKEN, s3.last().securityToken());
+        assertEquals("eu-north-1", s3.last().region());
     }
 
     @Test
