@@ -39,9 +39,13 @@ final class S3Credentials {
         }
         if (c.profile() != null) {
             profile(c.profile());
-            // resolves keys, role_arn + source_profile/credential_source (sts), web_identity_token_file (sts),
-            // sso_* (sso, ssooidc) and credential_process of that profile
-            return ProfileCredentialsProvider.builder().profileName(c.profile()).build();
+            try {
+                // resolves keys, role_arn + source_profile/credential_source (sts), web_identity_token_file (sts),
+                // sso_* (sso, ssooidc) and credential_process of that profile
+                return ProfileCredentialsProvider.builder().profileName(c.profile()).build();
+            } catch (RuntimeException e) {
+                throw noCredentials(c, e);
+            }
         }
         return DefaultCredentialsProvider.builder().build();
     }
@@ -65,14 +69,18 @@ final class S3Credentials {
         try {
             p.resolveCredentials();
         } catch (SdkException | IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
-            String why = S3ObjectStore.oneLine(e).replaceAll("\\.$", ""); // the SDK ends some messages with a period
-            if (c.profile() != null) {
-                throw new IOException("s3: profile " + c.profile() + " gave no credentials: " + why + "; fix the profile in " + files());
-            }
-            throw new IOException("s3: no credentials for bucket " + c.bucket() + " (" + why + "); set access-key-id and "
-                    + "secret-access-key, or profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE "
-                    + "or AWS_PROFILE for the SDK's credential chain");
+            throw noCredentials(c, e);
         }
+    }
+
+    private static IOException noCredentials(S3Config c, RuntimeException e) {
+        String why = S3ObjectStore.oneLine(e).replaceAll("\\.$", ""); // the SDK ends some messages with a period
+        if (c.profile() != null) {
+            return new IOException("s3: profile " + c.profile() + " gave no credentials: " + why + "; fix the profile in " + files());
+        }
+        return new IOException("s3: no credentials for bucket " + c.bucket() + " (" + why + "); set access-key-id and "
+                + "secret-access-key, or profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN/AWS_WEB_IDENTITY_TOKEN_FILE "
+                + "or AWS_PROFILE for the SDK's credential chain");
     }
 
     /** The named profile, from the files the SDK reads (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/). */

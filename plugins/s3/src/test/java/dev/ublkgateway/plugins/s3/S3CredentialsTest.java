@@ -205,6 +205,11 @@ class S3CredentialsTest {
         assertTrue(m.startsWith("s3: profile empty gave no credentials: "), m);
         assertTrue(m.endsWith("; fix the profile in " + tmp.resolve("config") + " or " + tmp.resolve("credentials")), m);
         assertFalse(m.contains("\n"), m);
+        // an assume-role profile without a source of credentials to assume it with
+        writeProfiles("[profile half]\nrole_arn = arn:aws:iam::123456789012:role/x\n", "");
+        m = assertThrows(IOException.class, () -> S3ObjectStore.open(chain().withProfile("half"))).getMessage();
+        assertTrue(m.startsWith("s3: profile half gave no credentials: "), m);
+        assertFalse(m.contains("\n"), m);
     }
 
     @Test
