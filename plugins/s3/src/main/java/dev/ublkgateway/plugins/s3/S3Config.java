@@ -10,7 +10,8 @@ public record S3Config(
         @ConfigOption(required = true, description = "bucket name; it must exist") String bucket,
         @ConfigOption(description = "prefix of every object key, e.g. volumes/db0/ (a / is added when missing)") String prefix,
         @ConfigOption(description = "endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000; default: AWS") String endpoint,
-        @ConfigOption(description = "region; default: the SDK's region chain (AWS_REGION, profile), else us-east-1") String region,
+        @ConfigOption(description = "region; default: with profile, its region; else the SDK's region chain (AWS_REGION, AWS_PROFILE's), "
+                + "else us-east-1") String region,
         @ConfigOption(description = "path-style addressing (http://host/bucket/key)", defaultValue = "true with endpoint, else false")
         Boolean pathStyle,
         @ConfigOption(secret = true, description = "access key id; default: the SDK's credential chain (environment, web identity, "
