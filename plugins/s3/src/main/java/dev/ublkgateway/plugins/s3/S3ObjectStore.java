@@ -1,11 +1,7 @@
 package dev.ublkgateway.plugins.s3;
 
 import dev.ublkgateway.api.ObjectStore;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
@@ -18,7 +14,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -48,13 +43,15 @@ public final class S3ObjectStore implements ObjectStore {
 
     private final S3Config config;
     private final S3Client s3;
+    private final AwsCredentialsProvider credentials;
     private final Semaphore permits;
     private final S3Stats stats;
     private final String where;
 
-    private S3ObjectStore(S3Config config, S3Client s3) {
+    private S3ObjectStore(S3Config config, S3Client s3, AwsCredentialsProvider credentials) {
         this.config = config;
         this.s3 = s3;
+        this.credentials = credentials;
         this.permits = new Semaphore(config.maxConcurrency());
         this.where = "s3://" + config.bucket() + "/" + config.prefix();
         this.stats = S3Stats.of(where + (config.endpoint() == null ? "" : " at " + config.endpoint()));
@@ -62,23 +59,41 @@ public final class S3ObjectStore implements ObjectStore {
 
     /** Builds the client and checks that the bucket exists and the credentials may use it. */
     public static S3ObjectStore open(S3Config config) throws IOException {
+        Region region = S3Credentials.region(config);
+        AwsCredentialsProvider credentials = S3Credentials.provider(config);
         S3Client s3;
         try {
-            s3 = client(config);
+            S3Credentials.check(credentials, config);
+            s3 = client(config, region, credentials);
         } catch (SdkException | IllegalArgumentException e) {
+            closeQuietly(credentials);
             throw new IOException("s3: cannot set up the client for bucket " + config.bucket() + ": " + oneLine(e));
+        } catch (IOException e) {
+            closeQuietly(credentials);
+            throw e;
         }
-        S3ObjectStore store = new S3ObjectStore(config, s3);
+        S3ObjectStore store = new S3ObjectStore(config, s3, credentials);
         try {
             store.checkBucket();
         } catch (IOException | RuntimeException e) {
-            s3.close();
+            store.close();
             throw e;
         }
         return store;
     }
 
-    private static S3Client client(S3Config c) {
+    /** The client does not close a provider it was given; the default chain and profiles may hold an STS client. */
+    private static void closeQuietly(AwsCredentialsProvider p) {
+        if (p instanceof AutoCloseable a) {
+            try {
+                a.close();
+            } catch (Exception ignored) {
+                // nothing to do: it only held connections
+            }
+        }
+    }
+
+    private static S3Client client(S3Config c, Region region, AwsCredentialsProvider credentials) {
         S3ClientBuilder b = S3Client.builder()
                 .httpClientBuilder(Apache5HttpClient.builder()
                         .maxConnections(c.maxConcurrency())
@@ -101,26 +116,10 @@ public final class S3ObjectStore implements ObjectStore {
                         .apiCallTimeout(Duration.ofSeconds(c.timeoutSeconds()))
                         .apiCallAttemptTimeout(Duration.ofSeconds(c.attemptTimeoutSeconds()))
                         .build())
-                .region(region(c))
-                .credentialsProvider(credentials(c));
+                .region(region)
+                .credentialsProvider(credentials);
         if (c.endpoint() != null) b.endpointOverride(URI.create(c.endpoint()));
         return b.build();
-    }
-
-    private static Region region(S3Config c) {
-        if (c.region() != null) return Region.of(c.region());
-        try {
-            return new DefaultAwsRegionProviderChain().getRegion();
-        } catch (SdkClientException e) {
-            return Region.US_EAST_1;
-        }
-    }
-
-    private static AwsCredentialsProvider credentials(S3Config c) {
-        if (c.accessKeyId() == null) return DefaultCredentialsProvider.builder().build();
-        return StaticCredentialsProvider.create(c.sessionToken() == null
-                ? AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey())
-                : AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken()));
     }
 
     private void checkBucket() throws IOException {
@@ -135,7 +134,7 @@ public final class S3ObjectStore implements ObjectStore {
             String m = oneLine(e);
             if (m.contains("credentials")) {
                 throw new IOException("s3: no credentials for bucket " + config.bucket() + ": set access-key-id and secret-access-key, "
-                        + "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile for the SDK's credential chain");
+                        + "or profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE for the SDK's credential chain");
             }
             throw new IOException("s3: cannot reach " + server() + ": " + m);
         }
@@ -268,5 +267,6 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void close() {
         s3.close();
+        closeQuietly(credentials);
     }
 }

@@ -96,7 +96,7 @@ class S3ObjectStoreTest {
     @Test
     void manyThreadsThroughFewConnections() throws Exception {
         S3Config c = new S3Config("vol", "par", server.endpoint(), null, null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY,
-                null, 4, null, null, null, null);
+                null, null, 4, null, null, null, null);
         try (S3ObjectStore s = S3ObjectStore.open(c); ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> fs = new ArrayList<>();
             for (int i = 0; i < 64; i++) {
@@ -151,18 +151,18 @@ class S3ObjectStoreTest {
     @Test
     void configIsValidatedAndHidesSecrets() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new S3Config("b", null, null, null, null, "AKID", null, null, null, null, null, null, null));
+                () -> new S3Config("b", null, null, null, null, "AKID", null, null, null, null, null, null, null, null));
         assertTrue(e.getMessage().startsWith("secret-access-key is missing"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new S3Config("b", null, "ftp://x", null, null, null, null, null, null, null, null, null, null));
+                () -> new S3Config("b", null, "ftp://x", null, null, null, null, null, null, null, null, null, null, null));
         assertTrue(e.getMessage().startsWith("endpoint "), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new S3Config("b", null, null, null, null, null, null, null, 0, null, null, null, null));
+                () -> new S3Config("b", null, null, null, null, null, null, null, null, 0, null, null, null, null));
         assertTrue(e.getMessage().startsWith("max-concurrency 0"), e.getMessage());
         S3Config c = S3Config.of("http://h:1", "b", "AKIDSECRET1", "SECRET2");
         assertFalse(c.toString().contains("AKIDSECRET1") || c.toString().contains("SECRET2"), c.toString());
         assertTrue(c.pathStyle());
         assertEquals("p/", c.withPrefix("p").prefix());
-        assertFalse(new S3Config("b", null, null, null, null, null, null, null, null, null, null, null, null).pathStyle());
+        assertFalse(new S3Config("b", null, null, null, null, null, null, null, null, null, null, null, null, null).pathStyle());
     }
 }
