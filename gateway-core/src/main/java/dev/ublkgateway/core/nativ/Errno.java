@@ -5,7 +5,7 @@ public final class Errno {
     public static final int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, ENXIO = 6, EBADF = 9, EAGAIN = 11,
             ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
             EFBIG = 27, ENOSPC = 28, EROFS = 30, ERANGE = 34, ENOSYS = 38, ENODATA = 61, ETIME = 62, EOVERFLOW = 75,
-            EOPNOTSUPP = 95, ECANCELED = 125, ENOTSUP = 95;
+            EOPNOTSUPP = 95, ECONNRESET = 104, ETIMEDOUT = 110, ECANCELED = 125, ENOTSUP = 95;
 
     private static final String[] NAMES = new String[134];
     static {

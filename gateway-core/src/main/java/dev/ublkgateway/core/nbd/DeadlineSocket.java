@@ -5,13 +5,17 @@ import dev.ublkgateway.core.nativ.NativeException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import static dev.ublkgateway.core.nativ.Errno.EAGAIN;
+import static dev.ublkgateway.core.nativ.Errno.ECONNRESET;
+import static dev.ublkgateway.core.nativ.Errno.EINTR;
+import static dev.ublkgateway.core.nativ.Errno.ETIMEDOUT;
+
 /**
  * The handshake's blocking receives and sends, all under one deadline. Before every recv and send the
  * socket's timeouts are set to the time left, so a client that trickles one byte at a time cannot
  * stretch the handshake: a timeout per call would restart with each byte.
  */
 final class DeadlineSocket {
-    private static final int EINTR = 4, EAGAIN = 11, ECONNRESET = 104, ETIMEDOUT = 110;
 
     /** The deadline passed before the handshake finished. */
     static final class Expired extends NativeException {

@@ -169,15 +169,10 @@ final class Sockets {
     /** Sets SO_RCVTIMEO and SO_SNDTIMEO in milliseconds (0 = none: how the handshake's are cleared). */
     static void setTimeout(int fd, long millis) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
             MemorySegment tv = a.allocate(16, 8);
             tv.set(JAVA_LONG, 0, millis / 1000);
             tv.set(JAVA_LONG, 8, (millis % 1000) * 1000);
-            int r1 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
-            int r2 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
-            if (r1 < 0 || r2 < 0) throw new IllegalStateException("setsockopt timeout: errno " + errno(st));
-        } catch (Throwable t) {
-            throw unexpected(t);
+            setTimeouts(fd, tv, a.allocate(CALL_STATE));
         }
     }
 
@@ -235,6 +230,11 @@ final class Sockets {
         micros = Math.max(1, micros);
         tv.set(JAVA_LONG, 0, micros / 1_000_000);
         tv.set(JAVA_LONG, 8, micros % 1_000_000);
+        setTimeouts(fd, tv, st);
+    }
+
+    /** SO_RCVTIMEO and SO_SNDTIMEO from a filled-in struct timeval. */
+    private static void setTimeouts(int fd, MemorySegment tv, MemorySegment st) {
         try {
             int r1 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
             int r2 = (int) SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
