@@ -39,16 +39,16 @@ if [[ -e /dev/ublk-control && $(id -u) -eq 0 ]]; then
 fi
 
 echo "no /dev/ublk-control here (or not root): running the quickstart in the VM test bed (QEMU, Linux 7.x with ublk_drv); this usually takes about 1.5 minutes, a few more the first time (installing packages, building)"
-bash scripts/vm/install-deps.sh | grep -v '^dependencies ok$' || true
+bash tests/vm/install-deps.sh | grep -v '^dependencies ok$' || true
 bin/ublk-gateway --version >/dev/null # build on the host: the VM sees the tree read-only
 # Crash reports of the guest's JVMs land in OUT, on the host (the guest's own disks vanish with it).
 OUT=$ROOT/.vm-out/quickstart
 mkdir -p "$OUT"
 rm -f "$OUT"/hs_err_pid*.log
-JAVA_TOOL_OPTIONS="$(scripts/vm/guest-jvm-opts.sh bin/ublk-gateway) -XX:ErrorFile=$OUT/hs_err_pid%p.log"
+JAVA_TOOL_OPTIONS="$(tests/vm/guest-jvm-opts.sh bin/ublk-gateway) -XX:ErrorFile=$OUT/hs_err_pid%p.log"
 export JAVA_TOOL_OPTIONS UBLKGW_SCRIPT_JIT=0
 rc=0
-scripts/vm/run.sh --out "$OUT" --env UBLKGW_SCRIPT_JIT --env JAVA_TOOL_OPTIONS -- env UBLKGW_IN_VM=1 "$ROOT/scripts/quickstart.sh" "$CONFIG" \
+tests/vm/run.sh --out "$OUT" --env UBLKGW_SCRIPT_JIT --env JAVA_TOOL_OPTIONS -- env UBLKGW_IN_VM=1 "$ROOT/scripts/quickstart.sh" "$CONFIG" \
     2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' || rc=${PIPESTATUS[0]}
 reports=$(ls "$OUT"/hs_err_pid*.log 2>/dev/null | tr '\n' ' ' || true)
 if [[ -n $reports ]]; then

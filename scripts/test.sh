@@ -2,7 +2,7 @@
 # The whole test suite: installs what it needs, runs the unit and integration tests (Maven, on this
 # machine's io_uring), then the end-to-end suite against real /dev/ublkbN devices in the VM test bed,
 # on two guest kernels at once: every case on the newest 7.x, and the device lifecycle, recovery and
-# data-integrity cases on 6.12 (each VM runs on one host CPU: single-threaded TCG, scripts/vm/README.md).
+# data-integrity cases on 6.12 (each VM runs on one host CPU: single-threaded TCG, tests/vm/README.md).
 #   scripts/test.sh            everything
 #   scripts/test.sh --no-vm    only the Maven, NBD and S3 tests
 set -euo pipefail
@@ -11,7 +11,7 @@ source "$ROOT/scripts/lib/jdk.sh"
 cd "$ROOT"
 
 JDK=$(find_java_home) || { echo "test: needs a JDK >= 25; install Temurin 25 or set JAVA_HOME" >&2; exit 1; }
-bash scripts/vm/install-deps.sh
+bash tests/vm/install-deps.sh
 
 echo "== unit and integration tests (JDK: $JDK)"
 status=0

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end suite against real /dev/ublkbN devices: builds on this machine, then boots one VM of the
-# test bed (scripts/vm/run.sh) that runs tests/e2e/guest.sh, which runs every case under cases/.
+# test bed (tests/vm/run.sh) that runs tests/e2e/guest.sh, which runs every case under cases/.
 #
 #   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [FILTER]
 #
-#   --kernel   the guest kernel (scripts/vm/run.sh --kernel): 6.12, 7 (newest 7.x, default) or 7.N
+#   --kernel   the guest kernel (tests/vm/run.sh --kernel): 6.12, 7 (newest 7.x, default) or 7.N
 #   --out      results, per-case logs and the build snapshot (default tests/e2e/out, emptied first)
 #   --timeout  limit for the whole VM run (default 3000)
 #   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
@@ -68,9 +68,9 @@ version=$("$snap/bin/ublk-gateway" --version 2>&1) || { echo "e2e: the build sna
 
 # JVM start-up dominates under TCG (every CLI call and gateway is a fresh JVM): unless E2E_JVM_OPTS
 # is set, the guest's JVMs get C1 only and an AOT cache trained against the snapshot (see
-# scripts/vm/guest-jvm-opts.sh); E2E_JVM_OPTS="" turns this off.
+# tests/vm/guest-jvm-opts.sh); E2E_JVM_OPTS="" turns this off.
 if [[ -z ${E2E_JVM_OPTS+x} ]]; then
-    E2E_JVM_OPTS=$(scripts/vm/guest-jvm-opts.sh "$snap/bin/ublk-gateway")
+    E2E_JVM_OPTS=$(tests/vm/guest-jvm-opts.sh "$snap/bin/ublk-gateway")
 fi
 export E2E_JAVA_TOOL_OPTIONS=$E2E_JVM_OPTS
 # S3Proxy for the S3 case: resolved here (the guest has no network); the guest reads the same cache
@@ -80,7 +80,7 @@ export E2E_S3PROXY_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}
 echo "e2e: $version; booting the VM, kernel $KERNEL (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
 t0=$SECONDS
 rc=0
-scripts/vm/run.sh --kernel "$KERNEL" --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS --env E2E_S3PROXY_CACHE ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
+tests/vm/run.sh --kernel "$KERNEL" --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS --env E2E_S3PROXY_CACHE ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
     bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
 secs=$((SECONDS - t0))
 

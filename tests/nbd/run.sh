@@ -8,7 +8,7 @@ ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 GW=bin/ublk-gateway
 for t in nbdinfo nbdcopy qemu-img qemu-io; do
-    command -v $t >/dev/null || { echo "nbd e2e: $t is missing; run scripts/vm/install-deps.sh" >&2; exit 1; }
+    command -v $t >/dev/null || { echo "nbd e2e: $t is missing; run tests/vm/install-deps.sh" >&2; exit 1; }
 done
 
 WORK=$(mktemp -d /tmp/nbd-e2e.XXXXXX)

@@ -12,7 +12,7 @@ ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 GW=$ROOT/bin/ublk-gateway
 for t in nbdcopy qemu-io; do
-    command -v $t >/dev/null || { echo "s3 e2e: $t is missing; run scripts/vm/install-deps.sh" >&2; exit 1; }
+    command -v $t >/dev/null || { echo "s3 e2e: $t is missing; run tests/vm/install-deps.sh" >&2; exit 1; }
 done
 
 WORK=$(mktemp -d /tmp/s3-e2e.XXXXXX)

@@ -55,7 +55,7 @@ expect_one_error_line "up with the wrong key" "key .*does not match"
 grep -q "$VOLKEY" <<< "$GW_ERR$GW_OUT" && fail "the error shows the key"
 
 # ---- 2. aes-xts and dm-crypt
-command -v cryptsetup > /dev/null || fail "cryptsetup is not installed (scripts/vm/install-deps.sh)"
+command -v cryptsetup > /dev/null || fail "cryptsetup is not installed (tests/vm/install-deps.sh)"
 for m in dm_crypt xts aesni_intel aes_generic; do modprobe "$m" 2> /dev/null || true; done
 head -c 64 /dev/urandom > "$W/xts.key"
 img=$FS/xts.img

@@ -1,11 +1,11 @@
-# JavaScript policy hooks on real devices. Device pol0 runs the shipped scripts/protect-range.js
+# JavaScript policy hooks on real devices. Device pol0 runs the shipped examples/policies/protect-range.js
 # (edited to deny with ENOSPC, an errno the kernel passes up to the writer as is): writes into the
 # first MiB fail with "No space left on device" while writes elsewhere succeed; then the script file
 # is changed to protect another range and the running gateway swaps it in. Device win0 runs a script
 # whose onTick makes the device read-only for a few seconds after the first write, then writable again.
 # A script with a syntax error is refused by validate with one line naming file:line:column.
-scripts=$(readlink -f "$E2E_TESTS/../../scripts")
-sed "s/^const ERRNO = .*/const ERRNO = 'ENOSPC';/" "$scripts/protect-range.js" > "$W/protect.js"
+examples=$(readlink -f "$E2E_TESTS/../../examples")
+sed "s/^const ERRNO = .*/const ERRNO = 'ENOSPC';/" "$examples/policies/protect-range.js" > "$W/protect.js"
 grep -q "ENOSPC" "$W/protect.js" || fail "could not set the errno in a copy of protect-range.js"
 
 cat > "$W/window.js" <<'JS'

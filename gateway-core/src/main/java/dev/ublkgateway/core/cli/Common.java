@@ -6,7 +6,7 @@ import dev.ublkgateway.core.runtime.Caller;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.plugins.PluginProblem;
 import dev.ublkgateway.core.runtime.ChainFactory;
-import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 
 import java.nio.file.Path;
 import java.util.logging.Logger;

@@ -1,12 +1,12 @@
 package dev.ublkgateway.core.cli;
 
-import dev.ublkgateway.core.nativ.Libc;
-import dev.ublkgateway.core.nbd.NbdCli;
+import dev.ublkgateway.core.sys.Libc;
+import dev.ublkgateway.core.frontend.nbd.NbdCli;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
-import dev.ublkgateway.core.target.MemoryTarget;
-import dev.ublkgateway.core.ublk.UblkControl;
-import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.targets.MemoryTarget;
+import dev.ublkgateway.core.frontend.ublk.UblkControl;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

@@ -1,8 +1,8 @@
 package dev.ublkgateway.core.cli;
 
-import dev.ublkgateway.core.ublk.Uapi;
-import dev.ublkgateway.core.ublk.UblkControl;
-import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Uapi;
+import dev.ublkgateway.core.frontend.ublk.UblkControl;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
 
 import java.util.concurrent.Callable;

@@ -1,12 +1,12 @@
 package dev.ublkgateway.core.cli;
 
-import dev.ublkgateway.core.nbd.NbdCli;
+import dev.ublkgateway.core.frontend.nbd.NbdCli;
 import dev.ublkgateway.core.runtime.Caller;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
-import dev.ublkgateway.core.ublk.DevInfo;
-import dev.ublkgateway.core.ublk.UblkControl;
-import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.DevInfo;
+import dev.ublkgateway.core.frontend.ublk.UblkControl;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
 
 import java.io.File;

@@ -1,7 +1,7 @@
 package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigException;
-import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 import dev.ublkgateway.core.plugins.PluginHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

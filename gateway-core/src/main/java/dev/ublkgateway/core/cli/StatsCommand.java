@@ -2,7 +2,7 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
-import dev.ublkgateway.core.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

@@ -3,8 +3,8 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.runtime.DeviceState;
-import dev.ublkgateway.core.nbd.NbdCli;
-import dev.ublkgateway.core.nbd.NbdFrontend;
+import dev.ublkgateway.core.frontend.nbd.NbdCli;
+import dev.ublkgateway.core.frontend.nbd.NbdFrontend;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.runtime.Gateway;
@@ -42,7 +42,7 @@ final class UpCommand implements Callable<Integer> {
         if (forceTakeover) dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeover(true);
         GatewayConfig config = Common.load(file, host);
         NbdFrontend.checkOverride(frontend);
-        nbdListen.forEach(dev.ublkgateway.core.nbd.ListenAddress::parse);
+        nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
         if (config.devices().stream().anyMatch(d -> NbdFrontend.frontendOf(d, frontend).equals("ublk"))) {
             Common.requireRoot("up");
         }

@@ -1,7 +1,7 @@
 package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.api.ApiVersion;
-import dev.ublkgateway.core.ublk.Uapi;
+import dev.ublkgateway.core.frontend.ublk.Uapi;
 import picocli.CommandLine.IVersionProvider;
 
 import java.io.IOException;

@@ -359,7 +359,7 @@ public final class ConfigLoader {
             for (YamlNode item : items) {
                 String a = values.string("nbd-listen", item, "use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
                 try {
-                    dev.ublkgateway.core.nbd.ListenAddress.parse(a);
+                    dev.ublkgateway.core.frontend.nbd.ListenAddress.parse(a);
                 } catch (IllegalArgumentException e) {
                     throw values.at(item, "nbd-listen " + e.getMessage() + "; use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
                 }

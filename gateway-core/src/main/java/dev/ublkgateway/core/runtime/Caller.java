@@ -1,6 +1,6 @@
 package dev.ublkgateway.core.runtime;
 
-import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.sys.Libc;
 
 import java.util.Map;
 

@@ -87,7 +87,7 @@ public final class ChainFactory {
             target = tp.open((Record) d.target().config(), desc, recovering);
             return new DeviceChain(stages, target);
         } catch (IOException | RuntimeException e) {
-            new DeviceChain(stages, target == null ? new dev.ublkgateway.core.target.NullTarget() : target).close();
+            new DeviceChain(stages, target == null ? new dev.ublkgateway.core.targets.NullTarget() : target).close();
             throw e;
         }
     }

@@ -7,7 +7,7 @@ import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.Delays;
 import dev.ublkgateway.core.log.LogText;
-import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.api.Errno;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Value;
 

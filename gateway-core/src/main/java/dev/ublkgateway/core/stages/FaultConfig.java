@@ -3,7 +3,7 @@ package dev.ublkgateway.core.stages;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.ConfigOption;
 import dev.ublkgateway.core.config.Size;
-import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.api.Errno;
 
 import java.util.List;
 

@@ -6,7 +6,7 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.chain.KeepsData;
 
 /** Refuses every request that would change data with EROFS; reads and flushes pass. Switchable at run time. */

@@ -1,7 +1,7 @@
 package dev.ublkgateway.core.uring;
 
-import dev.ublkgateway.core.nativ.Libc;
-import dev.ublkgateway.core.nativ.NativeException;
+import dev.ublkgateway.core.sys.Libc;
+import dev.ublkgateway.core.sys.NativeException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,6 +1,6 @@
 package dev.ublkgateway.core.uring;
 
-import dev.ublkgateway.core.nativ.NativeException;
+import dev.ublkgateway.core.sys.NativeException;
 
 /** An io_uring operation or completion that failed with an errno. */
 public final class UringException extends NativeException {

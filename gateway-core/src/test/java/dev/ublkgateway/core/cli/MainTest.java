@@ -120,14 +120,14 @@ class MainTest {
     @Test
     void upWithoutTheDriverNamesTheModule() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeFalse(new File("/dev/ublk-control").exists());
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0);
         assertEquals(1, Main.run("up", "../examples/quickstart.yaml", "--foreground", "--frontend", "ublk"));
         assertTrue(errLine().contains("modprobe ublk_drv"), err.toString());
     }
 
     @Test
     void downOfAnUnknownDeviceIsOneLine() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0);
         assertEquals(1, Main.run("down", "no-such-device-xyz"));
         assertEquals("ublk-gateway: no device named no-such-device-xyz is up; see `ublk-gateway list`", errLine());
     }
@@ -150,11 +150,11 @@ class MainTest {
         assertEquals("ublk: not available (/dev/ublk-control is missing; ublk_drv is not loaded)",
                 VersionInfo.ublkLine(false, () -> fail("must not be read")));
         assertEquals("ublk: not available (permission denied on /dev/ublk-control)", VersionInfo.ublkLine(true, () -> {
-            throw new dev.ublkgateway.core.ublk.UblkException("permission denied on /dev/ublk-control");
+            throw new dev.ublkgateway.core.frontend.ublk.UblkException("permission denied on /dev/ublk-control");
         }));
         String line = VersionInfo.ublkLine(true, () -> 0b1001L);
         assertTrue(line.startsWith("ublk: features 0x9 ("), line);
-        assertTrue(line.contains(dev.ublkgateway.core.ublk.Uapi.featureName(3)), line);
+        assertTrue(line.contains(dev.ublkgateway.core.frontend.ublk.Uapi.featureName(3)), line);
     }
 
     /** Acts as uid 1000 whose XDG_RUNTIME_DIR is a temporary directory. */
@@ -173,7 +173,7 @@ class MainTest {
 
     @Test
     void aUserTakesDownTheirNbdDeviceWithoutRoot() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0, "chown needs root");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0, "chown needs root");
         var states = userStates();
         states.save(new dev.ublkgateway.core.runtime.DeviceState("mine", -1, GONE_PID, "x.yaml", false,
                 "nbd://127.0.0.1/mine", "memory"));
@@ -187,7 +187,7 @@ class MainTest {
 
     @Test
     void aUblkDeviceStillNeedsRootInOneLine() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.nativ.Libc.geteuid() == 0, "chown needs root");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0, "chown needs root");
         var states = userStates();
         states.save(new dev.ublkgateway.core.runtime.DeviceState("disk", 3, GONE_PID, "x.yaml", false,
                 "/dev/ublkb3", "memory"));

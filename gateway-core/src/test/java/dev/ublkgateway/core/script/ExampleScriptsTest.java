@@ -2,7 +2,7 @@ package dev.ublkgateway.core.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
-import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.api.Errno;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The scripts shipped in scripts/ load, and the protect-range one does what it says. */
 class ExampleScriptsTest {
-    static final Path DIR = Path.of("..", "scripts");
+    static final Path DIR = Path.of("..", "examples", "policies");
 
     @Test
     void everyShippedScriptChecksClean() throws IOException {

@@ -2,7 +2,7 @@ package dev.ublkgateway.core.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
-import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.api.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

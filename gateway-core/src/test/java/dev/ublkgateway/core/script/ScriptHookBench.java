@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.ublkgateway.core.script.ScriptTestSupport.*;
 
 /**
- * JMH (not a test; {@code scripts/bench/script-hook-jmh.sh} runs it): the per-call cost of a policy
+ * JMH (not a test; {@code tests/bench/script-hook-jmh.sh} runs it): the per-call cost of a policy
  * hook once warm. One request goes through the script stage to a target that answers at once;
  * {@code none} is the target alone. Requests rotate over 64 slots, a quarter of them writes, all
  * outside protect-range.js's protected range, so every hook allows them.
@@ -35,8 +35,8 @@ public class ScriptHookBench {
     @Param({"none", "trivial", "protect-range"})
     public String script;
 
-    /** Where scripts/protect-range.js is (the benchmark runs from gateway-core). */
-    @Param("../scripts/protect-range.js")
+    /** Where examples/policies/protect-range.js is (the benchmark runs from gateway-core). */
+    @Param("../examples/policies/protect-range.js")
     public String protectRange;
 
     private final BlockRequest[] reqs = new BlockRequest[64];

@@ -4,7 +4,7 @@ import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.TestFrontend;
-import dev.ublkgateway.core.nativ.Errno;
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
 import dev.ublkgateway.core.stages.StatsStage;

@@ -1,6 +1,6 @@
 package dev.ublkgateway.core.uring;
 
-import dev.ublkgateway.core.nativ.Libc;
+import dev.ublkgateway.core.sys.Libc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -3,7 +3,7 @@ package dev.ublkgateway.plugins.s3;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.core.chunk.ChunkSizeBench;
 import dev.ublkgateway.core.chunk.ChunkedTarget;
-import dev.ublkgateway.encryption.GcmCodec;
+import dev.ublkgateway.plugins.encryption.GcmCodec;
 import dev.ublkgateway.plugins.compression.ZstdCodecProvider;
 import dev.ublkgateway.plugins.compression.ZstdConfig;
 import dev.ublkgateway.plugins.s3.testing.S3ProxyServer;

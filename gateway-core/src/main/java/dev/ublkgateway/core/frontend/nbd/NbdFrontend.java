@@ -1,0 +1,156 @@
+package dev.ublkgateway.core.frontend.nbd;
+
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.chain.DeviceChain;
+import dev.ublkgateway.core.config.DeviceConfig;
+import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.config.StageSpec;
+import dev.ublkgateway.core.sys.Libc;
+import dev.ublkgateway.core.runtime.ChainFactory;
+import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.StateStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Serving a configuration's devices over NBD: which devices go there ({@code frontend:} and the
+ * {@code up --frontend} override), where the server listens, and the running server with the devices'
+ * chains and state files.
+ */
+public final class NbdFrontend {
+    private static final Logger LOG = Logger.getLogger(NbdFrontend.class.getName());
+    /** Stages whose per-connection handlers keep no data of their own, so several connections stay coherent. */
+    private static final Set<String> STATELESS_STAGES = Set.of("stats", "rate-limit", "read-only", "fault");
+    /** Targets where a FLUSH on any connection covers writes completed on every connection. */
+    private static final Set<String> SHARED_TARGETS = Set.of("null", "memory", "file");
+    public static final Path UBLK_CONTROL = Path.of("/dev/ublk-control");
+
+    private final NbdServer server;
+    private final List<DeviceChain> chains;
+    private final List<String> names;
+    private final StateStore states;
+
+    private NbdFrontend(NbdServer server, List<DeviceChain> chains, List<String> names, StateStore states) {
+        this.server = server;
+        this.chains = chains;
+        this.names = names;
+        this.states = states;
+    }
+
+    /** True when this process can serve ublk devices: the driver is loaded and we are root. */
+    public static boolean ublkAvailable() {
+        return Files.exists(UBLK_CONTROL) && dev.ublkgateway.core.runtime.Caller.isRoot();
+    }
+
+    /** "ublk" or "nbd" for a device, applying {@code override} (ublk|nbd|auto, or null) over its YAML. */
+    public static String frontendOf(DeviceConfig d, String override) {
+        String f = override != null ? override : d.frontend().frontend();
+        if (!f.equals("auto")) return f;
+        return ublkAvailable() ? "ublk" : "nbd";
+    }
+
+    /** Why auto chose what it chose, for the user. */
+    public static String autoReason() {
+        if (ublkAvailable()) return "/dev/ublk-control exists and we are root";
+        if (!Files.exists(UBLK_CONTROL)) return "/dev/ublk-control is missing (ublk_drv not loaded)";
+        return "ublk needs root";
+    }
+
+    /** Checks an {@code --frontend} value. */
+    public static String checkOverride(String f) {
+        if (f == null || f.equals("ublk") || f.equals("nbd") || f.equals("auto")) return f;
+        throw new IllegalArgumentException("--frontend " + f + " is not known; use ublk, nbd or auto");
+    }
+
+    /** Where the server listens: the CLI override, else the devices' nbd-listen, else the defaults. */
+    public static List<ListenAddress> listenAddresses(List<DeviceConfig> devices, List<String> override, Path runDir) {
+        Set<String> texts = new LinkedHashSet<>();
+        if (override != null && !override.isEmpty()) texts.addAll(override);
+        else for (DeviceConfig d : devices) texts.addAll(d.frontend().nbdListen());
+        if (texts.isEmpty()) {
+            texts.add("unix:" + runDir.resolve("nbd.sock"));
+            texts.add("127.0.0.1:" + ListenAddress.NBD_PORT);
+        }
+        List<ListenAddress> out = new ArrayList<>();
+        for (String t : texts) out.add(ListenAddress.parse(t));
+        return out;
+    }
+
+    static boolean multiConnSafe(DeviceConfig d) {
+        if (!SHARED_TARGETS.contains(d.target().type())) return false;
+        for (StageSpec s : d.stages()) if (!STATELESS_STAGES.contains(s.type())) return false;
+        return true;
+    }
+
+    /** The export for a device whose chain is open. */
+    public static Export export(DeviceConfig d, Target chain) {
+        return new Export(d.name(), chain, d.sizeBytes(), d.blockSize(), d.maxIoBytes(), d.depth(), d.queues(),
+                multiConnSafe(d), false);
+    }
+
+    /**
+     * Opens the devices' chains, starts the server and records each device in the state directory
+     * (its "block device" being the NBD URI). On failure everything opened is closed again.
+     */
+    public static NbdFrontend start(List<DeviceConfig> devices, GatewayConfig config, ChainFactory factory,
+                                    StateStore states, List<String> listenOverride) throws IOException {
+        List<DeviceChain> chains = new ArrayList<>();
+        List<Export> exports = new ArrayList<>();
+        NbdServer server = null;
+        try {
+            int maxConn = 1;
+            for (DeviceConfig d : devices) {
+                DeviceChain c = factory.open(d, false);
+                chains.add(c);
+                exports.add(export(d, c));
+                maxConn = Math.max(maxConn, d.frontend().nbdMaxConnections());
+            }
+            server = new NbdServer(exports, listenAddresses(devices, listenOverride, states.dir()), maxConn);
+            server.start();
+        } catch (IOException | RuntimeException e) {
+            if (server != null) server.close();
+            for (DeviceChain c : chains) closeQuietly(c);
+            throw e;
+        }
+        List<ListenAddress> bound = server.addresses();
+        List<String> names = new ArrayList<>();
+        for (DeviceConfig d : devices) {
+            List<String> uris = bound.stream().map(a -> a.uri(d.name())).toList();
+            states.save(new DeviceState(d.name(), -1, Libc.getpid(), config.source().toString(), false,
+                    uris.getFirst(), ChainFactory.describe(d)));
+            names.add(d.name());
+            LOG.info(d.name() + ": serving over NBD at " + String.join(" and ", uris) + " (" + ChainFactory.describe(d)
+                    + ", " + d.sizeBytes() + " bytes)");
+        }
+        return new NbdFrontend(server, chains, names, states);
+    }
+
+    /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */
+    public void stop() {
+        server.close();
+        for (int i = 0; i < chains.size(); i++) {
+            try {
+                chains.get(i).close();
+                LOG.info(names.get(i) + ": NBD export stopped");
+            } catch (IOException e) {
+                LOG.warning(names.get(i) + ": closing: " + e.getMessage());
+            }
+            states.remove(names.get(i));
+        }
+    }
+
+    private static void closeQuietly(DeviceChain c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // the original failure is what the user needs to see
+        }
+    }
+}

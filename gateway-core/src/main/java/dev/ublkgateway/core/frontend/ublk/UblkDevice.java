@@ -1,0 +1,253 @@
+package dev.ublkgateway.core.frontend.ublk;
+
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.Errno;
+import dev.ublkgateway.core.sys.Libc;
+import dev.ublkgateway.core.sys.NativeException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * One served ublk device: creates it (ADD_DEV, SET_PARAMS, queues, START_DEV) or re-attaches to a
+ * recoverable one left by a crashed server, and removes it again (STOP_DEV, DEL_DEV).
+ */
+public final class UblkDevice {
+    private static final Logger LOG = Logger.getLogger(UblkDevice.class.getName());
+
+    private final UblkControl control;
+    private final DeviceSpec spec;
+    private final Target target;
+    private final List<UblkQueue> queues = new ArrayList<>();
+    private DevInfo info;
+    private int cdevFd = -1;
+    private boolean stopped;
+
+    private UblkDevice(UblkControl control, DeviceSpec spec, Target target) {
+        this.control = control;
+        this.spec = spec;
+        this.target = target;
+    }
+
+    /** Creates a new device and starts serving it; {@code /dev/ublkbN} exists when this returns. */
+    public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
+            throws UblkException {
+        UblkDevice d = new UblkDevice(control, spec, target);
+        d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0,
+                flags(spec, target), 0));
+        try {
+            if (spec.recovery() && (d.info.flags() & Uapi.F_USER_RECOVERY) == 0) {
+                throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
+                        + "set recovery: false or use Linux >= 6.1");
+            }
+            if (!copiesData(d.info)) LOG.info("device " + spec.name() + ": its target needs no data; no data is copied");
+            control.setParams(d.id(), params(spec, target));
+            d.openCharDevice();
+            d.startQueues();
+            control.startDev(d.id(), Libc.getpid());
+        } catch (UblkException | RuntimeException e) {
+            d.abandon();
+            throw e;
+        }
+        return d;
+    }
+
+    /**
+     * Re-attaches to a device whose server died (state QUIESCED, kept by USER_RECOVERY): the kernel
+     * queued its I/O meanwhile and releases it to our queues after END_USER_RECOVERY.
+     */
+    public static UblkDevice recover(UblkControl control, int devId, DeviceSpec spec, Target target)
+            throws UblkException {
+        UblkDevice d = new UblkDevice(control, spec, target);
+        DevInfo info = control.devInfo(devId);
+        if ((info.flags() & Uapi.F_USER_RECOVERY) == 0) {
+            throw new UblkException("device " + devId + " was not created with recovery: true; it cannot be recovered");
+        }
+        if (info.nrHwQueues() != spec.queues() || info.queueDepth() != spec.depth()
+                || info.maxIoBufBytes() != spec.maxIoBytes()) {
+            throw new UblkException("device " + devId + " has " + info.nrHwQueues() + " queues of depth "
+                    + info.queueDepth() + " and max I/O " + info.maxIoBufBytes()
+                    + " bytes, but the configuration says otherwise; recover with the configuration it was created with");
+        }
+        // Checked before START_USER_RECOVERY: once started, a recovery cannot be started over.
+        if (!copiesData(info) && target.needsData()) {
+            throw new UblkException("device " + devId + " was created for a target that needs no data (a null "
+                    + "target without stages) and cannot serve this one; recover it with the configuration it was created with");
+        }
+        // The old server's char device must be fully released first; that can lag its death briefly.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                control.startUserRecovery(devId);
+                break;
+            } catch (UblkException e) {
+                if (e.errno() != Errno.EBUSY || attempt >= 50) {
+                    if (e.errno() == Errno.EBUSY) {
+                        throw new UblkException("device " + devId + " is still in use by its server (state "
+                                + Uapi.stateName(control.devInfo(devId).state()) + "); stop that process first", e.errno());
+                    }
+                    throw e;
+                }
+                sleep(100);
+            }
+        }
+        d.info = control.devInfo(devId);
+        try {
+            d.openCharDevice();
+            d.startQueues();
+            control.endUserRecovery(devId, Libc.getpid());
+        } catch (UblkException | RuntimeException e) {
+            d.stopQueues();
+            d.closeCharDevice();
+            throw e;
+        }
+        return d;
+    }
+
+    /**
+     * ADD_DEV flags. With recovery, requests in flight when a gateway dies are re-issued to the next one
+     * (REISSUE) instead of failing: block writes are idempotent, so the application sees no error. A
+     * chain that needs no data asks for USER_COPY and then never copies: the kernel moves no data for
+     * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual).
+     */
+    static long flags(DeviceSpec spec, Target target) {
+        return Uapi.F_CMD_IOCTL_ENCODE
+                | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE : 0)
+                | (target.needsData() ? 0 : Uapi.F_USER_COPY);
+    }
+
+    /** False when the device was created without a data path (USER_COPY that is never used). */
+    private static boolean copiesData(DevInfo info) {
+        return (info.flags() & Uapi.F_USER_COPY) == 0;
+    }
+
+    static Params params(DeviceSpec spec, Target target) {
+        int shift = Integer.numberOfTrailingZeros(spec.blockSize());
+        int attrs = target.volatileCache() ? Uapi.ATTR_VOLATILE_CACHE | Uapi.ATTR_FUA : 0;
+        int maxSectors = spec.maxIoBytes() >> 9;
+        // Discard of up to 1 GiB per request at block granularity.
+        int maxDiscard = 1 << 21;
+        return new Params(attrs, shift, shift, 0, shift, maxSectors, spec.sizeBytes() >> 9,
+                target.supportsDiscard(), spec.blockSize(), maxDiscard, maxDiscard);
+    }
+
+    public int id() {
+        return info.devId();
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    public String blockDevice() {
+        return "/dev/ublkb" + id();
+    }
+
+    public DevInfo info() {
+        return info;
+    }
+
+    private void openCharDevice() throws UblkException {
+        String path = "/dev/ublkc" + id();
+        // devtmpfs creates the node right after ADD_DEV; allow udev a moment where it is in charge.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                cdevFd = Libc.open(path, Libc.O_RDWR, 0);
+                return;
+            } catch (NativeException e) {
+                if (e.errno() != Errno.ENOENT || attempt >= 100) {
+                    throw new UblkException("cannot open " + path + ": " + Libc.describe(e.errno()), e.errno());
+                }
+                sleep(20);
+            }
+        }
+    }
+
+    private void startQueues() throws UblkException {
+        for (int q = 0; q < spec.queues(); q++) {
+            UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd,
+                    copiesData(info), target);
+            queues.add(queue);
+            queue.start();
+        }
+    }
+
+    /**
+     * Stops and deletes the device: STOP_DEV lets in-flight I/O finish through our queues, then the
+     * queues end, the target closes (making its data durable) and DEL_DEV removes /dev/ublkcN.
+     */
+    public synchronized void stop() throws UblkException {
+        if (stopped) return;
+        stopped = true;
+        UblkException first = null;
+        try {
+            control.stopDev(id());
+        } catch (UblkException e) {
+            first = e;
+        }
+        stopQueues();
+        closeCharDevice();
+        try {
+            target.close();
+        } catch (Exception e) {
+            LOG.severe("device " + spec.name() + ": closing target: " + UblkQueue.message(e));
+        }
+        try {
+            control.delDev(id());
+        } catch (UblkException e) {
+            if (first == null) first = e;
+        }
+        if (first != null) throw first;
+    }
+
+    /** Releases this process's hold on the device without stopping it, as a crash would (tests, recovery). */
+    public synchronized void detachForRecovery() {
+        stopped = true;
+        stopQueues();
+        closeCharDevice();
+    }
+
+    /** First failure of any queue thread, or null while all are healthy. */
+    public Throwable queueFailure() {
+        for (UblkQueue q : queues) {
+            if (q.failure() != null) return q.failure();
+        }
+        return null;
+    }
+
+    private void stopQueues() {
+        for (UblkQueue q : queues) q.stop();
+        for (UblkQueue q : queues) {
+            try {
+                if (!q.join(10_000)) LOG.warning("device " + spec.name() + ": queue " + q.id() + " did not stop in 10 s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void closeCharDevice() {
+        Libc.close(cdevFd);
+        cdevFd = -1;
+    }
+
+    /** Undoes a half-created device. */
+    private void abandon() {
+        stopQueues();
+        closeCharDevice();
+        try {
+            control.delDev(id());
+        } catch (UblkException e) {
+            LOG.warning("cleaning up device " + id() + ": " + e.getMessage());
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.ublkgateway.core.targets;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.ExtentSink;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+
+/** Completes every request at once without touching data: measures the frontend's own cost. */
+public final class NullTarget implements Target {
+    private static final TargetQueue QUEUE = NullTarget::handle;
+
+    private static int handle(BlockRequest r) {
+        return r.op() == BlockOp.READ || r.op() == BlockOp.WRITE ? r.length() : 0;
+    }
+
+    @Override
+    public TargetQueue openQueue(QueueContext queue) {
+        return QUEUE;
+    }
+
+    @Override
+    public boolean needsData() {
+        return false;
+    }
+
+    /**
+     * Nothing is stored: all of it is a hole. Not ZERO: its reads leave the buffer as it was, so a client
+     * that skipped reading "zero" ranges could see something other than what a read returns.
+     */
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        sink.extent(length, ExtentSink.HOLE);
+        return 0;
+    }
+
+    @Override
+    public void close() {}
+}

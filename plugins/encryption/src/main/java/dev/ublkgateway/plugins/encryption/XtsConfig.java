@@ -1,0 +1,38 @@
+package dev.ublkgateway.plugins.encryption;
+
+import dev.ublkgateway.api.ConfigOption;
+
+/** Options of stage {@code aes-xts}. */
+public record XtsConfig(
+        @ConfigOption(secret = true, description = "512-bit key as 128 hex digits (first half encrypts data, second the tweak)")
+        String key,
+        @ConfigOption(path = true, description = "file whose first 64 bytes are the key, as cryptsetup --key-file reads it")
+        String keyFile,
+        @ConfigOption(secret = true, description = "passphrase, stretched with PBKDF2-HMAC-SHA256 and salt")
+        String passphrase,
+        @ConfigOption(description = "salt for passphrase (any text, fixed for the volume)")
+        String salt,
+        @ConfigOption(description = "PBKDF2 iterations for passphrase", defaultValue = "600000")
+        Integer kdfIterations,
+        @ConfigOption(description = "where the AES work runs: openssl (system libcrypto), jdk, or auto (openssl if installed)",
+                defaultValue = "auto")
+        String engine) {
+
+    public XtsConfig {
+        Keys.checkOneSource(key, keyFile, passphrase);
+        if (key != null) Keys.hex("key", key, 64);
+        if (passphrase != null && (salt == null || salt.isEmpty())) {
+            throw new IllegalArgumentException("salt is missing; a passphrase needs salt: TEXT (keep it for the volume's life)");
+        }
+        if (kdfIterations == null) kdfIterations = 600_000;
+        engine = AesEngine.parse(engine).name().toLowerCase(java.util.Locale.ROOT);
+        if (kdfIterations < 10_000) throw new IllegalArgumentException("kdf-iterations " + kdfIterations + " is too low; use at least 10000");
+    }
+
+    @Override
+    public String toString() {
+        return "XtsConfig[key=" + (key != null ? "***" : null) + ", keyFile=" + keyFile + ", passphrase="
+                + (passphrase != null ? "***" : null) + ", salt=" + salt + ", kdfIterations=" + kdfIterations
+                + ", engine=" + engine + "]";
+    }
+}
