@@ -55,7 +55,7 @@ final class ComponentBinder {
     }
 
     /** The bound record, or null when a problem was recorded. */
-    Object bind(String type, Class<?> configClass, YamlNode.Mapping mapping, String device) {
+    Record bind(String type, Class<?> configClass, YamlNode.Mapping mapping, String device) {
         int before = values.problemCount();
         String typeName = kind + " type \"" + type + "\"";
         RecordComponent[] components = configClass.getRecordComponents();
@@ -120,7 +120,7 @@ final class ComponentBinder {
                         "write " + key + ": as a list of mappings, each starting with \"- type:\""));
                 return null;
             }
-            List<NestedSpec> specs = new ArrayList<>();
+            List<ComponentSpec> specs = new ArrayList<>();
             for (YamlNode item : seq.items()) {
                 specs.add(values.attempt(() -> nestedOne(key, nestedKind, item, device)));
             }
@@ -131,7 +131,7 @@ final class ComponentBinder {
     }
 
     /** Reports, at the later codec, each pair of codecs the ordering rule refuses (bound ones only). */
-    private void checkCodecOrder(String key, YamlNode.Sequence seq, List<NestedSpec> specs) {
+    private void checkCodecOrder(String key, YamlNode.Sequence seq, List<ComponentSpec> specs) {
         for (int j = 1; j < specs.size(); j++) {
             if (specs.get(j) == null) continue;
             for (int i = 0; i < j; i++) {
@@ -147,7 +147,7 @@ final class ComponentBinder {
         }
     }
 
-    private NestedSpec nestedOne(String key, String nestedKind, YamlNode node, String device) {
+    private ComponentSpec nestedOne(String key, String nestedKind, YamlNode node, String device) {
         if (!(node instanceof YamlNode.Mapping m)) {
             throw values.typeError(key, node, "a mapping", "write it as a mapping with type: and the "
                     + nestedKind + "'s options");
@@ -167,11 +167,11 @@ final class ComponentBinder {
                     : near != null ? "did you mean \"" + near + "\"? (known: " + String.join(", ", known.keySet()) + ")"
                     : "known: " + String.join(", ", known.keySet())));
         }
-        Object config = new ComponentBinder(values, nestedKind, "to the " + nestedKind, types).bind(type, cls, m, device);
+        Record config = new ComponentBinder(values, nestedKind, "to the " + nestedKind, types).bind(type, cls, m, device);
         if (config == null) {
             return null;
         }
-        return new NestedSpec(nestedKind, type, (Record) config, m.line(), m.column());
+        return new ComponentSpec(nestedKind, type, m.options(), m.line(), m.column(), config);
     }
 
     private Object convert(String key, RecordComponent c, ConfigOption option, YamlNode node) {
@@ -268,7 +268,7 @@ final class ComponentBinder {
         return (byte) 0;
     }
 
-    private Object construct(Class<?> cls, Class<?>[] types, Object[] args, String typeName,
+    private Record construct(Class<?> cls, Class<?>[] types, Object[] args, String typeName,
                              YamlNode.Mapping mapping, Map<String, String> secrets) {
         Constructor<?> ctor;
         try {
@@ -277,9 +277,9 @@ final class ComponentBinder {
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new IllegalStateException("cannot use the canonical constructor of " + cls.getName(), e);
         }
-        Object config;
+        Record config;
         try {
-            config = ctor.newInstance(args);
+            config = (Record) ctor.newInstance(args);
         } catch (InvocationTargetException ite) {
             Throwable cause = ite.getCause();
             if (cause instanceof IllegalArgumentException iae && iae.getMessage() != null) {
@@ -311,7 +311,7 @@ final class ComponentBinder {
      * Refuses a record whose {@code toString()} shows a secret the way the generated record
      * {@code toString()} does ({@code name=value}): it would leak into logs.
      */
-    private void checkToString(Object config, String typeName, YamlNode.Mapping mapping, Map<String, String> secrets) {
+    private void checkToString(Record config, String typeName, YamlNode.Mapping mapping, Map<String, String> secrets) {
         if (secrets.isEmpty()) {
             return;
         }

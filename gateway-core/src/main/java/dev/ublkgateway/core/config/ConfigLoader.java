@@ -59,7 +59,7 @@ public final class ConfigLoader {
     private final Values values;
     private final ComponentTypes types;
     /** The top-level {@code script:}, for devices without their own; null when there is none. */
-    private StageSpec defaultScript;
+    private ComponentSpec defaultScript;
 
     private ConfigLoader(Values values, ComponentTypes types) {
         this.values = values;
@@ -314,21 +314,21 @@ public final class ConfigLoader {
 
         FrontendConfig frontend = values.attempt(() -> frontend(m));
 
-        List<StageSpec> stages = List.of();
+        List<ComponentSpec> stages = List.of();
         YamlNode.Entry st = m.entry("stages");
         if (st != null) {
             stages = stages(st.value(), label);
         }
 
         YamlNode.Entry scriptEntry = m.entry("script");
-        StageSpec script = scriptEntry != null ? values.attempt(() -> script(scriptEntry, label)) : defaultScript;
+        ComponentSpec script = scriptEntry != null ? values.attempt(() -> script(scriptEntry, label)) : defaultScript;
         if (script != null && stages.stream().noneMatch(s -> s.type().equals(script.type()))) {
-            List<StageSpec> withScript = new ArrayList<>(stages);
+            List<ComponentSpec> withScript = new ArrayList<>(stages);
             withScript.addFirst(script); // the policy hook runs before the other stages
             stages = withScript;
         }
 
-        TargetSpec target = null;
+        ComponentSpec target = null;
         YamlNode targetNode = required(m, "target", label,
                 "add target: with type: and the target's options, e.g. target: {type: memory}");
         if (targetNode != null) {
@@ -378,7 +378,7 @@ public final class ConfigLoader {
      * {@code script: path.js} or {@code script: {path: ..., fail: open, ...}} (on a device, or at the top
      * level for every device without its own): the {@code script} stage, which the chain puts first.
      */
-    private StageSpec script(YamlNode.Entry entry, String label) {
+    private ComponentSpec script(YamlNode.Entry entry, String label) {
         Class<?> configClass = types.stageClass("script").orElseThrow(() -> values.at(entry,
                 "script: needs the script stage, which is not available here; remove script:"));
         YamlNode.Mapping mapping;
@@ -391,13 +391,11 @@ public final class ConfigLoader {
             throw values.typeError("script", entry.value(), "a path or a mapping",
                     "write script: policy.js, or script: {path: policy.js, fail: open, timeout-ms: 20}");
         }
-        Object config = new ComponentBinder(values, "stage", "under script:").bind("script", configClass, mapping, label);
+        Record config = new ComponentBinder(values, "stage", "under script:").bind("script", configClass, mapping, label);
         if (config == null) {
             return null;
         }
-        var options = mapping.toJson();
-        options.remove("type");
-        return new StageSpec("script", options, entry.line(), entry.column(), config);
+        return new ComponentSpec(ComponentSpec.STAGE, "script", mapping.options(), entry.line(), entry.column(), config);
     }
 
     private long size(YamlNode sizeNode, Integer blockSize) {
@@ -426,7 +424,7 @@ public final class ConfigLoader {
         return e.value();
     }
 
-    private TargetSpec target(YamlNode node, String label) {
+    private ComponentSpec target(YamlNode node, String label) {
         String known = String.join(", ", types.targetNames());
         if (!(node instanceof YamlNode.Mapping t)) {
             throw values.typeError("target", node, "a mapping",
@@ -439,17 +437,15 @@ public final class ConfigLoader {
         String type = values.string("type", typeEntry.value(), "use one of " + known);
         Class<?> configClass = types.targetClass(type).orElseThrow(
                 () -> unknownType("target", type, typeEntry.value(), types.targetNames()));
-        Object config = new ComponentBinder(values, "target", "under target:", types).bind(type, configClass, t, label);
+        Record config = new ComponentBinder(values, "target", "under target:", types).bind(type, configClass, t, label);
         if (config == null) {
             return null;
         }
-        var options = t.toJson();
-        options.remove("type");
-        return new TargetSpec(type, options, t.line(), t.column(), config);
+        return new ComponentSpec(ComponentSpec.TARGET, type, t.options(), t.line(), t.column(), config);
     }
 
     /** The bound stages; problems are recorded (the list then misses the stages that had one). */
-    private List<StageSpec> stages(YamlNode node, String label) {
+    private List<ComponentSpec> stages(YamlNode node, String label) {
         if (Values.isNull(node)) {
             return List.of();
         }
@@ -458,11 +454,11 @@ public final class ConfigLoader {
                     "list the stages under stages:, each as a mapping starting with \"- type:\""));
             return List.of();
         }
-        List<StageSpec> stages = new ArrayList<>();
+        List<ComponentSpec> stages = new ArrayList<>();
         for (int i = 0; i < seq.items().size(); i++) {
             YamlNode item = seq.items().get(i);
             String stageLabel = "stage #" + (i + 1) + " of " + label;
-            StageSpec spec = values.attempt(() -> stage(item, stageLabel, label));
+            ComponentSpec spec = values.attempt(() -> stage(item, stageLabel, label));
             if (spec != null) {
                 stages.add(spec);
             }
@@ -470,7 +466,7 @@ public final class ConfigLoader {
         return stages;
     }
 
-    private StageSpec stage(YamlNode node, String stageLabel, String label) {
+    private ComponentSpec stage(YamlNode node, String stageLabel, String label) {
         if (!(node instanceof YamlNode.Mapping s)) {
             throw values.at(node, stageLabel + " is " + node.describe()
                     + ", not a mapping; write each stage as a mapping with type: and the stage's options,"
@@ -484,13 +480,11 @@ public final class ConfigLoader {
         String type = values.string("type", typeEntry.value(), "use one of " + known);
         Class<?> configClass = types.stageClass(type).orElseThrow(
                 () -> unknownType("stage", type, typeEntry.value(), types.stageNames()));
-        Object config = new ComponentBinder(values, "stage", "to the stage").bind(type, configClass, s, label);
+        Record config = new ComponentBinder(values, "stage", "to the stage").bind(type, configClass, s, label);
         if (config == null) {
             return null;
         }
-        var options = s.toJson();
-        options.remove("type");
-        return new StageSpec(type, options, s.line(), s.column(), config);
+        return new ComponentSpec(ComponentSpec.STAGE, type, s.options(), s.line(), s.column(), config);
     }
 
     private ConfigException unknownType(String kind, String type, YamlNode at, Set<String> names) {

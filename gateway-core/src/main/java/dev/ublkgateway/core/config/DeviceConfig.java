@@ -27,8 +27,8 @@ public record DeviceConfig(
         int depth,
         int maxIoBytes,
         boolean recovery,
-        TargetSpec target,
-        List<StageSpec> stages,
+        ComponentSpec target,
+        List<ComponentSpec> stages,
         FrontendConfig frontend) {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
@@ -62,13 +62,13 @@ public record DeviceConfig(
 
     /** A device with the default frontend (auto). */
     public DeviceConfig(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
-                        boolean recovery, TargetSpec target, List<StageSpec> stages) {
+                        boolean recovery, ComponentSpec target, List<ComponentSpec> stages) {
         this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, target, stages, FrontendConfig.DEFAULT);
     }
 
     /** A device without stages. */
     public DeviceConfig(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
-                        boolean recovery, TargetSpec target) {
+                        boolean recovery, ComponentSpec target) {
         this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, target, List.of());
     }
 

@@ -7,9 +7,10 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Marks a config record component of type {@link NestedSpec} (one component, a mapping with
- * {@code type:}) or {@code List<NestedSpec>} (a list of them) whose options are bound to the config
- * record of a codec or store type, with the same rules and messages as stages and targets.
+ * Marks a config record component of type {@link ComponentSpec} or {@link NestedSpec} (one
+ * component, a mapping with {@code type:}) or a {@code List} of them whose options are bound to
+ * the config record of a codec or store type, with the same rules and messages as stages and
+ * targets.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

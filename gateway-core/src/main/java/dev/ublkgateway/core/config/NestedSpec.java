@@ -1,25 +1,24 @@
 package dev.ublkgateway.core.config;
 
-import java.util.Objects;
-
 /**
- * A bound codec or store inside a target's options (see {@link Nested}).
- *
- * @param kind   "codec" or "store"
- * @param type   the type name as written
- * @param config the bound config record of the type
- * @param line   1-based line of its mapping
- * @param column 1-based column of its mapping
+ * A bound codec or store inside a target's options, as config records marked {@link Nested}
+ * declare it. Every spec is a {@link ComponentSpec}; this name stays only for the config records
+ * written against it, which may use {@code ComponentSpec} instead.
  */
-public record NestedSpec(String kind, String type, Record config, int line, int column) {
-    public NestedSpec {
-        Objects.requireNonNull(kind, "kind");
-        Objects.requireNonNull(type, "type");
-        Objects.requireNonNull(config, "config");
-    }
+public sealed interface NestedSpec permits ComponentSpec {
 
-    @Override
-    public String toString() {
-        return type + " " + config; // config records hide their secrets in toString()
-    }
+    /** "codec" or "store". */
+    String kind();
+
+    /** The type name as written. */
+    String type();
+
+    /** The bound config record of the type. */
+    Record config();
+
+    /** 1-based line of its mapping. */
+    int line();
+
+    /** 1-based column of its mapping. */
+    int column();
 }

@@ -20,9 +20,32 @@ sealed interface YamlNode {
      * For messages: {@code "two"}, {@code 1.5}, {@code null}, {@code a mapping}, {@code a list},
      * {@code empty} (a key without a value).
      */
-    String describe();
+    default String describe() {
+        return switch (this) {
+            case Scalar s when s.kind() == Kind.STRING -> Size.quote(s.text());
+            case Scalar s when s.kind() == Kind.NULL -> s.text().isEmpty() ? "empty" : s.text();
+            case Scalar s -> s.text();
+            case Mapping m -> "a mapping";
+            case Sequence q -> "a list";
+        };
+    }
 
-    JsonNode toJson();
+    default JsonNode toJson() {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        return switch (this) {
+            case Scalar s -> s.scalarJson();
+            case Mapping m -> {
+                ObjectNode o = f.objectNode();
+                m.entries().forEach((k, e) -> o.set(k, e.value().toJson()));
+                yield o;
+            }
+            case Sequence q -> {
+                ArrayNode a = f.arrayNode();
+                q.items().forEach(i -> a.add(i.toJson()));
+                yield a;
+            }
+        };
+    }
 
     enum Kind { STRING, INT, FLOAT, BOOL, NULL }
 
@@ -31,17 +54,7 @@ sealed interface YamlNode {
      * {@code value} is a String, BigInteger, BigDecimal, Boolean or null according to the kind.
      */
     record Scalar(Kind kind, String text, Object value, int line, int column) implements YamlNode {
-        @Override
-        public String describe() {
-            return switch (kind) {
-                case STRING -> Size.quote(text);
-                case NULL -> text.isEmpty() ? "empty" : text;
-                default -> text;
-            };
-        }
-
-        @Override
-        public JsonNode toJson() {
+        private JsonNode scalarJson() {
             JsonNodeFactory f = JsonNodeFactory.instance;
             return switch (kind) {
                 case STRING -> f.textNode(text);
@@ -70,30 +83,13 @@ sealed interface YamlNode {
             return entries.get(key);
         }
 
-        @Override
-        public String describe() {
-            return "a mapping";
-        }
-
-        @Override
-        public ObjectNode toJson() {
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            entries.forEach((k, e) -> o.set(k, e.value().toJson()));
+        /** The options of a component's mapping as written: every key but {@code type}. */
+        ObjectNode options() {
+            ObjectNode o = (ObjectNode) toJson();
+            o.remove("type");
             return o;
         }
     }
 
-    record Sequence(List<YamlNode> items, int line, int column) implements YamlNode {
-        @Override
-        public String describe() {
-            return "a list";
-        }
-
-        @Override
-        public ArrayNode toJson() {
-            ArrayNode a = JsonNodeFactory.instance.arrayNode();
-            items.forEach(i -> a.add(i.toJson()));
-            return a;
-        }
-    }
+    record Sequence(List<YamlNode> items, int line, int column) implements YamlNode {}
 }

@@ -12,7 +12,7 @@ import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.ComponentTypes;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.FileTargetConfig;
-import dev.ublkgateway.core.config.StageSpec;
+import dev.ublkgateway.core.config.ComponentSpec;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.plugins.Provided;
 
@@ -68,7 +68,7 @@ public final class ChainFactory {
         Target target = null;
         try {
             dev.ublkgateway.core.script.ScriptStageConfig script = null;
-            for (StageSpec s : d.stages()) {
+            for (ComponentSpec s : d.stages()) {
                 if (s.config() instanceof dev.ublkgateway.core.script.ScriptStageConfig sc) {
                     if (script != null) throw new IOException("device " + d.name() + " names more than one script; keep one");
                     script = sc; // the policy hook runs first, before every other stage; created below
@@ -95,7 +95,7 @@ public final class ChainFactory {
     /** Short description for logs and `list`: "stats > file /srv/a.img (direct)". */
     public static String describe(DeviceConfig d) {
         StringBuilder sb = new StringBuilder();
-        for (StageSpec s : d.stages()) sb.append(s.type()).append(" > ");
+        for (ComponentSpec s : d.stages()) sb.append(s.type()).append(" > ");
         Object config = d.target().config();
         if (config instanceof FileTargetConfig f) sb.append("file ").append(f.file()).append(f.direct() ? " (direct)" : "");
         else sb.append(d.target().type());

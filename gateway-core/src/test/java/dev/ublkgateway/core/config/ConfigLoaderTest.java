@@ -53,7 +53,7 @@ class ConfigLoaderTest {
         assertTrue(d.recovery());
         assertEquals((10L << 30) / 512, d.blocks());
 
-        TargetSpec t = d.target();
+        ComponentSpec t = d.target();
         assertEquals("file", t.type());
         assertEquals(10, t.line()); // the mapping's first key
         assertEquals(7, t.column());
@@ -203,13 +203,13 @@ class ConfigLoaderTest {
 
     @Test
     void targetSpecCopiesItsOptions() {
-        TargetSpec t = parse("""
+        ComponentSpec t = parse("""
                 devices:
                   - {name: a, size: 4KiB, target: {type: file, path: /a}}
                 """).devices().getFirst().target();
         t.options().put("path", "/changed");
         assertEquals("/a", t.options().get("path").asText());
-        TargetSpec unbound = new TargetSpec("file", t.options(), t.line(), t.column());
+        ComponentSpec unbound = new ComponentSpec(ComponentSpec.TARGET, "file", t.options(), t.line(), t.column());
         assertFalse(unbound.isBound());
         assertThrows(IllegalStateException.class, () -> unbound.config(FileTargetConfig.class));
         assertThrows(IllegalStateException.class, () -> t.config(MemoryTargetConfig.class));
@@ -218,7 +218,7 @@ class ConfigLoaderTest {
 
     @Test
     void recordsValidateWhenBuiltInCode() {
-        TargetSpec t = new TargetSpec("null", com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(),
+        ComponentSpec t = new ComponentSpec(ComponentSpec.TARGET, "null", com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(),
                 1, 1, new NullTargetConfig());
         assertThrows(IllegalArgumentException.class, () -> new DeviceConfig("a", 1000, 4096, 1, 1, 4096, false, t));
         assertThrows(IllegalArgumentException.class, () -> new DeviceConfig("A", 4096, 4096, 1, 1, 4096, false, t));

@@ -68,16 +68,16 @@ class StageBindingTest {
                       - type: read-only
                     target: {type: memory}
                 """);
-        assertEquals(List.of("stats", "rate-limit", "fault", "read-only"), d.stages().stream().map(StageSpec::type).toList());
+        assertEquals(List.of("stats", "rate-limit", "fault", "read-only"), d.stages().stream().map(ComponentSpec::type).toList());
         assertEquals(new StatsConfig(), d.stages().get(0).config(StatsConfig.class));
         assertEquals(new RateLimitConfig(500, Size.of(64 * Size.KiB)), d.stages().get(1).config(RateLimitConfig.class));
         assertEquals(new FaultConfig(0.25, "write"), d.stages().get(2).config(FaultConfig.class));
 
         // positions of each stage's mapping
-        assertEquals(List.of(5, 6, 9, 10), d.stages().stream().map(StageSpec::line).toList());
-        assertEquals(List.of(9, 9, 9, 9), d.stages().stream().map(StageSpec::column).toList());
+        assertEquals(List.of(5, 6, 9, 10), d.stages().stream().map(ComponentSpec::line).toList());
+        assertEquals(List.of(9, 9, 9, 9), d.stages().stream().map(ComponentSpec::column).toList());
 
-        StageSpec rate = d.stages().get(1);
+        ComponentSpec rate = d.stages().get(1);
         assertTrue(rate.isBound());
         assertEquals(500, rate.options().get("iops").asInt());
         assertEquals("64KiB", rate.options().get("burst").asText());
@@ -98,7 +98,7 @@ class StageBindingTest {
                 devices:
                   - {name: a, size: 4KiB, stages: *chain, target: {type: null}}
                 """, "vol.yaml", TYPES).devices().getFirst();
-        assertEquals(List.of("stats", "rate-limit"), d.stages().stream().map(StageSpec::type).toList());
+        assertEquals(List.of("stats", "rate-limit"), d.stages().stream().map(ComponentSpec::type).toList());
     }
 
     @Test
@@ -157,7 +157,7 @@ class StageBindingTest {
                     size: 1GiB
                     stages: [{type: stats}, {type: fault}, {type: read-only}]
                     target: {type: memory}
-                """).stages().stream().map(StageSpec::type).toList());
+                """).stages().stream().map(ComponentSpec::type).toList());
     }
 
     @Test

@@ -4,7 +4,7 @@ import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.config.StageSpec;
+import dev.ublkgateway.core.config.ComponentSpec;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.runtime.DeviceState;
@@ -85,7 +85,7 @@ public final class NbdFrontend {
 
     static boolean multiConnSafe(DeviceConfig d) {
         if (!SHARED_TARGETS.contains(d.target().type())) return false;
-        for (StageSpec s : d.stages()) if (!STATELESS_STAGES.contains(s.type())) return false;
+        for (ComponentSpec s : d.stages()) if (!STATELESS_STAGES.contains(s.type())) return false;
         return true;
     }
 

@@ -79,8 +79,8 @@ class NbdConfigTest {
         assertTrue(NbdFrontend.multiConnSafe(device("")));
         DeviceConfig d = device("");
         DeviceConfig chunked = new DeviceConfig("c", d.sizeBytes(), d.blockSize(), 1, 8, d.maxIoBytes(), false,
-                new dev.ublkgateway.core.config.TargetSpec("chunked",
-                        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), 1, 1, null));
+                new dev.ublkgateway.core.config.ComponentSpec(dev.ublkgateway.core.config.ComponentSpec.TARGET, "chunked",
+                        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), 1, 1));
         assertFalse(NbdFrontend.multiConnSafe(chunked), "a target with its own cache per connection is not coherent");
     }
 }
