@@ -103,16 +103,12 @@ public record ComponentTypes(
 
     /** A copy with one more (or a replaced) target type. */
     public ComponentTypes withTarget(String type, Class<? extends Record> configClass) {
-        TreeMap<String, Class<?>> copy = new TreeMap<>(targets);
-        copy.put(type, configClass);
-        return new ComponentTypes(copy, stages, ordering, codecs, stores, codecOrdering);
+        return new ComponentTypes(with(targets, type, configClass), stages, ordering, codecs, stores, codecOrdering);
     }
 
     /** A copy with one more (or a replaced) stage type. */
     public ComponentTypes withStage(String type, Class<? extends Record> configClass) {
-        TreeMap<String, Class<?>> copy = new TreeMap<>(stages);
-        copy.put(type, configClass);
-        return new ComponentTypes(targets, copy, ordering, codecs, stores, codecOrdering);
+        return new ComponentTypes(targets, with(stages, type, configClass), ordering, codecs, stores, codecOrdering);
     }
 
     /** A copy that also applies {@code rule} (after the rules it has). */
@@ -127,16 +123,12 @@ public record ComponentTypes(
 
     /** A copy with one more (or a replaced) chunk codec type. */
     public ComponentTypes withCodec(String type, Class<? extends Record> configClass) {
-        TreeMap<String, Class<?>> copy = new TreeMap<>(codecs);
-        copy.put(type, configClass);
-        return new ComponentTypes(targets, stages, ordering, copy, stores, codecOrdering);
+        return new ComponentTypes(targets, stages, ordering, with(codecs, type, configClass), stores, codecOrdering);
     }
 
     /** A copy with one more (or a replaced) object store type. */
     public ComponentTypes withStore(String type, Class<? extends Record> configClass) {
-        TreeMap<String, Class<?>> copy = new TreeMap<>(stores);
-        copy.put(type, configClass);
-        return new ComponentTypes(targets, stages, ordering, codecs, copy, codecOrdering);
+        return new ComponentTypes(targets, stages, ordering, codecs, with(stores, type, configClass), codecOrdering);
     }
 
     /** The codec ({@code kind} "codec") or store ("store") types, for {@link Nested} options. */
@@ -164,6 +156,14 @@ public record ComponentTypes(
     /** The stage type names, sorted. */
     public Set<String> stageNames() {
         return stages.keySet();
+    }
+
+    /** A copy of {@code types} with one more (or a replaced) type; checked by the constructor. */
+    private static Map<String, Class<?>> with(Map<String, Class<?>> types, String type,
+                                              Class<? extends Record> configClass) {
+        TreeMap<String, Class<?>> copy = new TreeMap<>(types);
+        copy.put(type, configClass);
+        return copy;
     }
 
     private static Map<String, Class<?>> check(String kind, Map<String, Class<?>> types) {
