@@ -39,7 +39,8 @@ final class ComponentBinder {
     private final ComponentTypes types;
 
     /**
-     * @param kind {@code "target"} or {@code "stage"}, for messages
+     * @param kind {@code "target"}, {@code "stage"}, {@code "codec"} or {@code "store"}: for messages
+     *     and the specs
      * @param addUnder where a missing option goes, e.g. {@code "under target:"}
      */
     ComponentBinder(Values values, String kind, String addUnder) {
@@ -54,8 +55,17 @@ final class ComponentBinder {
         this.types = types;
     }
 
+    /**
+     * The spec of the component at {@code line}:{@code column}, bound to its config record, or null
+     * when a problem was recorded.
+     */
+    ComponentSpec spec(String type, Class<?> configClass, YamlNode.Mapping mapping, String device, int line, int column) {
+        Record config = bind(type, configClass, mapping, device);
+        return config == null ? null : new ComponentSpec(kind, type, mapping.options(), line, column, config);
+    }
+
     /** The bound record, or null when a problem was recorded. */
-    Record bind(String type, Class<?> configClass, YamlNode.Mapping mapping, String device) {
+    private Record bind(String type, Class<?> configClass, YamlNode.Mapping mapping, String device) {
         int before = values.problemCount();
         String typeName = kind + " type \"" + type + "\"";
         RecordComponent[] components = configClass.getRecordComponents();
@@ -167,11 +177,8 @@ final class ComponentBinder {
                     : near != null ? "did you mean \"" + near + "\"? (known: " + String.join(", ", known.keySet()) + ")"
                     : "known: " + String.join(", ", known.keySet())));
         }
-        Record config = new ComponentBinder(values, nestedKind, "to the " + nestedKind, types).bind(type, cls, m, device);
-        if (config == null) {
-            return null;
-        }
-        return new ComponentSpec(nestedKind, type, m.options(), m.line(), m.column(), config);
+        return new ComponentBinder(values, nestedKind, "to the " + nestedKind, types)
+                .spec(type, cls, m, device, m.line(), m.column());
     }
 
     private Object convert(String key, RecordComponent c, ConfigOption option, YamlNode node) {

@@ -12,11 +12,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Loads a device configuration file:
+ * Loads a device configuration file (each device is read by {@link DeviceReader}, its stages and
+ * target by {@link ChainReader}):
  *
  * <pre>{@code
  * devices:
@@ -50,20 +50,12 @@ import java.util.function.Function;
  */
 public final class ConfigLoader {
 
-    static final List<String> DEVICE_KEYS = List.of(
-            "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script",
-            "frontend", "nbd-listen", "nbd-max-connections", "poll-us");
-    private static final String NAME_RULE =
-            "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
-
     private final Values values;
-    private final ComponentTypes types;
-    /** The top-level {@code script:}, for devices without their own; null when there is none. */
-    private ComponentSpec defaultScript;
+    private final ChainReader chains;
 
     private ConfigLoader(Values values, ComponentTypes types) {
         this.values = values;
-        this.types = types;
+        this.chains = new ChainReader(values, types);
     }
 
     /**
@@ -184,9 +176,9 @@ public final class ConfigLoader {
             }
         }
         YamlNode.Entry topScript = top.entry("script");
-        if (topScript != null) {
-            defaultScript = values.attempt(() -> script(topScript, "the top level"));
-        }
+        ComponentSpec defaultScript = topScript == null ? null
+                : values.attempt(() -> chains.script(topScript, "the top level"));
+        DeviceReader deviceReader = new DeviceReader(values, chains, defaultScript);
         YamlNode.Entry devicesEntry = top.entry("devices");
         if (devicesEntry == null) {
             if (values.problemCount() > unknownKeys) {
@@ -214,7 +206,7 @@ public final class ConfigLoader {
         Map<String, YamlNode> seen = new HashMap<>();
         for (int i = 0; i < seq.items().size(); i++) {
             YamlNode item = seq.items().get(i);
-            DeviceConfig device = device(item, i + 1);
+            DeviceConfig device = deviceReader.read(item, i + 1);
             if (device != null) {
                 devices.add(device);
             }
@@ -230,311 +222,5 @@ public final class ConfigLoader {
             }
         }
         return values.problemCount() > 0 ? null : new GatewayConfig(source, devices);
-    }
-
-    /** The device, or null when a problem was recorded. */
-    private DeviceConfig device(YamlNode item, int index) {
-        if (!(item instanceof YamlNode.Mapping m)) {
-            values.report(values.at(item, "device #" + index + " is " + item.describe()
-                    + ", not a mapping; write each device as a mapping with name:, size: and target:"));
-            return null;
-        }
-        int before = values.problemCount();
-        YamlNode.Entry nameEntry = m.entry("name");
-        String label = nameEntry != null && nameEntry.value() instanceof YamlNode.Scalar s
-                && !Values.isEmpty(s) ? "device \"" + s.text() + "\"" : "device #" + index;
-        for (YamlNode.Entry e : m.entries().values()) {
-            if (!DEVICE_KEYS.contains(e.key())) {
-                values.report(values.at(e, "unknown key \"" + e.key() + "\" in " + label + "; "
-                        + Names.suggestion(e.key(), DEVICE_KEYS, "remove it")));
-            }
-        }
-
-        String name = null;
-        YamlNode nameNode = required(m, "name", label, "add name: <name>, e.g. name: data0");
-        if (nameNode != null) {
-            name = values.attempt(() -> {
-                String n = values.string("name", nameNode, NAME_RULE);
-                if (!DeviceConfig.NAME.matcher(n).matches()) {
-                    throw values.at(nameNode, "device name " + Size.quote(n) + " is invalid; " + NAME_RULE);
-                }
-                return n;
-            });
-        }
-
-        Integer blockSize = DeviceConfig.DEFAULT_BLOCK_SIZE;
-        YamlNode.Entry bs = m.entry("block-size");
-        if (bs != null) {
-            blockSize = values.attempt(() -> {
-                long v = values.size("block-size", bs.value()).bytes();
-                if (!DeviceConfig.isPowerOfTwo(v) || v < DeviceConfig.MIN_BLOCK_SIZE
-                        || v > DeviceConfig.MAX_BLOCK_SIZE) {
-                    throw values.at(bs.value(), "block-size " + bs.value().describe()
-                            + " is not supported; use 512, 1024, 2048 or 4096");
-                }
-                return (int) v;
-            });
-        }
-
-        YamlNode sizeNode = required(m, "size", label, "add size: <size>, e.g. size: 10GiB");
-        Long size = null;
-        if (sizeNode != null) {
-            Integer bsValue = blockSize;
-            size = values.attempt(() -> size(sizeNode, bsValue));
-        }
-
-        Integer queues = DeviceConfig.DEFAULT_QUEUES;
-        YamlNode.Entry q = m.entry("queues");
-        if (q != null) {
-            queues = values.attempt(() -> (int) values.integer("queues", q.value(), 1, DeviceConfig.MAX_QUEUES));
-        }
-        Integer depth = DeviceConfig.DEFAULT_DEPTH;
-        YamlNode.Entry d = m.entry("depth");
-        if (d != null) {
-            depth = values.attempt(() -> (int) values.integer("depth", d.value(), 1, DeviceConfig.MAX_DEPTH));
-        }
-        Integer maxIo = DeviceConfig.DEFAULT_MAX_IO_BYTES;
-        YamlNode.Entry mi = m.entry("max-io-size");
-        if (mi != null) {
-            maxIo = values.attempt(() -> {
-                long v = values.size("max-io-size", mi.value()).bytes();
-                if (!DeviceConfig.isPowerOfTwo(v) || v < DeviceConfig.MIN_MAX_IO_BYTES
-                        || v > DeviceConfig.MAX_MAX_IO_BYTES) {
-                    throw values.at(mi.value(), "max-io-size " + mi.value().describe()
-                            + " is not a power of two from 4KiB to 32MiB; use e.g. 512KiB");
-                }
-                return (int) v;
-            });
-        }
-        Boolean recovery = false;
-        YamlNode.Entry r = m.entry("recovery");
-        if (r != null) {
-            recovery = values.attempt(() -> values.bool("recovery", r.value()));
-        }
-
-        FrontendConfig frontend = values.attempt(() -> frontend(m));
-
-        List<ComponentSpec> stages = List.of();
-        YamlNode.Entry st = m.entry("stages");
-        if (st != null) {
-            stages = stages(st.value(), label);
-        }
-
-        YamlNode.Entry scriptEntry = m.entry("script");
-        ComponentSpec script = scriptEntry != null ? values.attempt(() -> script(scriptEntry, label)) : defaultScript;
-        if (script != null && stages.stream().noneMatch(s -> s.type().equals(script.type()))) {
-            List<ComponentSpec> withScript = new ArrayList<>(stages);
-            withScript.addFirst(script); // the policy hook runs before the other stages
-            stages = withScript;
-        }
-
-        ComponentSpec target = null;
-        YamlNode targetNode = required(m, "target", label,
-                "add target: with type: and the target's options, e.g. target: {type: memory}");
-        if (targetNode != null) {
-            target = values.attempt(() -> target(targetNode, label));
-        }
-        checkOrder(st == null ? null : st.value(), targetNode, label);
-
-        if (values.problemCount() > before) {
-            return null;
-        }
-        return new DeviceConfig(name, size, blockSize, queues, depth, maxIo, recovery, target, stages, frontend);
-    }
-
-    /** frontend:, nbd-listen: (one address or a list), nbd-max-connections: and poll-us:. */
-    private FrontendConfig frontend(YamlNode.Mapping m) {
-        String kind = "auto";
-        YamlNode.Entry f = m.entry("frontend");
-        if (f != null) {
-            kind = values.string("frontend", f.value(), "use ublk, nbd or auto");
-            if (!FrontendConfig.KINDS.contains(kind)) {
-                throw values.at(f.value(), "frontend " + Size.quote(kind) + " is not known; use ublk, nbd or auto");
-            }
-        }
-        List<String> listen = new ArrayList<>();
-        YamlNode.Entry l = m.entry("nbd-listen");
-        if (l != null) {
-            List<YamlNode> items = l.value() instanceof YamlNode.Sequence seq ? seq.items() : List.of(l.value());
-            for (YamlNode item : items) {
-                String a = values.string("nbd-listen", item, "use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
-                try {
-                    dev.ublkgateway.core.frontend.nbd.ListenAddress.parse(a);
-                } catch (IllegalArgumentException e) {
-                    throw values.at(item, "nbd-listen " + e.getMessage() + "; use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
-                }
-                listen.add(a);
-            }
-        }
-        int max = FrontendConfig.DEFAULT_NBD_MAX_CONNECTIONS;
-        YamlNode.Entry mc = m.entry("nbd-max-connections");
-        if (mc != null) max = (int) values.integer("nbd-max-connections", mc.value(), 1, 4096);
-        YamlNode.Entry pu = m.entry("poll-us");
-        int poll = pu == null ? FrontendConfig.DEFAULT.pollMicros() : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
-        return new FrontendConfig(kind, listen, max, poll);
-    }
-
-    /**
-     * {@code script: path.js} or {@code script: {path: ..., fail: open, ...}} (on a device, or at the top
-     * level for every device without its own): the {@code script} stage, which the chain puts first.
-     */
-    private ComponentSpec script(YamlNode.Entry entry, String label) {
-        Class<?> configClass = types.stageClass("script").orElseThrow(() -> values.at(entry,
-                "script: needs the script stage, which is not available here; remove script:"));
-        YamlNode.Mapping mapping;
-        if (entry.value() instanceof YamlNode.Mapping given) {
-            mapping = given;
-        } else if (entry.value() instanceof YamlNode.Scalar s && !Values.isEmpty(s)) {
-            mapping = new YamlNode.Mapping(Map.of("path", new YamlNode.Entry("path", s.line(), s.column(), s)),
-                    s.line(), s.column());
-        } else {
-            throw values.typeError("script", entry.value(), "a path or a mapping",
-                    "write script: policy.js, or script: {path: policy.js, fail: open, timeout-ms: 20}");
-        }
-        Record config = new ComponentBinder(values, "stage", "under script:").bind("script", configClass, mapping, label);
-        if (config == null) {
-            return null;
-        }
-        return new ComponentSpec(ComponentSpec.STAGE, "script", mapping.options(), entry.line(), entry.column(), config);
-    }
-
-    private long size(YamlNode sizeNode, Integer blockSize) {
-        long size = values.size("size", sizeNode).bytes();
-        if (size == 0) {
-            throw values.at(sizeNode, "size " + sizeNode.describe() + " is zero; use a positive size, e.g. 10GiB");
-        }
-        if (blockSize != null && size % blockSize != 0) {
-            long down = size / blockSize * blockSize;
-            long up = down + blockSize; // negative when the next multiple is beyond the largest size
-            String options = down == 0 ? Size.compact(up)
-                    : up < 0 ? Size.compact(down) : Size.compact(down) + " or " + Size.compact(up);
-            throw values.at(sizeNode, "size " + sizeNode.describe() + " is not a multiple of block-size "
-                    + blockSize + "; use a multiple, e.g. " + options);
-        }
-        return size;
-    }
-
-    /** The value of a required key, or null after recording that it is missing. */
-    private YamlNode required(YamlNode.Mapping m, String key, String label, String fix) {
-        YamlNode.Entry e = m.entry(key);
-        if (e == null) {
-            values.report(values.at(m, label + " has no \"" + key + "\"; " + fix));
-            return null;
-        }
-        return e.value();
-    }
-
-    private ComponentSpec target(YamlNode node, String label) {
-        String known = String.join(", ", types.targetNames());
-        if (!(node instanceof YamlNode.Mapping t)) {
-            throw values.typeError("target", node, "a mapping",
-                    "write target: as a mapping with type: and the target's options");
-        }
-        YamlNode.Entry typeEntry = t.entry("type");
-        if (typeEntry == null) {
-            throw values.at(t, "the target of " + label + " has no \"type\"; add type: <type>, one of " + known);
-        }
-        String type = values.string("type", typeEntry.value(), "use one of " + known);
-        Class<?> configClass = types.targetClass(type).orElseThrow(
-                () -> unknownType("target", type, typeEntry.value(), types.targetNames()));
-        Record config = new ComponentBinder(values, "target", "under target:", types).bind(type, configClass, t, label);
-        if (config == null) {
-            return null;
-        }
-        return new ComponentSpec(ComponentSpec.TARGET, type, t.options(), t.line(), t.column(), config);
-    }
-
-    /** The bound stages; problems are recorded (the list then misses the stages that had one). */
-    private List<ComponentSpec> stages(YamlNode node, String label) {
-        if (Values.isNull(node)) {
-            return List.of();
-        }
-        if (!(node instanceof YamlNode.Sequence seq)) {
-            values.report(values.typeError("stages", node, "a list",
-                    "list the stages under stages:, each as a mapping starting with \"- type:\""));
-            return List.of();
-        }
-        List<ComponentSpec> stages = new ArrayList<>();
-        for (int i = 0; i < seq.items().size(); i++) {
-            YamlNode item = seq.items().get(i);
-            String stageLabel = "stage #" + (i + 1) + " of " + label;
-            ComponentSpec spec = values.attempt(() -> stage(item, stageLabel, label));
-            if (spec != null) {
-                stages.add(spec);
-            }
-        }
-        return stages;
-    }
-
-    private ComponentSpec stage(YamlNode node, String stageLabel, String label) {
-        if (!(node instanceof YamlNode.Mapping s)) {
-            throw values.at(node, stageLabel + " is " + node.describe()
-                    + ", not a mapping; write each stage as a mapping with type: and the stage's options,"
-                    + " e.g. - type: stats");
-        }
-        YamlNode.Entry typeEntry = s.entry("type");
-        String known = types.stageNames().isEmpty() ? "(none)" : String.join(", ", types.stageNames());
-        if (typeEntry == null) {
-            throw values.at(s, stageLabel + " has no \"type\"; add type: <type>, one of " + known);
-        }
-        String type = values.string("type", typeEntry.value(), "use one of " + known);
-        Class<?> configClass = types.stageClass(type).orElseThrow(
-                () -> unknownType("stage", type, typeEntry.value(), types.stageNames()));
-        Record config = new ComponentBinder(values, "stage", "to the stage").bind(type, configClass, s, label);
-        if (config == null) {
-            return null;
-        }
-        return new ComponentSpec(ComponentSpec.STAGE, type, s.options(), s.line(), s.column(), config);
-    }
-
-    private ConfigException unknownType(String kind, String type, YamlNode at, Set<String> names) {
-        if (names.isEmpty()) {
-            return values.at(at, "unknown " + kind + " type " + Size.quote(type) + "; remove the " + kind
-                    + " (no " + kind + " types are available)");
-        }
-        String known = String.join(", ", names);
-        String near = Names.closest(type, names);
-        return values.at(at, "unknown " + kind + " type " + Size.quote(type) + "; "
-                + (near != null ? "did you mean \"" + near + "\"? (known: " + known + ")" : "known: " + known));
-    }
-
-    /**
-     * Applies the ordering rule to each stage and what follows it (the next stage, or the target
-     * after the last), reporting at the stage that may not come first. Types are taken as written,
-     * so a stage whose options have a problem still takes part; unknown types are skipped (they
-     * are reported already).
-     */
-    private void checkOrder(YamlNode stagesNode, YamlNode targetNode, String label) {
-        if (!(stagesNode instanceof YamlNode.Sequence seq) || seq.items().isEmpty()) {
-            return;
-        }
-        int n = seq.items().size();
-        List<String> chain = new ArrayList<>(n + 1);
-        for (YamlNode item : seq.items()) {
-            chain.add(writtenType(item, types.stageNames()));
-        }
-        chain.add(writtenType(targetNode, types.targetNames()));
-        for (int i = 0; i < n; i++) {
-            String stage = chain.get(i);
-            String next = chain.get(i + 1);
-            if (stage == null || next == null) {
-                continue;
-            }
-            String problem = types.ordering().problem(stage, next);
-            if (problem != null) {
-                String what = i + 1 < n ? "stage \"" + next + "\"" : "target \"" + next + "\"";
-                values.report(values.at(seq.items().get(i), "stage \"" + stage + "\" cannot precede " + what
-                        + " in " + label + " (" + ConfigException.oneLine(problem) + "); reorder or remove the stages"));
-            }
-        }
-    }
-
-    /** The {@code type:} of a stage or target mapping if it is one of {@code known}, else null. */
-    private static String writtenType(YamlNode node, Set<String> known) {
-        if (node instanceof YamlNode.Mapping m && m.entry("type") != null
-                && m.entry("type").value() instanceof YamlNode.Scalar s && known.contains(s.text())) {
-            return s.text();
-        }
-        return null;
     }
 }

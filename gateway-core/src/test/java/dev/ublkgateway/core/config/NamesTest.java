@@ -18,7 +18,7 @@ class NamesTest {
 
     @Test
     void suggestions() {
-        List<String> keys = ConfigLoader.DEVICE_KEYS;
+        List<String> keys = DeviceReader.KEYS;
         assertEquals("depth", Names.closest("depht", keys));
         assertEquals("block-size", Names.closest("blockSize", keys));
         assertEquals("block-size", Names.closest("block_size", keys));
