@@ -38,7 +38,7 @@ import java.lang.annotation.Target;
  *
  *     &#64;Override
  *     public String toString() { // never show the token
- *         return "RemoteConfig[host=" + host + ", port=" + port + ", caFile=" + caFile + ", token=***]";
+ *         return ConfigRecords.redactedToString(this);
  *     }
  * }
  * </pre>
@@ -84,7 +84,8 @@ public @interface ConfigOption {
      *
      * An inline value is an error. The gateway never puts a secret's value into error messages.
      * A record with a secret component must override {@link Object#toString()} so that it does
-     * not show the secret (the generated record {@code toString()} shows every component); the
+     * not show the secret (the generated record {@code toString()} shows every component), e.g. with
+     * {@link ConfigRecords#redactedToString(Record)}; the
      * gateway refuses to bind a record whose {@code toString()} shows a secret the way the
      * generated one does ({@code name=value}).
      */

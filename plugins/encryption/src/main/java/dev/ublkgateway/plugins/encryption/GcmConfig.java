@@ -1,6 +1,7 @@
 package dev.ublkgateway.plugins.encryption;
 
 import dev.ublkgateway.api.ConfigOption;
+import dev.ublkgateway.api.ConfigRecords;
 
 /** Options of chunk codec {@code aes-gcm}. */
 public record GcmConfig(
@@ -10,19 +11,16 @@ public record GcmConfig(
         String keyFile,
         @ConfigOption(secret = true, description = "passphrase, stretched with PBKDF2-HMAC-SHA256 and the volume's salt")
         String passphrase,
-        @ConfigOption(description = "PBKDF2 iterations for passphrase", defaultValue = "600000")
+        @ConfigOption(description = Keys.KDF_ITERATIONS, defaultValue = "" + Keys.DEFAULT_KDF_ITERATIONS)
         Integer kdfIterations) {
 
     public GcmConfig {
-        Keys.checkOneSource(key, keyFile, passphrase);
-        if (key != null) Keys.hex("key", key, 32);
-        if (kdfIterations == null) kdfIterations = 600_000;
-        if (kdfIterations < 10_000) throw new IllegalArgumentException("kdf-iterations " + kdfIterations + " is too low; use at least 10000");
+        Keys.checkSource(key, keyFile, passphrase, 32);
+        kdfIterations = Keys.kdfIterations(kdfIterations);
     }
 
     @Override
     public String toString() {
-        return "GcmConfig[key=" + (key != null ? "***" : null) + ", keyFile=" + keyFile + ", passphrase="
-                + (passphrase != null ? "***" : null) + ", kdfIterations=" + kdfIterations + "]";
+        return ConfigRecords.redactedToString(this);
     }
 }

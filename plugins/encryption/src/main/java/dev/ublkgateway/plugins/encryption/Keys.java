@@ -16,13 +16,32 @@ import java.util.HexFormat;
 final class Keys {
     private Keys() {}
 
-    /** Checks that exactly one source is set; for config record constructors. */
-    static void checkOneSource(String key, String keyFile, String passphrase) {
+    /** The description of option kdf-iterations. */
+    static final String KDF_ITERATIONS = "PBKDF2 iterations for passphrase";
+    /** PBKDF2 iterations for a passphrase when kdf-iterations is not given. */
+    static final int DEFAULT_KDF_ITERATIONS = 600_000;
+    private static final int MIN_KDF_ITERATIONS = 10_000;
+
+    /**
+     * Checks the key options of a config record: exactly one source set, and a hex key of
+     * {@code bytes} bytes. For the record's constructor, so problems are reported at load time.
+     */
+    static void checkSource(String key, String keyFile, String passphrase, int bytes) {
         int n = (key != null ? 1 : 0) + (keyFile != null ? 1 : 0) + (passphrase != null ? 1 : 0);
         if (n != 1) {
             throw new IllegalArgumentException((n == 0 ? "key is missing" : "key, key-file and passphrase are exclusive")
                     + "; set exactly one of key: ${env:NAME} (hex), key-file: PATH (raw bytes) or passphrase: ${env:NAME}");
         }
+        if (key != null) hex("key", key, bytes);
+    }
+
+    /** The kdf-iterations option with its default applied; for config record constructors. */
+    static int kdfIterations(Integer given) {
+        int n = given == null ? DEFAULT_KDF_ITERATIONS : given;
+        if (n < MIN_KDF_ITERATIONS) {
+            throw new IllegalArgumentException("kdf-iterations " + n + " is too low; use at least " + MIN_KDF_ITERATIONS);
+        }
+        return n;
     }
 
     static byte[] hex(String option, String hex, int bytes) {

@@ -1,6 +1,7 @@
 package dev.ublkgateway.plugins.encryption;
 
 import dev.ublkgateway.api.ConfigOption;
+import dev.ublkgateway.api.ConfigRecords;
 
 /** Options of stage {@code aes-xts}. */
 public record XtsConfig(
@@ -12,27 +13,23 @@ public record XtsConfig(
         String passphrase,
         @ConfigOption(description = "salt for passphrase (any text, fixed for the volume)")
         String salt,
-        @ConfigOption(description = "PBKDF2 iterations for passphrase", defaultValue = "600000")
+        @ConfigOption(description = Keys.KDF_ITERATIONS, defaultValue = "" + Keys.DEFAULT_KDF_ITERATIONS)
         Integer kdfIterations,
         @ConfigOption(description = "where the AES work runs: openssl (system libcrypto), jdk, or auto (openssl if installed)",
                 defaultValue = "auto")
         String engine) {
 
     public XtsConfig {
-        Keys.checkOneSource(key, keyFile, passphrase);
-        if (key != null) Keys.hex("key", key, 64);
+        Keys.checkSource(key, keyFile, passphrase, 64);
         if (passphrase != null && (salt == null || salt.isEmpty())) {
             throw new IllegalArgumentException("salt is missing; a passphrase needs salt: TEXT (keep it for the volume's life)");
         }
-        if (kdfIterations == null) kdfIterations = 600_000;
         engine = AesEngine.parse(engine).name().toLowerCase(java.util.Locale.ROOT);
-        if (kdfIterations < 10_000) throw new IllegalArgumentException("kdf-iterations " + kdfIterations + " is too low; use at least 10000");
+        kdfIterations = Keys.kdfIterations(kdfIterations);
     }
 
     @Override
     public String toString() {
-        return "XtsConfig[key=" + (key != null ? "***" : null) + ", keyFile=" + keyFile + ", passphrase="
-                + (passphrase != null ? "***" : null) + ", salt=" + salt + ", kdfIterations=" + kdfIterations
-                + ", engine=" + engine + "]";
+        return ConfigRecords.redactedToString(this);
     }
 }
