@@ -21,7 +21,7 @@ public record FileTargetConfig(
         String path,
         @ConfigOption(description = "open with O_DIRECT, bypassing the page cache", defaultValue = "false")
         boolean direct,
-        @ConfigOption(description = "what FLUSH runs: fdatasync or fsync", defaultValue = "fdatasync")
+        @ConfigOption(description = "what FLUSH runs: fdatasync or fsync", defaultValue = FDATASYNC)
         String sync,
         @ConfigOption(description = "create the file, sparse and of the device size, if it is missing",
                 defaultValue = "false")
