@@ -202,7 +202,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void targetSpecCopiesItsOptions() {
+    void componentSpecCopiesItsOptions() {
         ComponentSpec t = parse("""
                 devices:
                   - {name: a, size: 4KiB, target: {type: file, path: /a}}
