@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked.store;
 
 import dev.ublkgateway.api.ConfigOption;
 

@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked;
 
 import dev.ublkgateway.api.ChunkCodec;
 
@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * A volume's codecs in order, with scratch buffers, used by one thread at a time (borrowed from a
- * pool). Encoding applies the codecs in order; decoding applies them in reverse.
+ * A volume's codecs in order, with scratch buffers, used by one thread at a time (borrowed from
+ * {@link CodecLayer}'s pool). Encoding applies the codecs in order; decoding applies them in reverse.
  */
 final class CodecChain {
     private final List<ChunkCodec> codecs;
@@ -16,14 +16,6 @@ final class CodecChain {
 
     CodecChain(List<ChunkCodec> codecs) {
         this.codecs = codecs;
-    }
-
-    private byte[] frame = new byte[0];
-
-    /** A buffer of at least {@code n} bytes for the caller to fill and then {@link #encode}. */
-    byte[] frame(int n) {
-        if (frame.length < n) frame = new byte[n];
-        return frame;
     }
 
     /** Result of a call: the bytes are valid until the next call on this chain. */

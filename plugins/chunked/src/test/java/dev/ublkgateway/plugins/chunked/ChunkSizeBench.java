@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
@@ -6,7 +6,8 @@ import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.api.Size;
+import dev.ublkgateway.plugins.chunked.store.DirectoryStore;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.config;
+package dev.ublkgateway.api;
 
 import java.util.Objects;
 

@@ -1,9 +1,9 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked;
 
 import dev.ublkgateway.api.ConfigOption;
-import dev.ublkgateway.core.config.Nested;
-import dev.ublkgateway.core.config.NestedSpec;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.api.Nested;
+import dev.ublkgateway.api.NestedSpec;
+import dev.ublkgateway.api.Size;
 
 import java.util.List;
 

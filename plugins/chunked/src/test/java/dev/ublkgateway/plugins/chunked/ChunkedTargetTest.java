@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
@@ -7,7 +7,8 @@ import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.plugins.chunked.store.MemoryStore;
+import dev.ublkgateway.api.Size;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -150,13 +151,13 @@ class ChunkedTargetTest {
     void aSizeWithMoreChunksThanTheMapHoldsIsRefusedWithTheFix() throws IOException {
         long huge = Long.MAX_VALUE / 4096 * 4096; // its chunk count once overflowed into a tiny map
         IOException e = assertThrows(IOException.class,
-                () -> ChunkedTarget.chunkCount(new DeviceDescriptor("big", huge, 4096, 1, 32, 1 << 19), 1 << 20));
+                () -> VolumeFormat.chunkCount(new DeviceDescriptor("big", huge, 4096, 1, 32, 1 << 19), 1 << 20));
         assertEquals("volume big: size 8388608.0 TiB in chunks of 1 MiB is 8796093022208 chunks, more than the 268435447"
                 + " a volume can have; use a size of at most 17179868608MiB (with chunk-size 64MiB)", e.getMessage());
         e = assertThrows(IOException.class,
-                () -> ChunkedTarget.chunkCount(new DeviceDescriptor("big", 1L << 50, 4096, 1, 32, 1 << 19), 1 << 20));
+                () -> VolumeFormat.chunkCount(new DeviceDescriptor("big", 1L << 50, 4096, 1, 32, 1 << 19), 1 << 20));
         assertTrue(e.getMessage().endsWith("; use chunk-size 8MiB or more, or a smaller size"), e.getMessage());
-        assertEquals(1L << 27, ChunkedTarget.chunkCount(new DeviceDescriptor("ok", 1L << 50, 4096, 1, 32, 1 << 19), 8 << 20),
+        assertEquals(1L << 27, VolumeFormat.chunkCount(new DeviceDescriptor("ok", 1L << 50, 4096, 1, 32, 1 << 19), 8 << 20),
                 "the chunk size it suggested is enough");
     }
 

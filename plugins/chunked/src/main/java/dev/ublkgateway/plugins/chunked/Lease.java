@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked;
 
 import dev.ublkgateway.api.ObjectStore;
 
@@ -23,9 +23,6 @@ final class Lease implements AutoCloseable {
     static final long HEARTBEAT_MS = 5_000, STALE_MS = 30_000;
     private static final Logger LOG = Logger.getLogger(Lease.class.getName());
 
-    /** Set by {@code up --force-takeover} (also inherited by the background gateway as UBLKGW_FORCE_TAKEOVER=1). */
-    static volatile boolean forceTakeover = "1".equals(System.getenv("UBLKGW_FORCE_TAKEOVER"));
-
     private final ObjectStore store;
     private final String volume;
     private final String owner;
@@ -47,7 +44,8 @@ final class Lease implements AutoCloseable {
         }
     }
 
-    static Lease acquire(ObjectStore store, String volume, boolean recovering) throws IOException {
+    /** @param forceTakeover {@code up --force-takeover}: take the lease over whoever holds it */
+    static Lease acquire(ObjectStore store, String volume, boolean recovering, boolean forceTakeover) throws IOException {
         String host = host();
         long pid = ProcessHandle.current().pid();
         String owner = host + ":" + pid + ":" + UUID.randomUUID();

@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.config;
+package dev.ublkgateway.api;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * {@code 1 GiB}. Units (case-sensitive): {@code B}; {@code KiB}, {@code MiB}, {@code GiB},
  * {@code TiB}; and the short forms {@code K}, {@code M}, {@code G}, {@code T}, which are binary
  * too (1K = 1024). Rejected: negative numbers, fractions ({@code 1.5GiB}), decimal or unknown units
- * ({@code 10GB}, {@code 10Gb}), and values that do not fit in a {@code long}.
+ * ({@code 10GB}, {@code 10Gb}), and values that do not fit in a {@code long}. A config record
+ * component of this type is bound from such text, with the gateway's messages. (Since API 1.4.)
  */
 public record Size(long bytes) implements Comparable<Size> {
 
@@ -24,7 +25,7 @@ public record Size(long bytes) implements Comparable<Size> {
     public static final long TiB = 1L << 40;
 
     /** What to write instead of a malformed size; ends every {@link #parse} error message. */
-    static final String ACCEPTED = "use an integer with B, KiB, MiB, GiB or TiB, e.g. 10GiB";
+    public static final String ACCEPTED = "use an integer with B, KiB, MiB, GiB or TiB, e.g. 10GiB";
 
     private static final Pattern FORM =
             Pattern.compile("(-?)([0-9]+)(?:\\.([0-9]+))?[ \\t]*([A-Za-z]*)");
@@ -141,7 +142,8 @@ public record Size(long bytes) implements Comparable<Size> {
         return Long.toString(bytes);
     }
 
-    static String quote(String text) {
+    /** The text in double quotes for a message, escaped and cut to 60 characters. */
+    public static String quote(String text) {
         String t = text.length() > 60 ? text.substring(0, 57) + "..." : text;
         StringBuilder sb = new StringBuilder("\"");
         for (int i = 0; i < t.length(); i++) {

@@ -1,6 +1,6 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked;
 
-import org.junit.jupiter.api.AfterEach;
+import dev.ublkgateway.plugins.chunked.store.MemoryStore;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -11,11 +11,6 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Who may attach a volume: live, stale and dead owners, and --force-takeover. */
 class LeaseTest {
     final MemoryStore store = new MemoryStore();
-
-    @AfterEach
-    void reset() {
-        Lease.forceTakeover = false;
-    }
 
     void leaseOf(String owner, long ageMillis) {
         byte[] b = ("owner=" + owner + "\nheartbeat=" + (System.currentTimeMillis() - ageMillis) + "\n")
@@ -35,7 +30,7 @@ class LeaseTest {
 
     @Test
     void aFreeVolumeIsLeasedAndReleased() throws Exception {
-        Lease l = Lease.acquire(store, "v", false);
+        Lease l = Lease.acquire(store, "v", false, false);
         assertTrue(lease().startsWith("owner=" + Lease.host() + ":" + ProcessHandle.current().pid() + ":"), lease());
         assertFalse(l.lost());
         l.close();
@@ -45,20 +40,19 @@ class LeaseTest {
     @Test
     void aLiveOwnerElsewhereIsRefused() {
         leaseOf("otherhost:42:abc", 1_000);
-        IOException e = assertThrows(IOException.class, () -> Lease.acquire(store, "v", false));
+        IOException e = assertThrows(IOException.class, () -> Lease.acquire(store, "v", false, false));
         assertTrue(e.getMessage().startsWith("volume v is in use by gateway otherhost:42:abc (heartbeat 1 s ago)"), e.getMessage());
-        assertThrows(IOException.class, () -> Lease.acquire(store, "v", true), "recovery does not take a live lease");
+        assertThrows(IOException.class, () -> Lease.acquire(store, "v", true, false), "recovery does not take a live lease");
         assertTrue(lease().contains("otherhost:42:abc"), "the refused open left the lease alone");
     }
 
     @Test
     void aStaleOwnerElsewhereNeedsForceTakeover() throws Exception {
         leaseOf("otherhost:42:abc", Lease.STALE_MS + 30_000);
-        IOException e = assertThrows(IOException.class, () -> Lease.acquire(store, "v", false));
+        IOException e = assertThrows(IOException.class, () -> Lease.acquire(store, "v", false, false));
         assertTrue(e.getMessage().contains("whose last heartbeat was 60 s ago; if it is dead, run up with --force-takeover"),
                 e.getMessage());
-        Lease.forceTakeover = true;
-        try (Lease l = Lease.acquire(store, "v", false)) {
+        try (Lease l = Lease.acquire(store, "v", false, true)) {
             assertTrue(lease().contains("owner=" + Lease.host() + ":" + ProcessHandle.current().pid()), lease());
         }
     }
@@ -66,7 +60,7 @@ class LeaseTest {
     @Test
     void recoveryTakesOverAStaleLease() throws Exception {
         leaseOf("otherhost:42:abc", Lease.STALE_MS + 5_000);
-        try (Lease l = Lease.acquire(store, "v", true)) {
+        try (Lease l = Lease.acquire(store, "v", true, false)) {
             assertFalse(lease().contains("otherhost"), lease());
         }
     }
@@ -74,7 +68,7 @@ class LeaseTest {
     @Test
     void aDeadOwnerOnThisHostIsTakenOverEvenWithAFreshHeartbeat() throws Exception {
         leaseOf(Lease.host() + ":" + deadPid() + ":abc", 500);
-        try (Lease l = Lease.acquire(store, "v", false)) {
+        try (Lease l = Lease.acquire(store, "v", false, false)) {
             assertTrue(lease().contains(":" + ProcessHandle.current().pid() + ":"), lease());
         }
     }
@@ -82,14 +76,13 @@ class LeaseTest {
     @Test
     void aLiveOwnerOnThisHostIsRefusedUnlessForced() throws Exception {
         leaseOf(Lease.host() + ":" + ProcessHandle.current().pid() + ":someone-else", 500);
-        assertThrows(IOException.class, () -> Lease.acquire(store, "v", false));
-        Lease.forceTakeover = true;
-        Lease.acquire(store, "v", false).close();
+        assertThrows(IOException.class, () -> Lease.acquire(store, "v", false, false));
+        Lease.acquire(store, "v", false, true).close();
     }
 
     @Test
     void anOwnerWhoseLeaseWasTakenNoticesAndLeavesTheNewLeaseAlone() throws Exception {
-        Lease first = Lease.acquire(store, "v", false);
+        Lease first = Lease.acquire(store, "v", false, false);
         leaseOf("otherhost:7:new-owner", 0); // taken over by force elsewhere
         for (int i = 0; i < 200 && !first.lost(); i++) Thread.sleep(50); // one heartbeat: 5 s
         assertTrue(first.lost(), "the heartbeat noticed the takeover");

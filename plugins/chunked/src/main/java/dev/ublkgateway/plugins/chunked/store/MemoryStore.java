@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.chunk;
+package dev.ublkgateway.plugins.chunked.store;
 
 import dev.ublkgateway.api.ObjectStore;
 
@@ -8,10 +8,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Objects in a map; named stores are shared within the process so a volume can be reopened. */
+/** Objects in a map; stores opened on the same map (see {@link MemoryStoreProvider}) share their objects. */
 public final class MemoryStore implements ObjectStore {
-    private static final Map<String, Map<String, byte[]>> NAMED = new ConcurrentHashMap<>();
-
     private final Map<String, byte[]> objects;
     /** Request counters, for tests and benchmarks. */
     public final AtomicLong gets = new AtomicLong(), puts = new AtomicLong(), deletes = new AtomicLong();
@@ -20,12 +18,8 @@ public final class MemoryStore implements ObjectStore {
         this.objects = new ConcurrentHashMap<>();
     }
 
-    /** The process-wide store of this name (a new private one when {@code name} is null). */
-    public static MemoryStore named(String name) {
-        return name == null ? new MemoryStore() : new MemoryStore(NAMED.computeIfAbsent(name, n -> new ConcurrentHashMap<>()));
-    }
-
-    private MemoryStore(Map<String, byte[]> objects) {
+    /** A store over {@code objects}, shared with every other store over the same map. */
+    MemoryStore(Map<String, byte[]> objects) {
         this.objects = objects;
     }
 
