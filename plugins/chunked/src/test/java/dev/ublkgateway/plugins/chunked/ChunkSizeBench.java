@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * Chunk size trade-off of the chunked target: sequential 128 KiB writes then FLUSH, a cold sequential
  * read, and 4 KiB random writes with a FLUSH every 8 MiB, each with the requests and bytes sent to the
  * store. {@code main} runs it on the directory store (fsync per object); the s3 plugin's
- * {@code S3VolumeBench} on S3Proxy. Run: java -cp TEST_CLASSPATH dev.ublkgateway.core.chunk.ChunkSizeBench DIR
+ * {@code S3VolumeBench} on S3Proxy. Run: java -cp TEST_CLASSPATH dev.ublkgateway.plugins.chunked.ChunkSizeBench DIR
  */
 public final class ChunkSizeBench {
     private ChunkSizeBench() {
