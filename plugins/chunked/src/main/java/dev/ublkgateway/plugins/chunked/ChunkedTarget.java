@@ -279,11 +279,6 @@ public final class ChunkedTarget implements Target {
         return cache.dirtyBytes();
     }
 
-    /** Writes back every chunk dirty now, then the chunk map. */
-    int flush() throws IOException {
-        return writeBack.flush();
-    }
-
     /** Flushes everything (reporting the dirty bytes left every second), releases the lease and the store. */
     @Override
     public void close() throws IOException {
