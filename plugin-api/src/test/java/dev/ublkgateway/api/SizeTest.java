@@ -1,6 +1,4 @@
-package dev.ublkgateway.core.config;
-
-import dev.ublkgateway.api.Size;
+package dev.ublkgateway.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
