@@ -25,4 +25,13 @@ public interface TargetProvider<C extends Record> extends ExtensionPoint {
      * device whose previous gateway died: existing data must be kept.
      */
     Target open(C config, DeviceDescriptor device, boolean recovering) throws IOException;
+
+    /**
+     * Opens the target with what the gateway offers through {@code context}: the codecs and stores its
+     * {@link Nested} options name. The gateway calls this one; the default ignores {@code context}.
+     * (Since API 1.4.)
+     */
+    default Target open(C config, DeviceDescriptor device, boolean recovering, ProviderContext context) throws IOException {
+        return open(config, device, recovering);
+    }
 }

@@ -39,9 +39,6 @@ final class Background {
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
         Main.pluginsDirArgument().ifPresent(dir -> cmd.addAll(List.of("--plugins-dir", dir)));
-        if (args.length > 0 && args[0].equals("up") && dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeoverRequested()) {
-            cmd.add("--force-takeover");
-        }
         cmd.add("--foreground");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).redirectInput(ProcessBuilder.Redirect.PIPE).start();

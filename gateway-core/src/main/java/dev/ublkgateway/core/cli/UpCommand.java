@@ -39,7 +39,8 @@ final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PluginHost host = Common.plugins();
-        if (forceTakeover) dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeover(true);
+        // the background gateway gets the option back; UBLKGW_FORCE_TAKEOVER=1 asks for it too
+        boolean takeover = forceTakeover || "1".equals(System.getenv("UBLKGW_FORCE_TAKEOVER"));
         GatewayConfig config = Common.load(file, host);
         NbdFrontend.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
@@ -47,13 +48,14 @@ final class UpCommand implements Callable<Integer> {
             Common.requireRoot("up");
         }
         StateStore states = StateStore.system();
-        Gateway gateway = new Gateway(states, new ChainFactory(host));
+        Gateway gateway = new Gateway(states, new ChainFactory(host, takeover));
         if (!foreground) {
             gateway.checkNotRunning(config);
             NbdCli.describeChoice(config, frontend, nbdListen, states);
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("up", file.toAbsolutePath().toString()));
             if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
+            if (takeover) args.add("--force-takeover");
             return Background.start(config, states, args.toArray(String[]::new));
         }
         gateway.up(config, frontend, nbdListen);

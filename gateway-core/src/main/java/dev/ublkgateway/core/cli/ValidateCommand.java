@@ -2,7 +2,7 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.api.Size;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

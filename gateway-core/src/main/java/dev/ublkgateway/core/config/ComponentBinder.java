@@ -1,5 +1,11 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.NestedSpec;
+
+import dev.ublkgateway.api.Nested;
+
+import dev.ublkgateway.api.Size;
+
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;

@@ -1,6 +1,8 @@
 package dev.ublkgateway.core.config;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ublkgateway.api.Nested;
+import dev.ublkgateway.api.NestedSpec;
 import java.util.Objects;
 
 /**

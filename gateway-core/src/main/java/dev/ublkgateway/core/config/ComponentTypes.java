@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
  * @param targets target type name → config record class (sorted by name)
  * @param stages stage type name → config record class (sorted by name)
  * @param ordering which stage may not come directly before which stage or target; never null
- * @param codecs chunk codec type name → config record class, for options marked {@link Nested}
- * @param stores object store type name → config record class, for options marked {@link Nested}
+ * @param codecs chunk codec type name → config record class, for options marked {@link dev.ublkgateway.api.Nested}
+ * @param stores object store type name → config record class, for options marked {@link dev.ublkgateway.api.Nested}
  * @param codecOrdering which codec may not come anywhere before which other in a codec list
  *     ({@code problem(earlier, later)}); never null
  */
@@ -131,7 +131,7 @@ public record ComponentTypes(
         return new ComponentTypes(targets, stages, ordering, codecs, with(stores, type, configClass), codecOrdering);
     }
 
-    /** The codec ({@code kind} "codec") or store ("store") types, for {@link Nested} options. */
+    /** The codec ({@code kind} "codec") or store ("store") types, for {@link dev.ublkgateway.api.Nested} options. */
     public Map<String, Class<?>> nested(String kind) {
         return switch (kind) {
             case "codec" -> codecs;

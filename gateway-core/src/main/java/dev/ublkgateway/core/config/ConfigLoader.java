@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.Size;
+
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.Size;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;

@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.Size;
+
 import dev.ublkgateway.api.ConfigOption;
 import java.nio.file.Path;
 import java.util.Objects;

@@ -88,7 +88,7 @@ public final class PluginHost implements AutoCloseable {
     }
 
     /**
-     * The plugins that ship with the gateway (encryption, compression, s3), built into
+     * The plugins that ship with the gateway (chunked, encryption, compression, s3), built into
      * target/bundled-plugins; the launcher names it with -Dublkgw.bundled.plugins. Loaded before the
      * plugins directory; their ids are reserved (see {@link PluginInstaller}).
      */

@@ -3,7 +3,6 @@ package dev.ublkgateway.core.runtime;
 import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.ChunkCodecProvider;
 import dev.ublkgateway.api.ObjectStoreProvider;
-import dev.ublkgateway.core.chunk.ChunkedTargetProvider;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.StageProvider;
 import dev.ublkgateway.api.Target;
@@ -23,9 +22,16 @@ import java.util.List;
 /** Builds a device's chain (its stages, then its target) from the providers the plugin host loaded. */
 public final class ChainFactory {
     private final PluginHost host;
+    private final boolean forceTakeover;
 
     public ChainFactory(PluginHost host) {
+        this(host, false);
+    }
+
+    /** @param forceTakeover {@code up --force-takeover}: targets take over volumes whose lease another gateway holds */
+    public ChainFactory(PluginHost host, boolean forceTakeover) {
         this.host = host;
+        this.forceTakeover = forceTakeover;
     }
 
     /** The names and config types the YAML may use, with the stages' ordering rules. */
@@ -83,8 +89,7 @@ public final class ChainFactory {
             }
             TargetProvider<Record> tp = host.target(d.target().type()).orElseThrow(() -> new IOException(
                     "device " + d.name() + ": target type \"" + d.target().type() + "\" is not provided by any loaded plugin"));
-            if ((Object) tp instanceof ChunkedTargetProvider c) c.host(host);
-            target = tp.open((Record) d.target().config(), desc, recovering);
+            target = tp.open((Record) d.target().config(), desc, recovering, new HostProviderContext(host, d.name(), forceTakeover));
             return new DeviceChain(stages, target);
         } catch (IOException | RuntimeException e) {
             new DeviceChain(stages, target == null ? new dev.ublkgateway.core.targets.NullTarget() : target).close();

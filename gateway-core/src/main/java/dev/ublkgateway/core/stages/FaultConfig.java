@@ -2,7 +2,7 @@ package dev.ublkgateway.core.stages;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.ConfigOption;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Errno;
 
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.ublkgateway.core.stages;
 
 import dev.ublkgateway.api.ConfigOption;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.api.Size;
 
 /**
  * @param iops      requests per second for the whole device; 0 = no limit

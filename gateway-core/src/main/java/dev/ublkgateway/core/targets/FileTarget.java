@@ -6,7 +6,7 @@ import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.NativeException;

@@ -1,6 +1,6 @@
 package dev.ublkgateway.core.cli;
 
-import dev.ublkgateway.core.chunk.ChunkedTargetProvider;
+import dev.ublkgateway.plugins.chunked.ChunkedTargetProvider;
 import dev.ublkgateway.core.stages.BuiltInStages;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,12 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.NestedSpec;
+
 import dev.ublkgateway.api.ChunkCodec;
 import dev.ublkgateway.api.ChunkCodecProvider;
 import dev.ublkgateway.api.DeviceDescriptor;
-import dev.ublkgateway.core.chunk.ChunkedTargetConfig;
-import dev.ublkgateway.core.chunk.MemoryStoreConfig;
+import dev.ublkgateway.plugins.chunked.ChunkedTargetConfig;
+import dev.ublkgateway.plugins.chunked.store.MemoryStoreConfig;
 import dev.ublkgateway.core.runtime.ChainFactory;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.api.Size;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -12,6 +12,7 @@ class PluginHostBuiltInTest {
     @TempDir
     Path dir;
 
+    /** The chunked plugin's target and stores count as built in here: these tests have it on their class path. */
     @Test
     void builtInsAreRegisteredThroughPf4j() {
         try (PluginHost host = PluginHost.load(dir.resolve("absent"))) {

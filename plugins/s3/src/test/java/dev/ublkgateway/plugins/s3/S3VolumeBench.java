@@ -1,8 +1,8 @@
 package dev.ublkgateway.plugins.s3;
 
 import dev.ublkgateway.api.DeviceDescriptor;
-import dev.ublkgateway.core.chunk.ChunkSizeBench;
-import dev.ublkgateway.core.chunk.ChunkedTarget;
+import dev.ublkgateway.plugins.chunked.ChunkSizeBench;
+import dev.ublkgateway.plugins.chunked.ChunkedTarget;
 import dev.ublkgateway.plugins.encryption.GcmCodec;
 import dev.ublkgateway.plugins.compression.ZstdCodecProvider;
 import dev.ublkgateway.plugins.compression.ZstdConfig;

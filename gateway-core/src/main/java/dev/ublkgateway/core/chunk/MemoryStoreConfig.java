@@ -1,9 +1,0 @@
-package dev.ublkgateway.core.chunk;
-
-import dev.ublkgateway.api.ConfigOption;
-
-/** Options of object store {@code memory}: objects in this process's heap, lost when it exits (tests). */
-public record MemoryStoreConfig(
-        @ConfigOption(description = "share the objects with other memory stores of this name in the process")
-        String name) {
-}

@@ -1,0 +1,30 @@
+package dev.ublkgateway.plugins.chunked;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** One chunk in the cache: its bytes and whether they still need writing back. */
+final class CachedChunk {
+    final long index;
+    final ReentrantLock lock = new ReentrantLock();   // data, generations, removed
+    final ReentrantLock io = new ReentrantLock();     // one store write of this chunk at a time
+    final AtomicBoolean queued = new AtomicBoolean(); // handed to a background write-back
+    byte[] data;                                      // chunkSize + 8 (room for the generation), null until loaded
+    long writeGen, storedGen;
+    volatile long dirtySince;
+    volatile boolean dirty;
+    boolean removed;
+
+    CachedChunk(long index) {
+        this.index = index;
+    }
+
+    /** Records a write to the chunk (caller holds its lock). */
+    void markDirty() {
+        writeGen++;
+        if (!dirty) {
+            dirtySince = System.nanoTime();
+            dirty = true;
+        }
+    }
+}

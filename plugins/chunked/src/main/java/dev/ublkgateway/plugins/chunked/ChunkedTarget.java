@@ -1,0 +1,339 @@
+package dev.ublkgateway.plugins.chunked;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.ChunkCodec;
+import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.Errno;
+import dev.ublkgateway.api.ExtentSink;
+import dev.ublkgateway.api.ObjectStore;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.api.VolumeInfo;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A volume split into fixed-size chunks, one object per chunk, with a write-back chunk cache.
+ *
+ * <p>Requests whose chunks are cached complete on the queue thread; the rest (store reads, FLUSH, FUA
+ * writes, discards) run on virtual threads and complete through {@link BlockRequest#complete}. Chunks
+ * reach the store through stacked layers ({@link ChunkStore}): all-zero chunks are deleted instead of
+ * stored, each stored chunk carries a generation checked against the chunk map on load, and the codecs
+ * encode it. The cache ({@link ChunkCache}), its write-back ({@link WriteBack}) and read-ahead
+ * ({@link ReadAhead}) sit on top; the volume's own objects are {@link VolumeFormat}'s.
+ */
+public final class ChunkedTarget implements Target {
+    private static final Logger LOG = Logger.getLogger(ChunkedTarget.class.getName());
+
+    /** Creates one codec for a volume; called once per codec chain (one per concurrent worker). */
+    @FunctionalInterface
+    public interface CodecFactory {
+        ChunkCodec create(VolumeInfo volume) throws IOException;
+    }
+
+    private final String volume;
+    private final int chunkSize;
+    private final VolumeFormat format;
+    private final ChunkMap map;
+    private final ChunkStore layers;
+    private final ChunkCache cache;
+    private final WriteBack writeBack;
+    private final ReadAhead readAhead;
+    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+
+    private ChunkedTarget(DeviceDescriptor d, ChunkedTargetConfig c, VolumeFormat format) {
+        this.volume = d.name();
+        this.chunkSize = (int) c.chunkSize().bytes();
+        this.format = format;
+        this.map = format.map;
+        this.layers = format.layers(chunkSize, volume);
+        this.cache = new ChunkCache(chunkSize, c.cache().bytes(), layers);
+        this.writeBack = new WriteBack(volume, chunkSize, cache, layers, format, workers, c.writebackThreads(), c.writebackDelayMs());
+        this.readAhead = new ReadAhead(chunkSize, Math.ceilDiv(d.sizeBytes(), chunkSize), c.readAhead(), cache, map, workers);
+    }
+
+    /** As {@link #open(ChunkedTargetConfig, DeviceDescriptor, boolean, boolean, ObjectStore, List, List)}, without forcing a takeover. */
+    public static ChunkedTarget open(ChunkedTargetConfig c, DeviceDescriptor d, boolean recovering, ObjectStore store,
+                                     List<String> codecNames, List<CodecFactory> codecs) throws IOException {
+        return open(c, d, recovering, false, store, codecNames, codecs);
+    }
+
+    /**
+     * Opens (or, in an empty store, creates) the volume in {@code store}: see {@link VolumeFormat#open}.
+     * {@code forceTakeover}: take the volume's lease over whoever holds it.
+     */
+    public static ChunkedTarget open(ChunkedTargetConfig c, DeviceDescriptor d, boolean recovering, boolean forceTakeover,
+                                     ObjectStore store, List<String> codecNames, List<CodecFactory> codecs) throws IOException {
+        VolumeFormat format = VolumeFormat.open(d, (int) c.chunkSize().bytes(), recovering, forceTakeover, store, codecNames, codecs);
+        ChunkedTarget t = new ChunkedTarget(d, c, format);
+        t.writeBack.start();
+        return t;
+    }
+
+    @Override
+    public boolean volatileCache() {
+        return true;
+    }
+
+    /**
+     * A chunk with no stored object (generation 0) reads as zeros without the store: a hole, unless its
+     * cached copy has writes not stored yet. Answered from the map and the cache, never the store.
+     * Looking a chunk up counts as a use for the cache's eviction order; that is harmless.
+     */
+    @Override
+    public int extents(long offset, long length, ExtentSink sink) {
+        ChunkWalk w = new ChunkWalk(chunkSize).over(offset, length);
+        while (w.next()) {
+            // the map is set before an entry is marked clean, so a chunk being written back never looks empty
+            boolean hole = map.get(w.index) == 0;
+            if (hole) {
+                CachedChunk e = cache.cached(w.index);
+                hole = e == null || !e.dirty;
+            }
+            if (!sink.extent(w.n, hole ? ExtentSink.HOLE | ExtentSink.ZERO : 0)) return 0;
+        }
+        return 0;
+    }
+
+    @Override
+    public TargetQueue openQueue(QueueContext q) {
+        return new Queue();
+    }
+
+    private final class Queue implements TargetQueue {
+        private final ChunkWalk walk = new ChunkWalk(chunkSize);
+        private long lastEnd = -1;
+
+        @Override
+        public int submit(BlockRequest r) {
+            switch (r.op()) {
+                case BlockOp.READ -> {
+                    boolean sequential = r.offset() == lastEnd;
+                    lastEnd = r.offset() + r.length();
+                    if (sequential && readAhead.enabled()) readAhead.after(lastEnd);
+                    if (readInline(r, walk)) return r.length();
+                    return async(r, () -> read(r));
+                }
+                case BlockOp.WRITE -> {
+                    if (format.lease.lost()) return -Errno.EIO;
+                    if (!r.fua() && writeInline(r, walk)) return r.length();
+                    return async(r, () -> write(r));
+                }
+                case BlockOp.FLUSH -> {
+                    return async(r, writeBack::flush);
+                }
+                case BlockOp.DISCARD, BlockOp.WRITE_ZEROES -> {
+                    if (format.lease.lost()) return -Errno.EIO;
+                    return async(r, () -> discard(r.offset(), r.length()));
+                }
+                default -> {
+                    return -Errno.EOPNOTSUPP;
+                }
+            }
+        }
+    }
+
+    private int async(BlockRequest r, Callable<Integer> work) {
+        workers.execute(() -> {
+            int result;
+            try {
+                result = work.call();
+            } catch (IOException e) {
+                LOG.warning("volume " + volume + ": " + BlockOp.name(r.op()) + " at " + r.offset() + " failed: " + e.getMessage());
+                result = -Errno.EIO;
+            } catch (Exception | Error e) {
+                LOG.log(Level.SEVERE, "volume " + volume + ": " + BlockOp.name(r.op()) + " at " + r.offset() + " failed", e);
+                result = -Errno.EIO;
+            }
+            r.complete(result);
+        });
+        return TargetQueue.PENDING;
+    }
+
+    // ---------------------------------------------------------------- fast paths (queue thread, never block)
+
+    private boolean readInline(BlockRequest r, ChunkWalk w) {
+        MemorySegment buf = r.buffer();
+        w.over(r.offset(), r.length());
+        while (w.next()) {
+            CachedChunk e = cache.cached(w.index);
+            if (e == null) {
+                if (map.get(w.index) != 0) return false;
+                buf.asSlice(w.done, w.n).fill((byte) 0);
+                continue;
+            }
+            if (!e.lock.tryLock()) return false;
+            try {
+                if (e.removed || e.data == null) return false;
+                MemorySegment.copy(e.data, w.pos, buf, ValueLayout.JAVA_BYTE, w.done, w.n);
+            } finally {
+                e.lock.unlock();
+            }
+        }
+        return true;
+    }
+
+    private boolean writeInline(BlockRequest r, ChunkWalk w) {
+        MemorySegment buf = r.buffer();
+        w.over(r.offset(), r.length());
+        while (w.next()) {
+            CachedChunk e = cache.cached(w.index);
+            if (e == null) {
+                // a chunk that needs no load: never written, or entirely overwritten
+                if (map.get(w.index) != 0 && !w.whole()) return false;
+                try {
+                    e = cache.acquire(w.index, false, false);
+                } catch (IOException ex) {
+                    return false;
+                }
+                if (e == null) return false;
+            } else if (!e.lock.tryLock()) {
+                return false;
+            } else if (e.removed || e.data == null) {
+                e.lock.unlock();
+                return false;
+            }
+            try {
+                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, w.done, e.data, w.pos, w.n);
+                e.markDirty();
+            } finally {
+                e.lock.unlock();
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- slow paths (virtual threads)
+
+    private int read(BlockRequest r) throws IOException {
+        MemorySegment buf = r.buffer();
+        ChunkWalk w = new ChunkWalk(chunkSize).over(r.offset(), r.length());
+        while (w.next()) {
+            if (cache.cached(w.index) == null && map.get(w.index) == 0) {
+                buf.asSlice(w.done, w.n).fill((byte) 0);
+                continue;
+            }
+            CachedChunk e = cache.acquire(w.index, true, true);
+            try {
+                MemorySegment.copy(e.data, w.pos, buf, ValueLayout.JAVA_BYTE, w.done, w.n);
+            } finally {
+                e.lock.unlock();
+            }
+        }
+        return r.length();
+    }
+
+    private int write(BlockRequest r) throws IOException {
+        MemorySegment buf = r.buffer();
+        List<CachedChunk> touched = r.fua() ? new ArrayList<>() : null;
+        ChunkWalk w = new ChunkWalk(chunkSize).over(r.offset(), r.length());
+        while (w.next()) {
+            CachedChunk e = cache.acquire(w.index, !w.whole(), true);
+            try {
+                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, w.done, e.data, w.pos, w.n);
+                e.markDirty();
+            } finally {
+                e.lock.unlock();
+            }
+            if (touched != null) touched.add(e);
+        }
+        if (touched != null) writeBack.writeThrough(touched);
+        return r.length();
+    }
+
+    /** DISCARD and WRITE_ZEROES: whole chunks lose their object, parts of chunks are zeroed in the cache. */
+    private int discard(long off, int len) throws IOException {
+        ChunkWalk w = new ChunkWalk(chunkSize).over(off, len);
+        while (w.next()) {
+            if (w.whole()) {
+                cache.drop(w.index);
+                layers.delete(w.index);
+            } else if (cache.cached(w.index) != null || map.get(w.index) != 0) {
+                CachedChunk e = cache.acquire(w.index, true, true);
+                try {
+                    Arrays.fill(e.data, w.pos, w.pos + w.n, (byte) 0);
+                    e.markDirty();
+                } finally {
+                    e.lock.unlock();
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Bytes in chunks not yet stored. */
+    public long dirtyBytes() {
+        return cache.dirtyBytes();
+    }
+
+    /** Flushes everything (reporting the dirty bytes left every second), releases the lease and the store. */
+    @Override
+    public void close() throws IOException {
+        writeBack.stop();
+        Thread progress = Thread.ofPlatform().daemon().start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                System.err.printf("volume %s: flushing, %.1f MiB dirty left%n", volume, dirtyBytes() / 1048576.0);
+            }
+        });
+        IOException failure = null;
+        try {
+            failure = flushForClose();
+        } finally {
+            progress.interrupt();
+            workers.shutdown();
+            try {
+                workers.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            format.close(failure == null);
+        }
+        if (failure != null) throw failure;
+    }
+
+    /** Flushes until nothing is dirty, retrying a failing store a few times; the failure that remains, or null. */
+    private IOException flushForClose() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                writeBack.flush();
+                if (cache.dirty().isEmpty()) return null;
+            } catch (IOException e) {
+                if (attempt >= 5) {
+                    IOException failure = new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " could not be stored: "
+                            + e.getMessage());
+                    LOG.severe(failure.getMessage());
+                    return failure;
+                }
+                LOG.warning("volume " + volume + ": flush failed, retrying: " + e.getMessage());
+                try {
+                    Thread.sleep(1000L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / 1048576.0);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.ublkgateway.plugins.chunked;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.Properties;
+
+/**
+ * The volume's metadata object ({@code volume.meta}, a small properties text): format version, size,
+ * chunk size, codec list, volume id, KDF salt and a key check value (a fixed block encoded through the
+ * codecs, which only the right key and codec settings decode).
+ */
+record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck) {
+    static final int FORMAT = 1;
+    static final String KEY = "volume.meta";
+
+    byte[] toBytes() {
+        HexFormat hex = HexFormat.of();
+        String s = "# ublk-gateway chunked volume\n"
+                + "format=" + format + "\n"
+                + "size=" + size + "\n"
+                + "chunk-size=" + chunkSize + "\n"
+                + "codecs=" + codecs + "\n"
+                + "volume-id=" + hex.formatHex(volumeId) + "\n"
+                + "kdf-salt=" + hex.formatHex(kdfSalt) + "\n"
+                + "key-check=" + hex.formatHex(keyCheck) + "\n";
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static VolumeMeta parse(byte[] data) throws IOException {
+        Properties p = new Properties();
+        p.load(new StringReader(new String(data, StandardCharsets.UTF_8)));
+        try {
+            HexFormat hex = HexFormat.of();
+            return new VolumeMeta(Integer.parseInt(p.getProperty("format")), Long.parseLong(p.getProperty("size")),
+                    Long.parseLong(p.getProperty("chunk-size")), p.getProperty("codecs", ""),
+                    hex.parseHex(p.getProperty("volume-id")), hex.parseHex(p.getProperty("kdf-salt")),
+                    hex.parseHex(p.getProperty("key-check")));
+        } catch (RuntimeException e) {
+            throw new IOException("the volume metadata object " + KEY + " is damaged (" + e.getMessage() + ")");
+        }
+    }
+}

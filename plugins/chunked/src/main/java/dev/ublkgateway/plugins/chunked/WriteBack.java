@@ -1,0 +1,154 @@
+package dev.ublkgateway.plugins.chunked;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
+
+/**
+ * Stores dirty chunks through the layers: in the background once they have been dirty for a while, at
+ * once under memory pressure, at most {@code writeback-threads} at a time; and on demand for FLUSH
+ * (every chunk dirty when it arrived, then the chunk map) and FUA writes.
+ */
+final class WriteBack {
+    private static final Logger LOG = Logger.getLogger(WriteBack.class.getName());
+
+    private final String volume;
+    private final int chunkSize;
+    private final ChunkCache cache;
+    private final ChunkStore store;
+    private final VolumeFormat format;
+    private final ExecutorService workers;
+    private final long delayNanos;
+    private final Semaphore slots;
+    private final ConcurrentLinkedQueue<byte[]> frames = new ConcurrentLinkedQueue<>();
+    private final Thread flusher;
+    private volatile boolean closing;
+
+    WriteBack(String volume, int chunkSize, ChunkCache cache, ChunkStore store, VolumeFormat format, ExecutorService workers,
+              int threads, int delayMs) {
+        this.volume = volume;
+        this.chunkSize = chunkSize;
+        this.cache = cache;
+        this.store = store;
+        this.format = format;
+        this.workers = workers;
+        this.delayNanos = TimeUnit.MILLISECONDS.toNanos(delayMs);
+        this.slots = new Semaphore(threads);
+        this.flusher = Thread.ofPlatform().daemon().name("writeback-" + volume).unstarted(this::loop);
+    }
+
+    void start() {
+        flusher.start();
+    }
+
+    /** Stops the background write-back (FLUSH still works). */
+    void stop() {
+        closing = true;
+        flusher.interrupt();
+    }
+
+    /** Stores the chunk if it is dirty; returns when what was dirty on entry is stored. */
+    void writeBack(CachedChunk e) throws IOException {
+        e.io.lock();
+        byte[] frame = frames.poll();
+        if (frame == null) frame = new byte[chunkSize + GenerationCheck.TRAILER];
+        try {
+            long gen;
+            // copy under the lock, store outside it: writers to this chunk wait only for the copy
+            e.lock.lock();
+            try {
+                if (e.removed || e.data == null || !e.dirty) return;
+                if (format.lease.lost()) throw new IOException("another gateway took over the volume's lease");
+                gen = e.writeGen;
+                System.arraycopy(e.data, 0, frame, 0, chunkSize);
+            } finally {
+                e.lock.unlock();
+            }
+            store.write(e.index, frame, chunkSize);
+            e.lock.lock();
+            try {
+                e.storedGen = gen;
+                if (e.writeGen == gen) e.dirty = false;
+            } finally {
+                e.lock.unlock();
+            }
+        } finally {
+            frames.add(frame);
+            e.io.unlock();
+        }
+    }
+
+    /** Stores the chunks and then the chunk map: a FUA write's chunks. */
+    void writeThrough(List<CachedChunk> chunks) throws IOException {
+        for (CachedChunk e : chunks) writeBack(e);
+        format.persistMap();
+    }
+
+    /** Writes back every chunk dirty now, then the chunk map: the FLUSH barrier. */
+    int flush() throws IOException {
+        List<CachedChunk> dirty = cache.dirty();
+        List<Future<?>> done = new ArrayList<>(dirty.size());
+        for (CachedChunk e : dirty) {
+            done.add(workers.submit(() -> {
+                slots.acquire();
+                try {
+                    writeBack(e);
+                } finally {
+                    slots.release();
+                }
+                return null;
+            }));
+        }
+        IOException failure = null;
+        for (Future<?> f : done) {
+            try {
+                f.get();
+            } catch (ExecutionException ex) {
+                if (failure == null) {
+                    failure = ex.getCause() instanceof IOException io ? io : new IOException(String.valueOf(ex.getCause()), ex.getCause());
+                }
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while flushing");
+            }
+        }
+        if (failure != null) throw failure;
+        format.persistMap();
+        return 0;
+    }
+
+    private void loop() {
+        while (!closing) {
+            LockSupport.parkNanos(20_000_000);
+            long now = System.nanoTime();
+            long capacity = cache.capacity();
+            boolean urgent = cache.takePressure() || cache.used() > capacity / 2 && cache.dirtyBytes() > capacity / 4;
+            for (CachedChunk e : cache.dirty()) {
+                if (!urgent && now - e.dirtySince < delayNanos) continue;
+                if (e.io.isLocked() || !e.queued.compareAndSet(false, true)) continue;
+                if (!slots.tryAcquire()) {
+                    e.queued.set(false);
+                    break;
+                }
+                workers.execute(() -> {
+                    try {
+                        writeBack(e);
+                    } catch (IOException | RuntimeException ex) {
+                        LOG.warning("volume " + volume + ": writing back chunk " + e.index + " failed (will retry): " + ex.getMessage());
+                    } finally {
+                        e.queued.set(false);
+                        slots.release();
+                    }
+                });
+            }
+        }
+    }
+}

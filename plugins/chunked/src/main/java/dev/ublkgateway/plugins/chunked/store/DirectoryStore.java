@@ -1,0 +1,86 @@
+package dev.ublkgateway.plugins.chunked.store;
+
+import dev.ublkgateway.api.ObjectStore;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One file per object under a directory. A put writes a temporary file, syncs it, renames it over the
+ * object and syncs the directory, so an object is either the old or the new bytes after a crash.
+ */
+public final class DirectoryStore implements ObjectStore {
+    private final Path dir;
+    private final boolean sync;
+    private final AtomicLong tmpSeq = new AtomicLong();
+
+    public DirectoryStore(Path dir, boolean sync) throws IOException {
+        this.dir = dir;
+        this.sync = sync;
+        try {
+            Files.createDirectories(dir);
+        } catch (AccessDeniedException e) {
+            throw new IOException("store directory " + dir + " cannot be created: permission denied; check its parent's permissions");
+        } catch (IOException e) {
+            throw new IOException("store directory " + dir + " cannot be created (" + e.getMessage() + "); check the path");
+        }
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new IOException("store path " + dir + " is not a writable directory; use a directory the gateway may write");
+        }
+    }
+
+    private Path file(String key) {
+        if (key.isEmpty() || key.contains("..") || key.startsWith("/")) throw new IllegalArgumentException("bad object key " + key);
+        return dir.resolve(key);
+    }
+
+    public Optional<byte[]> get(String key) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(file(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    public void put(String key, byte[] data, int offset, int length) throws IOException {
+        Path target = file(key);
+        Path parent = target.getParent();
+        if (!parent.equals(dir) && !Files.isDirectory(parent)) {
+            Files.createDirectories(parent);
+            if (sync) syncDir(parent.getParent()); // the new directory's own entry
+        }
+        Path tmp = parent.resolve("." + target.getFileName() + ".tmp" + tmpSeq.incrementAndGet());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(data, offset, length);
+            while (b.hasRemaining()) ch.write(b);
+            if (sync) ch.force(false);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (sync) syncDir(parent);
+    }
+
+    public void delete(String key) throws IOException {
+        if (Files.deleteIfExists(file(key)) && sync) syncDir(file(key).getParent());
+    }
+
+    private static void syncDir(Path d) throws IOException {
+        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    public void close() {}
+}

@@ -1,0 +1,53 @@
+package dev.ublkgateway.plugins.chunked.store;
+
+import dev.ublkgateway.api.ObjectStore;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Objects in a map; stores opened on the same map (see {@link MemoryStoreProvider}) share their objects. */
+public final class MemoryStore implements ObjectStore {
+    private final Map<String, byte[]> objects;
+    /** Request counters, for tests and benchmarks. */
+    public final AtomicLong gets = new AtomicLong(), puts = new AtomicLong(), deletes = new AtomicLong();
+
+    public MemoryStore() {
+        this.objects = new ConcurrentHashMap<>();
+    }
+
+    /** A store over {@code objects}, shared with every other store over the same map. */
+    MemoryStore(Map<String, byte[]> objects) {
+        this.objects = objects;
+    }
+
+    public Optional<byte[]> get(String key) {
+        gets.incrementAndGet();
+        byte[] b = objects.get(key);
+        return b == null ? Optional.empty() : Optional.of(b.clone());
+    }
+
+    public void put(String key, byte[] data, int offset, int length) {
+        puts.incrementAndGet();
+        objects.put(key, Arrays.copyOfRange(data, offset, offset + length));
+    }
+
+    public void delete(String key) {
+        deletes.incrementAndGet();
+        objects.remove(key);
+    }
+
+    /** The stored keys (tests). */
+    public java.util.Set<String> keys() {
+        return java.util.Set.copyOf(objects.keySet());
+    }
+
+    /** Replaces an object's bytes without counting (tests that tamper with objects). */
+    public void poke(String key, byte[] data) {
+        objects.put(key, data.clone());
+    }
+
+    public void close() {}
+}

@@ -1,0 +1,317 @@
+package dev.ublkgateway.plugins.chunked;
+
+import dev.ublkgateway.api.BlockOp;
+import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.ChunkCodec;
+import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.ExtentSink;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.TargetQueue;
+import dev.ublkgateway.plugins.chunked.store.MemoryStore;
+import dev.ublkgateway.api.Size;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ChunkedTargetTest {
+    static final int CHUNK = 64 * 1024;
+    static final DeviceDescriptor DEV = new DeviceDescriptor("vol", 64L * CHUNK, 4096, 1, 32, 512 * 1024);
+    final Arena arena = Arena.ofShared();
+    final List<ChunkedTarget> open = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (ChunkedTarget t : open) t.close();
+        arena.close();
+    }
+
+    /** A toy codec for tests: XOR with a key byte, CRC32C trailer (a wrong key fails to decode). */
+    record XorCodec(byte key) implements ChunkCodec {
+        public int maxEncodedLength(int length) { return length + 4; }
+
+        public int encode(MemorySegment in, MemorySegment out, long idx) {
+            CRC32C crc = new CRC32C();
+            for (long i = 0; i < in.byteSize(); i++) {
+                byte b = in.get(ValueLayout.JAVA_BYTE, i);
+                crc.update(b);
+                out.set(ValueLayout.JAVA_BYTE, i, (byte) (b ^ key));
+            }
+            out.set(ValueLayout.JAVA_INT_UNALIGNED, in.byteSize(), (int) crc.getValue());
+            return (int) in.byteSize() + 4;
+        }
+
+        public int decode(MemorySegment in, MemorySegment out, long idx) throws IOException {
+            int n = (int) in.byteSize() - 4;
+            CRC32C crc = new CRC32C();
+            for (long i = 0; i < n; i++) {
+                byte b = (byte) (in.get(ValueLayout.JAVA_BYTE, i) ^ key);
+                crc.update(b);
+                out.set(ValueLayout.JAVA_BYTE, i, b);
+            }
+            if ((int) crc.getValue() != in.get(ValueLayout.JAVA_INT_UNALIGNED, n)) throw new IOException("checksum mismatch");
+            return n;
+        }
+    }
+
+    static ChunkedTargetConfig config(int chunk, long cache) {
+        return new ChunkedTargetConfig(Size.of(chunk), Size.of(cache), 4, 0, 4, List.of(), null);
+    }
+
+    ChunkedTarget open(MemoryStore store, byte key) throws IOException {
+        return open(store, key, config(CHUNK, 16L * CHUNK));
+    }
+
+    ChunkedTarget open(MemoryStore store, byte key, ChunkedTargetConfig c) throws IOException {
+        ChunkedTarget t = ChunkedTarget.open(c, DEV, false, store, List.of("xor"), List.of(v -> new XorCodec(key)));
+        open.add(t);
+        return t;
+    }
+
+    void close(ChunkedTarget t) throws IOException {
+        open.remove(t);
+        t.close();
+    }
+
+    final class Req implements BlockRequest {
+        final int op, flags, length;
+        final long offset;
+        final MemorySegment buf;
+        final CompletableFuture<Integer> done = new CompletableFuture<>();
+
+        Req(int op, int flags, long offset, int length) {
+            this.op = op;
+            this.flags = flags;
+            this.offset = offset;
+            this.length = length;
+            this.buf = op == BlockOp.READ || op == BlockOp.WRITE ? arena.allocate(length) : MemorySegment.NULL;
+        }
+
+        public int op() { return op; }
+        public int flags() { return flags; }
+        public long offset() { return offset; }
+        public int length() { return length; }
+        public MemorySegment buffer() { return buf; }
+        public int queue() { return 0; }
+        public int tag() { return 0; }
+        public void complete(int result) { done.complete(result); }
+
+        int run(TargetQueue q) throws Exception {
+            int r = q.submit(this);
+            return r == TargetQueue.PENDING ? done.get(30, TimeUnit.SECONDS) : r;
+        }
+    }
+
+    static TargetQueue queue(ChunkedTarget t) {
+        return t.openQueue(new QueueContext() {
+            public int queueId() { return 0; }
+            public int depth() { return 32; }
+            public int maxIoBytes() { return 512 * 1024; }
+        });
+    }
+
+    int write(TargetQueue q, long off, byte[] data, boolean fua) throws Exception {
+        Req r = new Req(BlockOp.WRITE, fua ? BlockOp.FLAG_FUA : 0, off, data.length);
+        r.buf.copyFrom(MemorySegment.ofArray(data));
+        return r.run(q);
+    }
+
+    byte[] read(TargetQueue q, long off, int len) throws Exception {
+        Req r = new Req(BlockOp.READ, 0, off, len);
+        assertEquals(len, r.run(q));
+        return r.buf.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    int op(TargetQueue q, int op, long off, int len) throws Exception {
+        return new Req(op, 0, off, len).run(q);
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void aSizeWithMoreChunksThanTheMapHoldsIsRefusedWithTheFix() throws IOException {
+        long huge = Long.MAX_VALUE / 4096 * 4096; // its chunk count once overflowed into a tiny map
+        IOException e = assertThrows(IOException.class,
+                () -> VolumeFormat.chunkCount(new DeviceDescriptor("big", huge, 4096, 1, 32, 1 << 19), 1 << 20));
+        assertEquals("volume big: size 8388608.0 TiB in chunks of 1 MiB is 8796093022208 chunks, more than the 268435447"
+                + " a volume can have; use a size of at most 17179868608MiB (with chunk-size 64MiB)", e.getMessage());
+        e = assertThrows(IOException.class,
+                () -> VolumeFormat.chunkCount(new DeviceDescriptor("big", 1L << 50, 4096, 1, 32, 1 << 19), 1 << 20));
+        assertTrue(e.getMessage().endsWith("; use chunk-size 8MiB or more, or a smaller size"), e.getMessage());
+        assertEquals(1L << 27, VolumeFormat.chunkCount(new DeviceDescriptor("ok", 1L << 50, 4096, 1, 32, 1 << 19), 8 << 20),
+                "the chunk size it suggested is enough");
+    }
+
+    @Test
+    void unwrittenChunksReadAsZerosWithoutStoreRequests() throws Exception {
+        MemoryStore store = new MemoryStore();
+        TargetQueue q = queue(open(store, (byte) 1));
+        long gets = store.gets.get();
+        assertArrayEquals(new byte[3 * CHUNK], read(q, 5L * CHUNK, 3 * CHUNK));
+        assertEquals(gets, store.gets.get());
+    }
+
+    @Test
+    void dataSurvivesFlushAndReopenAcrossChunkBoundaries() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1);
+        TargetQueue q = queue(t);
+        byte[] a = random(3 * CHUNK + 1000, 1);
+        assertEquals(a.length, write(q, CHUNK - 4096, a, false));
+        byte[] b = random(4096, 2);
+        assertEquals(4096, write(q, 10L * CHUNK + 8192, b, false)); // partial write of a fresh chunk
+        assertArrayEquals(a, read(q, CHUNK - 4096, a.length));
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertTrue(store.keys().contains("chunks/0/1"), store.keys().toString());
+        close(t);
+        assertFalse(store.keys().contains(Lease.KEY), "lease released at close");
+
+        ChunkedTarget t2 = open(store, (byte) 1);
+        TargetQueue q2 = queue(t2);
+        assertArrayEquals(a, read(q2, CHUNK - 4096, a.length));
+        assertArrayEquals(b, read(q2, 10L * CHUNK + 8192, 4096));
+        assertArrayEquals(new byte[8192], read(q2, 10L * CHUNK, 8192));
+        // read-modify-write of a stored chunk that is no longer cached
+        byte[] c = random(512, 3);
+        write(q2, CHUNK + 100 * 512, c, true);
+        close(t2);
+        TargetQueue q3 = queue(open(store, (byte) 1));
+        byte[] expect = a.clone();
+        System.arraycopy(c, 0, expect, 4096 + 100 * 512, 512);
+        assertArrayEquals(expect, read(q3, CHUNK - 4096, a.length));
+    }
+
+    @Test
+    void fuaWriteIsStoredBeforeItCompletes() throws Exception {
+        MemoryStore store = new MemoryStore();
+        TargetQueue q = queue(open(store, (byte) 1, new ChunkedTargetConfig(Size.of(CHUNK), Size.of(16L * CHUNK), 4, 600_000, 0, List.of(), null)));
+        write(q, 3L * CHUNK, random(4096, 5), false);
+        assertFalse(store.keys().contains("chunks/0/3"), "a plain write stays cached (long writeback delay)");
+        write(q, 2L * CHUNK, random(4096, 6), true);
+        assertTrue(store.keys().contains("chunks/0/2"));
+        assertTrue(store.keys().contains(ChunkMap.KEY));
+    }
+
+    /** Extents as length, flags, length, flags..., neighbours with equal flags merged. */
+    static List<Long> extents(ChunkedTarget t, long offset, long length) {
+        List<Long> l = new ArrayList<>();
+        assertEquals(0, t.extents(offset, length, (len, flags) -> {
+            int n = l.size();
+            if (n > 0 && l.get(n - 1) == flags) l.set(n - 2, l.get(n - 2) + len);
+            else {
+                l.add(len);
+                l.add((long) flags);
+            }
+            return true;
+        }));
+        return l;
+    }
+
+    @Test
+    void holesAreChunksWithoutAStoredObjectOrUnstoredWrites() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1);
+        TargetQueue q = queue(t);
+        long hz = ExtentSink.HOLE | ExtentSink.ZERO, size = 64L * CHUNK;
+        assertEquals(List.of(size, hz), extents(t, 0, size));
+        write(q, 2L * CHUNK + 4096, random(4096, 3), false);  // dirty in the cache, not stored yet: data
+        assertEquals(List.of(2L * CHUNK, hz, (long) CHUNK, 0L, 61L * CHUNK, hz), extents(t, 0, size));
+        op(q, BlockOp.FLUSH, 0, 0);                           // stored: still data
+        assertEquals(List.of(2L * CHUNK, hz, (long) CHUNK, 0L, 61L * CHUNK, hz), extents(t, 0, size));
+        assertEquals(List.of(4096L, 0L), extents(t, 2L * CHUNK + 8192, 4096), "a range inside a chunk");
+        assertEquals(0, op(q, BlockOp.DISCARD, 2L * CHUNK, CHUNK)); // deleted: a hole again
+        assertEquals(List.of(size, hz), extents(t, 0, size));
+        long gets = store.gets.get();
+        extents(t, 0, size);
+        assertEquals(gets, store.gets.get(), "answered without the store");
+    }
+
+    @Test
+    void zeroChunksAreDeletedAndDiscardWorks() throws Exception {
+        MemoryStore store = new MemoryStore();
+        TargetQueue q = queue(open(store, (byte) 1));
+        write(q, 0, random(4 * CHUNK, 7), false);
+        op(q, BlockOp.FLUSH, 0, 0);
+        assertTrue(store.keys().containsAll(List.of("chunks/0/0", "chunks/0/1", "chunks/0/2", "chunks/0/3")));
+        write(q, 0, new byte[CHUNK], false);                  // all zero: deleted, not stored
+        assertEquals(0, op(q, BlockOp.DISCARD, CHUNK, CHUNK)); // whole chunk: deleted
+        assertEquals(0, op(q, BlockOp.WRITE_ZEROES, 2L * CHUNK + 4096, 8192)); // part: zeroed
+        op(q, BlockOp.FLUSH, 0, 0);
+        assertFalse(store.keys().contains("chunks/0/0"));
+        assertFalse(store.keys().contains("chunks/0/1"));
+        assertTrue(store.keys().contains("chunks/0/2"));
+        long gets = store.gets.get();
+        assertArrayEquals(new byte[2 * CHUNK], read(q, 0, 2 * CHUNK));
+        assertEquals(gets, store.gets.get());
+        assertArrayEquals(new byte[8192], read(q, 2L * CHUNK + 4096, 8192));
+    }
+
+    @Test
+    void cacheStaysBoundedAndEvictsCleanChunks() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1, config(CHUNK, 8L * CHUNK));
+        TargetQueue q = queue(t);
+        byte[] all = random(40 * CHUNK, 8);
+        for (int i = 0; i < 40; i++) {
+            byte[] part = java.util.Arrays.copyOfRange(all, i * CHUNK, (i + 1) * CHUNK);
+            write(q, (long) i * CHUNK, part, false);
+        }
+        assertTrue(t.dirtyBytes() <= 8L * CHUNK + 4L * CHUNK, "dirty " + t.dirtyBytes());
+        assertArrayEquals(all, read(q, 0, 40 * CHUNK));
+    }
+
+    @Test
+    void wrongKeyChunkSizeAndSecondGatewayAreRefused() throws Exception {
+        MemoryStore store = new MemoryStore();
+        open(store, (byte) 1);
+        IOException busy = assertThrows(IOException.class, () -> open(store, (byte) 1));
+        assertTrue(busy.getMessage().contains("in use by gateway"), busy.getMessage());
+        close(open.getFirst());
+        IOException key = assertThrows(IOException.class, () -> open(store, (byte) 2));
+        assertTrue(key.getMessage().contains("key"), key.getMessage());
+        IOException size = assertThrows(IOException.class, () -> open(store, (byte) 1, config(2 * CHUNK, 16L * CHUNK)));
+        assertTrue(size.getMessage().contains("chunk-size"), size.getMessage());
+        assertFalse(store.keys().contains(Lease.KEY), "a refused open leaves no lease");
+    }
+
+    @Test
+    void replayedOrTamperedChunkIsAnIoError() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1);
+        TargetQueue q = queue(t);
+        write(q, 0, random(CHUNK, 9), false);
+        op(q, BlockOp.FLUSH, 0, 0);
+        byte[] old = store.get("chunks/0/0").orElseThrow();
+        write(q, 0, random(CHUNK, 10), false);
+        write(q, CHUNK, random(CHUNK, 11), false);
+        op(q, BlockOp.FLUSH, 0, 0);
+        close(t);
+        store.poke("chunks/0/0", old);                      // replay an older version
+        byte[] tampered = store.get("chunks/0/1").orElseThrow();
+        tampered[100] ^= 1;
+        store.poke("chunks/0/1", tampered);
+        TargetQueue q2 = queue(open(store, (byte) 1));
+        assertEquals(-5, new Req(BlockOp.READ, 0, 0, 4096).run(q2));
+        assertEquals(-5, new Req(BlockOp.READ, 0, CHUNK, 4096).run(q2));
+        assertArrayEquals(new byte[4096], read(q2, 5L * CHUNK, 4096));
+    }
+}
