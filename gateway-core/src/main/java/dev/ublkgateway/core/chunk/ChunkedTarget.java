@@ -2,8 +2,10 @@ package dev.ublkgateway.core.chunk;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ChunkCodec;
 import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.QueueContext;
@@ -55,7 +57,6 @@ import java.util.logging.Logger;
  */
 public final class ChunkedTarget implements Target {
     private static final Logger LOG = Logger.getLogger(ChunkedTarget.class.getName());
-    private static final int EIO = 5, EOPNOTSUPP = 95;
     private static final long MAP_INDEX = -1, KEY_CHECK_INDEX = -2;
     private static final byte[] KEY_CHECK_PLAIN = "ublk-gateway chunked volume key check v1".getBytes(StandardCharsets.US_ASCII);
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -252,6 +253,16 @@ public final class ChunkedTarget implements Target {
         return "chunks/" + Long.toHexString(index >>> 12) + "/" + Long.toHexString(index);
     }
 
+    /**
+     * Writes sit in the chunk cache until FLUSH (see {@link #volatileCache}). Not declared multi-conn safe,
+     * as before: kept off until it is shown that a FLUSH on one connection covers writes another one
+     * completed while write-back runs.
+     */
+    @Override
+    public Capabilities capabilities() {
+        return Target.super.capabilities();
+    }
+
     @Override
     public boolean volatileCache() {
         return true;
@@ -301,7 +312,7 @@ public final class ChunkedTarget implements Target {
                     return async(r, () -> read(r));
                 }
                 case BlockOp.WRITE -> {
-                    if (lease.lost()) return -EIO;
+                    if (lease.lost()) return -Errno.EIO;
                     if (!r.fua() && writeInline(r)) return r.length();
                     return async(r, () -> write(r));
                 }
@@ -309,11 +320,11 @@ public final class ChunkedTarget implements Target {
                     return async(r, ChunkedTarget.this::flush);
                 }
                 case BlockOp.DISCARD, BlockOp.WRITE_ZEROES -> {
-                    if (lease.lost()) return -EIO;
+                    if (lease.lost()) return -Errno.EIO;
                     return async(r, () -> discard(r.offset(), r.length()));
                 }
                 default -> {
-                    return -EOPNOTSUPP;
+                    return -Errno.EOPNOTSUPP;
                 }
             }
         }
@@ -326,10 +337,10 @@ public final class ChunkedTarget implements Target {
                 result = work.call();
             } catch (IOException e) {
                 LOG.warning("volume " + volume + ": " + BlockOp.name(r.op()) + " at " + r.offset() + " failed: " + e.getMessage());
-                result = -EIO;
+                result = -Errno.EIO;
             } catch (Exception | Error e) {
                 LOG.log(Level.SEVERE, "volume " + volume + ": " + BlockOp.name(r.op()) + " at " + r.offset() + " failed", e);
-                result = -EIO;
+                result = -Errno.EIO;
             }
             r.complete(result);
         });

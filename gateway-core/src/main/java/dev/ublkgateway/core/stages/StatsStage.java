@@ -3,10 +3,10 @@ package dev.ublkgateway.core.stages;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.chain.KeepsData;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  * nanosecond buckets), measured from this stage down to the target. Each queue counts in its own
  * arrays; {@link #snapshot()} sums them. Devices register by name so the gateway can report them.
  */
-public final class StatsStage implements BlockStage, KeepsData {
+public final class StatsStage implements BlockStage {
     static final int OPS = 6, BUCKETS = 40;
     private static final Map<String, StatsStage> BY_DEVICE = new ConcurrentHashMap<>();
 
@@ -37,6 +37,12 @@ public final class StatsStage implements BlockStage, KeepsData {
     /** Stats stages of the devices this process serves. */
     public static Map<String, StatsStage> all() {
         return Map.copyOf(BY_DEVICE);
+    }
+
+    /** Counts only, per queue; the totals are summed across queues, so any number of connections may share it. */
+    @Override
+    public Capabilities capabilities() {
+        return Capabilities.passThrough();
     }
 
     @Override

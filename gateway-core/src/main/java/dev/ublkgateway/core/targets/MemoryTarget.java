@@ -2,6 +2,7 @@ package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
@@ -56,6 +57,12 @@ public final class MemoryTarget implements Target {
         String dir = System.getenv().getOrDefault("UBLKGW_SHM_DIR",
                 euid == 0 ? "/dev/shm/ublk-gateway" : "/dev/shm/ublk-gateway-" + euid);
         return Path.of(dir, deviceName + ".mem");
+    }
+
+    /** One memory area under every queue: what one wrote, all see; there is no cache to flush. */
+    @Override
+    public Capabilities capabilities() {
+        return Target.super.capabilities().withMultiConnSafe(true);
     }
 
     @Override

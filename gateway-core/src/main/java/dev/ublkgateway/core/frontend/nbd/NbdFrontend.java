@@ -4,7 +4,6 @@ import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.config.StageSpec;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.runtime.ChainFactory;
 import dev.ublkgateway.core.runtime.DeviceState;
@@ -26,10 +25,6 @@ import java.util.logging.Logger;
  */
 public final class NbdFrontend {
     private static final Logger LOG = Logger.getLogger(NbdFrontend.class.getName());
-    /** Stages whose per-connection handlers keep no data of their own, so several connections stay coherent. */
-    private static final Set<String> STATELESS_STAGES = Set.of("stats", "rate-limit", "read-only", "fault");
-    /** Targets where a FLUSH on any connection covers writes completed on every connection. */
-    private static final Set<String> SHARED_TARGETS = Set.of("null", "memory", "file");
     public static final Path UBLK_CONTROL = Path.of("/dev/ublk-control");
 
     private final NbdServer server;
@@ -83,16 +78,13 @@ public final class NbdFrontend {
         return out;
     }
 
-    static boolean multiConnSafe(DeviceConfig d) {
-        if (!SHARED_TARGETS.contains(d.target().type())) return false;
-        for (StageSpec s : d.stages()) if (!STATELESS_STAGES.contains(s.type())) return false;
-        return true;
-    }
-
-    /** The export for a device whose chain is open. */
+    /**
+     * The export for a device whose chain is open; multi-conn when the chain's stages and target all
+     * declare they are multi-conn safe.
+     */
     public static Export export(DeviceConfig d, Target chain) {
         return new Export(d.name(), chain, d.sizeBytes(), d.blockSize(), d.maxIoBytes(), d.depth(), d.queues(),
-                multiConnSafe(d), false);
+                chain.capabilities().multiConnSafe(), false);
     }
 
     /**

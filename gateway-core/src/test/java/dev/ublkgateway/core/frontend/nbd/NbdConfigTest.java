@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.frontend.nbd;
 
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.ComponentTypes;
 import dev.ublkgateway.core.config.ConfigException;
 import dev.ublkgateway.core.config.ConfigLoader;
@@ -74,13 +76,37 @@ class NbdConfigTest {
         assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("h:x"));
     }
 
+    /** A stage from a plugin: declares multi-conn safety or (built for API 1.3) nothing. */
+    static dev.ublkgateway.api.BlockStage pluginStage(boolean declaresSafe) {
+        return new dev.ublkgateway.api.BlockStage() {
+            public dev.ublkgateway.api.StageQueue openQueue(dev.ublkgateway.api.QueueContext q) {
+                return (r, next) -> next.submit(r);
+            }
+            public dev.ublkgateway.api.Capabilities capabilities() {
+                return declaresSafe ? new dev.ublkgateway.api.Capabilities(true, dev.ublkgateway.api.Capabilities.DataAccess.CHANGES, false)
+                        : dev.ublkgateway.api.BlockStage.super.capabilities();
+            }
+        };
+    }
+
     @Test
-    void multiConnOnlyForCoherentChains() {
-        assertTrue(NbdFrontend.multiConnSafe(device("")));
+    void multiConnOnlyForCoherentChains() throws Exception {
         DeviceConfig d = device("");
-        DeviceConfig chunked = new DeviceConfig("c", d.sizeBytes(), d.blockSize(), 1, 8, d.maxIoBytes(), false,
-                new dev.ublkgateway.core.config.TargetSpec("chunked",
-                        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), 1, 1, null));
-        assertFalse(NbdFrontend.multiConnSafe(chunked), "a target with its own cache per connection is not coherent");
+        Target memory = new dev.ublkgateway.core.targets.NullTarget();
+        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(), memory)).multiConn());
+        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(new dev.ublkgateway.core.stages.ReadOnlyStage(true)), memory))
+                .multiConn());
+        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(pluginStage(true)), memory)).multiConn(),
+                "a plugin stage that declares multi-conn safety gets multi-conn");
+        assertFalse(NbdFrontend.export(d, new DeviceChain(List.of(pluginStage(false)), memory)).multiConn(),
+                "one that declares nothing does not");
+        Target perConnectionCache = new Target() { // a target that declares nothing
+            public dev.ublkgateway.api.TargetQueue openQueue(dev.ublkgateway.api.QueueContext q) { return r -> 0; }
+            public boolean volatileCache() { return true; }
+            public void close() {}
+        };
+        assertFalse(NbdFrontend.export(d, new DeviceChain(List.of(), perConnectionCache)).multiConn(),
+                "a target with its own cache per connection is not coherent");
+        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(), perConnectionCache)).target().volatileCache());
     }
 }
