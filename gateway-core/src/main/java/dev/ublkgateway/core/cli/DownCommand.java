@@ -1,7 +1,6 @@
 package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.sys.Libc;
-import dev.ublkgateway.core.frontend.nbd.NbdCli;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.targets.MemoryTarget;
@@ -31,7 +30,7 @@ final class DownCommand implements Callable<Integer> {
             }
             throw new UblkException("no device named " + device + " is up; see `ublk-gateway list`");
         }
-        if (!NbdCli.isNbd(s)) Common.requireRoot("down");
+        if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
             Libc.kill((int) s.pid(), Libc.SIGTERM);
             ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
@@ -42,7 +41,7 @@ final class DownCommand implements Callable<Integer> {
             if (states.load(s.name()).isPresent() && StateStore.alive(s.pid())) {
                 throw new UblkException("gateway pid " + s.pid() + " did not stop " + s.name() + " within 300 s");
             }
-        } else if (NbdCli.isNbd(s)) {
+        } else if (s.servedOverNbd()) {
             states.remove(s.name()); // an NBD export ends with its gateway: only the state is left
             Files.deleteIfExists(MemoryTarget.defaultFile(s.name()));
         } else {

@@ -3,11 +3,11 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.runtime.DeviceState;
-import dev.ublkgateway.core.frontend.nbd.NbdCli;
-import dev.ublkgateway.core.frontend.nbd.NbdFrontend;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.ChainFactory;
+import dev.ublkgateway.core.runtime.FrontendChoice;
 import dev.ublkgateway.core.runtime.Gateway;
+import dev.ublkgateway.core.runtime.NbdService;
 import dev.ublkgateway.core.runtime.StateStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,16 +41,16 @@ final class UpCommand implements Callable<Integer> {
         PluginHost host = Common.plugins();
         if (forceTakeover) dev.ublkgateway.core.chunk.ChunkedTargetProvider.forceTakeover(true);
         GatewayConfig config = Common.load(file, host);
-        NbdFrontend.checkOverride(frontend);
+        FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
-        if (config.devices().stream().anyMatch(d -> NbdFrontend.frontendOf(d, frontend).equals("ublk"))) {
+        if (config.devices().stream().anyMatch(d -> FrontendChoice.of(d, frontend).equals("ublk"))) {
             Common.requireRoot("up");
         }
         StateStore states = StateStore.system();
         Gateway gateway = new Gateway(states, new ChainFactory(host));
         if (!foreground) {
             gateway.checkNotRunning(config);
-            NbdCli.describeChoice(config, frontend, nbdListen, states);
+            describeChoice(config, frontend, nbdListen, states);
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("up", file.toAbsolutePath().toString()));
             if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
@@ -64,5 +64,24 @@ final class UpCommand implements Callable<Integer> {
         System.out.flush();
         gateway.awaitStop();
         return 0;
+    }
+
+    /** One line per device: which frontend it gets and, for NBD, how to connect. */
+    private static void describeChoice(GatewayConfig config, String override, java.util.List<String> listen,
+                                       StateStore states) {
+        for (DeviceConfig d : config.devices()) {
+            String chosen = FrontendChoice.of(d, override);
+            String configured = override != null ? override : d.frontend().frontend();
+            String why = configured.equals("auto") ? "frontend auto: " + chosen + ", " + FrontendChoice.autoReason()
+                    : "frontend " + chosen;
+            if (chosen.equals("nbd")) {
+                java.util.List<String> uris = NbdService.listenAddresses(java.util.List.of(d), listen, states.dir()).stream()
+                        .map(a -> a.uri(d.name())).toList();
+                System.out.println(d.name() + ": " + why + "; connect with " + String.join(" or ", uris)
+                        + " (e.g. nbdinfo, nbdcopy, qemu-img, or nbd-client for a /dev/nbdX)");
+            } else {
+                System.out.println(d.name() + ": " + why);
+            }
+        }
     }
 }

@@ -4,7 +4,6 @@ import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.sys.Libc;
-import dev.ublkgateway.core.frontend.nbd.NbdFrontend;
 import dev.ublkgateway.core.stages.StatsStage;
 import dev.ublkgateway.core.frontend.ublk.DeviceSpec;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
@@ -29,7 +28,7 @@ public final class Gateway {
     private final List<UblkDevice> devices = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private UblkControl control;
-    private volatile NbdFrontend nbd;
+    private volatile NbdService nbd;
 
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
@@ -69,11 +68,11 @@ public final class Gateway {
     public void up(GatewayConfig config, String frontend, List<String> nbdListen) throws IOException {
         checkNotRunning(config);
         List<DeviceConfig> viaNbd = config.devices().stream()
-                .filter(d -> NbdFrontend.frontendOf(d, frontend).equals("nbd")).toList();
+                .filter(d -> FrontendChoice.of(d, frontend).equals("nbd")).toList();
         List<DeviceConfig> viaUblk = config.devices().stream().filter(d -> !viaNbd.contains(d)).toList();
         if (!viaUblk.isEmpty()) control = UblkControl.open();
         installShutdownHook();
-        if (!viaNbd.isEmpty()) nbd = NbdFrontend.start(viaNbd, config, chains, states, nbdListen);
+        if (!viaNbd.isEmpty()) nbd = NbdService.start(viaNbd, config, chains, states, nbdListen);
         for (DeviceConfig d : viaUblk) {
             Target target = chains.open(d, false);
             UblkDevice dev;
@@ -163,7 +162,7 @@ public final class Gateway {
 
     /** Stops and deletes all devices this gateway serves, then forgets them. */
     public void stopAll() {
-        NbdFrontend n = nbd;
+        NbdService n = nbd;
         nbd = null;
         if (n != null) n.stop();
         List<UblkDevice> toStop;

@@ -7,8 +7,9 @@ import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.config.Size;
 import dev.ublkgateway.api.Errno;
+import dev.ublkgateway.core.config.Size;
+import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.NativeException;
 
@@ -53,7 +54,7 @@ public final class MemoryTarget implements Target {
     /** The default backing file for a device's memory target. */
     public static Path defaultFile(String deviceName) {
         // per user when not root: a directory root made first would not be writable
-        int euid = dev.ublkgateway.core.runtime.Caller.euid();
+        int euid = Caller.euid();
         String dir = System.getenv().getOrDefault("UBLKGW_SHM_DIR",
                 euid == 0 ? "/dev/shm/ublk-gateway" : "/dev/shm/ublk-gateway-" + euid);
         return Path.of(dir, deviceName + ".mem");

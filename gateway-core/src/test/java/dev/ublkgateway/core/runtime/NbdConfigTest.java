@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.frontend.nbd;
+package dev.ublkgateway.core.runtime;
 
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.chain.DeviceChain;
@@ -7,6 +7,7 @@ import dev.ublkgateway.core.config.ConfigException;
 import dev.ublkgateway.core.config.ConfigLoader;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.FrontendConfig;
+import dev.ublkgateway.core.frontend.nbd.ListenAddress;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -30,8 +31,8 @@ class NbdConfigTest {
     void readsPollTimeIntoTheUblkSpec() {
         DeviceConfig d = device("    poll-us: 200\n");
         assertEquals(200, d.frontend().pollMicros());
-        assertEquals(200, dev.ublkgateway.core.runtime.Gateway.spec(d).pollMicros());
-        assertEquals(0, dev.ublkgateway.core.runtime.Gateway.spec(device("")).pollMicros());
+        assertEquals(200, Gateway.spec(d).pollMicros());
+        assertEquals(0, Gateway.spec(device("")).pollMicros());
     }
 
     @Test
@@ -39,10 +40,10 @@ class NbdConfigTest {
         DeviceConfig d = device("    frontend: nbd\n    nbd-listen: [\"unix:/tmp/x.sock\", \"0.0.0.0:10900\"]\n"
                 + "    nbd-max-connections: 8\n");
         assertEquals(new FrontendConfig("nbd", List.of("unix:/tmp/x.sock", "0.0.0.0:10900"), 8, 0), d.frontend());
-        assertEquals("nbd", NbdFrontend.frontendOf(d, null));
-        assertEquals("ublk", NbdFrontend.frontendOf(d, "ublk"));
+        assertEquals("nbd", FrontendChoice.of(d, null));
+        assertEquals("ublk", FrontendChoice.of(d, "ublk"));
         assertEquals(List.of(ListenAddress.parse("/tmp/x.sock"), ListenAddress.parse("0.0.0.0:10900")),
-                NbdFrontend.listenAddresses(List.of(d), List.of(), Path.of("/run/x")));
+                NbdService.listenAddresses(List.of(d), List.of(), Path.of("/run/x")));
         assertEquals("nbd://127.0.0.1:10900/d0", ListenAddress.parse("0.0.0.0:10900").uri("d0"));
         DeviceConfig single = device("    nbd-listen: 127.0.0.1:10901\n");
         assertEquals(List.of("127.0.0.1:10901"), single.frontend().nbdListen());
@@ -50,7 +51,7 @@ class NbdConfigTest {
 
     @Test
     void defaultListenAddresses() {
-        List<ListenAddress> a = NbdFrontend.listenAddresses(List.of(device("")), List.of(), Path.of("/run/gw"));
+        List<ListenAddress> a = NbdService.listenAddresses(List.of(device("")), List.of(), Path.of("/run/gw"));
         assertEquals(List.of(ListenAddress.parse("unix:/run/gw/nbd.sock"), ListenAddress.parse("127.0.0.1:10809")), a);
         assertEquals("nbd+unix:///d0?socket=/run/gw/nbd.sock", a.get(0).uri("d0"));
         assertEquals("nbd://127.0.0.1/d0", a.get(1).uri("d0"));
@@ -92,21 +93,21 @@ class NbdConfigTest {
     @Test
     void multiConnOnlyForCoherentChains() throws Exception {
         DeviceConfig d = device("");
-        Target memory = new dev.ublkgateway.core.targets.NullTarget();
-        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(), memory)).multiConn());
-        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(new dev.ublkgateway.core.stages.ReadOnlyStage(true)), memory))
+        Target shared = new dev.ublkgateway.core.targets.NullTarget();
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(), shared)).multiConn());
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(new dev.ublkgateway.core.stages.ReadOnlyStage(true)), shared))
                 .multiConn());
-        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(pluginStage(true)), memory)).multiConn(),
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(pluginStage(true)), shared)).multiConn(),
                 "a plugin stage that declares multi-conn safety gets multi-conn");
-        assertFalse(NbdFrontend.export(d, new DeviceChain(List.of(pluginStage(false)), memory)).multiConn(),
+        assertFalse(NbdService.export(d, new DeviceChain(List.of(pluginStage(false)), shared)).multiConn(),
                 "one that declares nothing does not");
         Target perConnectionCache = new Target() { // a target that declares nothing
             public dev.ublkgateway.api.TargetQueue openQueue(dev.ublkgateway.api.QueueContext q) { return r -> 0; }
             public boolean volatileCache() { return true; }
             public void close() {}
         };
-        assertFalse(NbdFrontend.export(d, new DeviceChain(List.of(), perConnectionCache)).multiConn(),
+        assertFalse(NbdService.export(d, new DeviceChain(List.of(), perConnectionCache)).multiConn(),
                 "a target with its own cache per connection is not coherent");
-        assertTrue(NbdFrontend.export(d, new DeviceChain(List.of(), perConnectionCache)).target().volatileCache());
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(), perConnectionCache)).target().volatileCache());
     }
 }
