@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.core.sys.Endpoint;
+
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
@@ -359,7 +361,7 @@ public final class ConfigLoader {
             for (YamlNode item : items) {
                 String a = values.string("nbd-listen", item, "use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
                 try {
-                    dev.ublkgateway.core.frontend.nbd.ListenAddress.parse(a);
+                    Endpoint.parse(a, 0); // the syntax only: the frontend picks the default port
                 } catch (IllegalArgumentException e) {
                     throw values.at(item, "nbd-listen " + e.getMessage() + "; use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809");
                 }

@@ -73,7 +73,8 @@ class NbdConfigTest {
         assertEquals(new ListenAddress(null, "0.0.0.0", 7000), ListenAddress.parse(":7000"));
         assertEquals(new ListenAddress("/a/b.sock", null, 0), ListenAddress.parse("unix:/a/b.sock"));
         assertEquals("nbd://[::1]:7000/x", ListenAddress.parse("[::1]:7000").uri("x"));
-        assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("::1:80"));
+        String hint = assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("::1:80")).getMessage();
+        assertTrue(hint.contains("in brackets, e.g. [::1]:80"), hint);
         assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("h:x"));
     }
 
