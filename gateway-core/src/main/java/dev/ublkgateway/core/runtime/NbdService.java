@@ -28,12 +28,15 @@ public final class NbdService {
     private final List<DeviceChain> chains;
     private final List<String> names;
     private final StateStore states;
+    private final DeviceStats stats;
 
-    private NbdService(NbdServer server, List<DeviceChain> chains, List<String> names, StateStore states) {
+    private NbdService(NbdServer server, List<DeviceChain> chains, List<String> names, StateStore states,
+                       DeviceStats stats) {
         this.server = server;
         this.chains = chains;
         this.names = names;
         this.states = states;
+        this.stats = stats;
     }
 
     /** Where the server listens: the CLI override, else the devices' nbd-listen, else the defaults. */
@@ -63,8 +66,8 @@ public final class NbdService {
      * Opens the devices' chains, starts the server and records each device in the state directory
      * (its "block device" being the NBD URI). On failure everything opened is closed again.
      */
-    public static NbdService start(List<DeviceConfig> devices, GatewayConfig config, ChainFactory factory,
-                                    StateStore states, List<String> listenOverride) throws IOException {
+    static NbdService start(List<DeviceConfig> devices, GatewayConfig config, ChainFactory factory, StateStore states,
+                            DeviceStats stats, List<String> listenOverride) throws IOException {
         List<DeviceChain> chains = new ArrayList<>();
         List<Export> exports = new ArrayList<>();
         NbdServer server = null;
@@ -85,6 +88,7 @@ public final class NbdService {
         }
         List<ListenAddress> bound = server.addresses();
         List<String> names = new ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) stats.add(devices.get(i).name(), chains.get(i));
         for (DeviceConfig d : devices) {
             List<String> uris = bound.stream().map(a -> a.uri(d.name())).toList();
             states.save(new DeviceState(d.name(), -1, Libc.getpid(), config.source().toString(), false,
@@ -93,7 +97,7 @@ public final class NbdService {
             LOG.info(d.name() + ": serving over NBD at " + String.join(" and ", uris) + " (" + ChainFactory.describe(d)
                     + ", " + d.sizeBytes() + " bytes)");
         }
-        return new NbdService(server, chains, names, states);
+        return new NbdService(server, chains, names, states, stats);
     }
 
     /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */
@@ -106,6 +110,7 @@ public final class NbdService {
             } catch (IOException e) {
                 LOG.warning(names.get(i) + ": closing: " + e.getMessage());
             }
+            stats.remove(names.get(i));
             states.remove(names.get(i));
         }
     }
