@@ -7,7 +7,7 @@ import dev.ublkgateway.core.targets.MemoryTarget;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
@@ -15,20 +15,20 @@ import java.util.concurrent.Callable;
 @Command(name = "down", description = "Stop a device: its gateway flushes, stops and deletes it. A device "
         + "left by a crashed gateway is deleted directly.")
 final class DownCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME|ID")
-    String device;
+    @Mixin
+    DeviceRef device;
 
     @Override
     public Integer call() throws Exception {
         // NBD devices are the caller's own processes; ublk devices need root
         StateStore states = StateStore.system();
-        DeviceState s = states.find(device).orElse(null);
+        DeviceState s = device.state(states).orElse(null);
         if (s == null) {
-            if (device.matches("\\d+")) {
+            if (device.isId()) {
                 Common.requireRoot("down");
-                return deleteOrphan(Integer.parseInt(device));
+                return deleteOrphan(Integer.parseInt(device.text));
             }
-            throw new UblkException("no device named " + device + " is up; see `ublk-gateway list`");
+            throw device.unknown("up");
         }
         if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {

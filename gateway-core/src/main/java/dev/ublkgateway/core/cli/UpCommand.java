@@ -10,6 +10,7 @@ import dev.ublkgateway.core.runtime.Gateway;
 import dev.ublkgateway.core.runtime.NbdService;
 import dev.ublkgateway.core.runtime.StateStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,8 +26,8 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--force-takeover", description = "take over chunked volumes whose lease a gateway that is gone still holds")
     boolean forceTakeover;
 
-    @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
-    boolean foreground;
+    @Mixin
+    Serving serving;
 
     @Option(names = "--frontend", paramLabel = "ublk|nbd|auto", description = "serve every device this way, "
             + "overriding frontend: in the YAML file (auto: ublk when /dev/ublk-control exists and we are root, else NBD)")
@@ -48,7 +49,7 @@ final class UpCommand implements Callable<Integer> {
         }
         StateStore states = StateStore.system();
         Gateway gateway = new Gateway(states, new ChainFactory(host));
-        if (!foreground) {
+        if (!serving.foreground) {
             gateway.checkNotRunning(config);
             describeChoice(config, frontend, nbdListen, states);
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("up", file.toAbsolutePath().toString()));
@@ -61,9 +62,7 @@ final class UpCommand implements Callable<Integer> {
             DeviceState s = states.load(d.name()).orElseThrow();
             System.out.println(d.name() + ": " + s.blockDevice());
         }
-        System.out.flush();
-        gateway.awaitStop();
-        return 0;
+        return Serving.untilStopped(gateway);
     }
 
     /** One line per device: which frontend it gets and, for NBD, how to connect. */
