@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.cli;
 
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
@@ -67,7 +68,7 @@ final class DownCommand implements Callable<Integer> {
         try {
             c.stopDev(id);
         } catch (UblkException e) {
-            if (e.errno() == 2 /* ENOENT */ || e.errno() == 19 /* ENODEV */) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV) {
                 throw new UblkException("there is no ublk device " + id, e.errno());
             }
             // already stopped: deleting is what is left

@@ -57,7 +57,7 @@ public final class NbdService {
      * The export for a device whose chain is open; multi-conn when the chain's stages and target all
      * declare they are multi-conn safe.
      */
-    public static Export export(DeviceConfig d, Target chain) {
+    static Export export(DeviceConfig d, Target chain) {
         return new Export(d.name(), chain, d.sizeBytes(), d.blockSize(), d.maxIoBytes(), d.depth(), d.queues(),
                 chain.capabilities().multiConnSafe(), false);
     }
@@ -88,8 +88,9 @@ public final class NbdService {
         }
         List<ListenAddress> bound = server.addresses();
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < devices.size(); i++) stats.add(devices.get(i).name(), chains.get(i));
-        for (DeviceConfig d : devices) {
+        for (int i = 0; i < devices.size(); i++) {
+            DeviceConfig d = devices.get(i);
+            stats.add(d.name(), chains.get(i));
             List<String> uris = bound.stream().map(a -> a.uri(d.name())).toList();
             states.save(new DeviceState(d.name(), -1, Libc.getpid(), config.source().toString(), false,
                     uris.getFirst(), ChainFactory.describe(d)));

@@ -123,7 +123,7 @@ public final class NbdServer implements AutoCloseable {
                 try {
                     fd = Sockets.listen(a.endpoint(), 128);
                 } catch (NativeException e) {
-                    String hint = e.errno() == 98 /* EADDRINUSE */ ? "; another server listens there: stop it or "
+                    String hint = e.errno() == Errno.EADDRINUSE ? "; another server listens there: stop it or "
                             + "listen elsewhere (nbd-listen in the YAML file, or up --nbd-listen)" : "";
                     throw new IOException("cannot listen on " + a + ": " + e.getMessage() + hint);
                 }
@@ -162,8 +162,8 @@ public final class NbdServer implements AutoCloseable {
             if (c < 0) {
                 if (stopping) break;
                 int errno = -c;
-                if (errno == 4 || errno == 103 /* ECONNABORTED */ || errno == 11) continue;
-                if (errno == 24 || errno == 23 || errno == 105 || errno == 12) { // out of fds/buffers: back off
+                if (errno == Errno.EINTR || errno == Errno.ECONNABORTED || errno == Errno.EAGAIN) continue;
+                if (errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM) { // out of fds/buffers: back off
                     acceptLog.log(LOG, Level.WARNING, "nbd " + address + ": accept failed ("
                             + Libc.describe(errno) + "); retrying (raise the open files "
                             + "limit, ulimit -n, above nbd-max-connections)");
