@@ -61,10 +61,13 @@ public final class DeviceChain implements Target {
         return target.supportsDiscard();
     }
 
-    /** Data is moved unless no stage and not the target touches it (stats over a null target). */
+    /**
+     * Only a bare target may go without data, as before capabilities: what stages declare about data
+     * ({@link Capabilities#data}) is not yet trusted to skip copying.
+     */
     @Override
     public boolean needsData() {
-        return capabilities.needsData();
+        return !stages.isEmpty() || target.needsData();
     }
 
     /**

@@ -50,15 +50,21 @@ class DeviceChainCapabilitiesTest {
     }
 
     @Test
-    void dataIsMovedWhenAnyPartTouchesIt() {
-        assertFalse(new DeviceChain(List.of(), new NullTarget()).needsData());
-        assertFalse(new DeviceChain(List.of(new FaultStage(0, 0, 0, 0, 0, 0, 0)), new NullTarget()).needsData(),
-                "a stage that never looks at bytes over a null target moves none");
-        assertTrue(new DeviceChain(List.of(declaring(Capabilities.passThrough().withData(DataAccess.READS))),
-                new NullTarget()).needsData());
-        assertTrue(new DeviceChain(List.of(OLD_STAGE), new NullTarget()).needsData(), "undeclared: may change data");
-        assertTrue(new DeviceChain(List.of(), OLD_TARGET).needsData());
+    void dataAccessIsTheMostAnyPartDeclares() {
+        assertEquals(DataAccess.NONE, of(List.of(), new NullTarget()).data());
+        assertEquals(DataAccess.NONE, of(List.of(new FaultStage(0, 0, 0, 0, 0, 0, 0)), new NullTarget()).data());
+        assertEquals(DataAccess.READS, of(List.of(declaring(Capabilities.passThrough().withData(DataAccess.READS))),
+                new NullTarget()).data());
+        assertEquals(DataAccess.CHANGES, of(List.of(OLD_STAGE), new NullTarget()).data(), "undeclared: may change data");
         assertEquals(DataAccess.CHANGES, of(List.of(new ReadOnlyStage(true)), OLD_TARGET).data());
+    }
+
+    @Test
+    void onlyABareTargetGoesWithoutData() {
+        assertFalse(new DeviceChain(List.of(), new NullTarget()).needsData());
+        assertTrue(new DeviceChain(List.of(new FaultStage(0, 0, 0, 0, 0, 0, 0)), new NullTarget()).needsData(),
+                "declared data access does not yet decide copying");
+        assertTrue(new DeviceChain(List.of(), OLD_TARGET).needsData());
     }
 
     @Test

@@ -45,7 +45,7 @@ class OlderApiPluginTest {
             assertEquals(Capabilities.UNDECLARED, stage.capabilities());
             DeviceChain chain = new DeviceChain(List.of(stage), new NullTarget());
             assertFalse(chain.capabilities().multiConnSafe(), "no multi-conn without a declaration");
-            assertTrue(chain.needsData(), "and its data is moved: it may change it");
+            assertTrue(chain.capabilities().changesData(), "and it is taken to change data");
         }
     }
 }
