@@ -17,7 +17,7 @@ SOCK=$WORK/run/nbd.sock
 PORT=$((20000 + RANDOM % 20000))
 pass=0
 cleanup() {
-    for n in e2e-mem e2e-file quick0 vault0; do $GW down $n >/dev/null 2>&1 || true; done
+    for n in e2e-mem e2e-file quick0 vault0 mc-safe; do $GW down $n >/dev/null 2>&1 || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -162,4 +162,38 @@ out=$($GW --plugins-dir "$PD" plugins remove checksum 2>&1) || fail "plugins rem
 out=$($GW --plugins-dir "$PD" plugins list 2>&1)
 grep -q '^checksum ' <<< "$out" && fail "checksum still listed after remove: $out"
 ok "plugins install/list/info/remove with --plugins-dir and UBLKGW_PLUGINS_DIR"
+# multi-conn follows what the chain declares: the example plugin's checksum stage says it is multi-conn
+# safe and gets it; a policy script (a context per connection) says it is not, and its device does not
+out=$($GW --plugins-dir "$PD" plugins install "$jar" 2>&1) || fail "plugins install: $out"
+cp examples/policies/audit-writes.js "$WORK/audit.js"
+cat > "$WORK/mc.yaml" <<YAML
+devices:
+  - name: mc-safe
+    size: 16MiB
+    frontend: nbd
+    nbd-listen: ["unix:$WORK/mc.sock"]
+    stages:
+      - type: checksum
+        sidecar: $WORK/mc-safe.crc
+    target:
+      type: memory
+  - name: mc-script
+    size: 16MiB
+    frontend: nbd
+    nbd-listen: ["unix:$WORK/mc.sock"]
+    script: $WORK/audit.js
+    target:
+      type: memory
+YAML
+out=$(UBLKGW_PLUGINS_DIR=$PD $GW up "$WORK/mc.yaml" 2>&1) || fail "up mc.yaml: $out"
+info=$(nbdinfo --json "nbd+unix:///mc-safe?socket=$WORK/mc.sock") || fail "nbdinfo mc-safe"
+grep -q '"can_multi_conn": true' <<< "$info" || fail "a plugin stage declaring multi-conn safety got no multi-conn: $info"
+info=$(nbdinfo --json "nbd+unix:///mc-script?socket=$WORK/mc.sock") || fail "nbdinfo mc-script"
+grep -q '"can_multi_conn": false' <<< "$info" || fail "a device with a policy script got multi-conn: $info"
+head -c 16M /dev/urandom > "$WORK/mc.in"
+nbdcopy --connections=4 "$WORK/mc.in" "nbd+unix:///mc-safe?socket=$WORK/mc.sock" || fail "nbdcopy into mc-safe"
+nbdcopy --connections=4 "nbd+unix:///mc-safe?socket=$WORK/mc.sock" "$WORK/mc.out" || fail "nbdcopy out of mc-safe"
+cmp "$WORK/mc.in" "$WORK/mc.out" || fail "mc-safe does not read back what four connections wrote"
+$GW down mc-safe > /dev/null || fail "down mc-safe"
+ok "NBD multi-conn as the chain declares: a multi-conn-safe plugin stage gets it, a script does not"
 echo "nbd e2e: all $pass passed"

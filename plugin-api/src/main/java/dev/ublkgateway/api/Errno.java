@@ -7,8 +7,9 @@ package dev.ublkgateway.api;
 public final class Errno {
     public static final int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, ENXIO = 6, EBADF = 9, EAGAIN = 11,
             ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
-            EFBIG = 27, ENOSPC = 28, EROFS = 30, ERANGE = 34, ENOSYS = 38, ENODATA = 61, ETIME = 62,
-            EOVERFLOW = 75, EOPNOTSUPP = 95, ENOTSUP = 95, ECONNRESET = 104, ETIMEDOUT = 110, ECANCELED = 125;
+            ENFILE = 23, EMFILE = 24, EFBIG = 27, ENOSPC = 28, EROFS = 30, ERANGE = 34, ENOSYS = 38, ENODATA = 61, ETIME = 62,
+            EOVERFLOW = 75, EOPNOTSUPP = 95, ENOTSUP = 95, EADDRINUSE = 98, ECONNABORTED = 103, ECONNRESET = 104,
+            ENOBUFS = 105, ESHUTDOWN = 108, ETIMEDOUT = 110, EDQUOT = 122, ECANCELED = 125;
 
     private static final String[] NAMES = new String[134];
     static {
@@ -16,10 +17,11 @@ public final class Errno {
             {"1", "EPERM"}, {"2", "ENOENT"}, {"3", "ESRCH"}, {"4", "EINTR"}, {"5", "EIO"}, {"6", "ENXIO"},
             {"7", "E2BIG"}, {"9", "EBADF"}, {"11", "EAGAIN"}, {"12", "ENOMEM"}, {"13", "EACCES"},
             {"14", "EFAULT"}, {"16", "EBUSY"}, {"17", "EEXIST"}, {"19", "ENODEV"}, {"21", "EISDIR"},
-            {"22", "EINVAL"}, {"24", "EMFILE"}, {"25", "ENOTTY"}, {"27", "EFBIG"}, {"28", "ENOSPC"},
+            {"22", "EINVAL"}, {"23", "ENFILE"}, {"24", "EMFILE"}, {"25", "ENOTTY"}, {"27", "EFBIG"}, {"28", "ENOSPC"},
             {"30", "EROFS"}, {"34", "ERANGE"}, {"38", "ENOSYS"}, {"61", "ENODATA"}, {"62", "ETIME"},
-            {"75", "EOVERFLOW"}, {"95", "EOPNOTSUPP"}, {"104", "ECONNRESET"}, {"110", "ETIMEDOUT"},
-            {"125", "ECANCELED"},
+            {"75", "EOVERFLOW"}, {"95", "EOPNOTSUPP"}, {"98", "EADDRINUSE"}, {"103", "ECONNABORTED"},
+            {"104", "ECONNRESET"}, {"105", "ENOBUFS"}, {"108", "ESHUTDOWN"}, {"110", "ETIMEDOUT"},
+            {"122", "EDQUOT"}, {"125", "ECANCELED"},
         };
         for (String[] k : known) NAMES[Integer.parseInt(k[0])] = k[1];
     }

@@ -18,6 +18,17 @@ public interface Target extends AutoCloseable {
         return false;
     }
 
+    /**
+     * What this target declares about itself (see {@link Capabilities}). The default takes data access and
+     * cache from {@link #needsData} and {@link #volatileCache} (how targets built for API 1.3 and older say
+     * them) and is not multi-conn safe; a target shared coherently by all its queues returns
+     * {@code Target.super.capabilities().withMultiConnSafe(true)}. Since API 1.4.
+     */
+    default Capabilities capabilities() {
+        return new Capabilities(false, needsData() ? Capabilities.DataAccess.CHANGES : Capabilities.DataAccess.NONE,
+                volatileCache());
+    }
+
     /** True when DISCARD and WRITE_ZEROES are supported. */
     default boolean supportsDiscard() {
         return true;

@@ -3,7 +3,9 @@ package com.example.checksum;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
@@ -49,6 +51,15 @@ final class ChecksumStage implements BlockStage {
         zeroBlockSum = WRITTEN | crc.getValue();
     }
 
+    /**
+     * Reads the bytes, never changes them. One sidecar for every queue, forced on FLUSH: connections may
+     * share it, and FLUSH must reach it (its sums sit in mapped memory until then).
+     */
+    @Override
+    public Capabilities capabilities() {
+        return new Capabilities(true, Capabilities.DataAccess.READS, true);
+    }
+
     @Override
     public StageQueue openQueue(QueueContext queue) {
         return new Queue();
@@ -88,7 +99,7 @@ final class ChecksumStage implements BlockStage {
                         if (want != 0 && want != (WRITTEN | sum(r, i))) {
                             LOG.severe(device + ": checksum mismatch in block " + (first + i) + " (byte offset "
                                     + (first + i) * blockSize + "): the target returned corrupted data");
-                            return -5; // EIO
+                            return -Errno.EIO;
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.chain;
 
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
@@ -10,17 +11,25 @@ import dev.ublkgateway.api.TargetQueue;
 import java.io.IOException;
 import java.util.List;
 
-/** A device's stages and target, seen by the frontend as a single target. */
+/**
+ * A device's stages and target, seen by the frontend as a single target whose capabilities are those of
+ * all of them together (see {@link Capabilities#and}).
+ */
 public final class DeviceChain implements Target {
     private final List<BlockStage> stages;
     private final Target target;
-    /** Whether the target's holes show through every stage; see {@link KeepsData}. */
+    /** The stages' and the target's capabilities combined, asked once: they do not change while open. */
+    private final Capabilities capabilities;
+    /** Whether the target's holes show through every stage: none of them changes data. */
     private final boolean holesShow;
 
     public DeviceChain(List<BlockStage> stages, Target target) {
         this.stages = List.copyOf(stages);
         this.target = target;
-        this.holesShow = this.stages.stream().allMatch(s -> s instanceof KeepsData);
+        Capabilities ofStages = Capabilities.passThrough();
+        for (BlockStage s : this.stages) ofStages = ofStages.and(s.capabilities());
+        this.capabilities = ofStages.and(target.capabilities());
+        this.holesShow = !ofStages.changesData();
     }
 
     public List<BlockStage> stages() {
@@ -37,8 +46,14 @@ public final class DeviceChain implements Target {
     }
 
     @Override
+    public Capabilities capabilities() {
+        return capabilities;
+    }
+
+    /** A stage's own cache counts too: FLUSH must reach it. */
+    @Override
     public boolean volatileCache() {
-        return target.volatileCache();
+        return capabilities.volatileCache();
     }
 
     @Override
@@ -46,7 +61,10 @@ public final class DeviceChain implements Target {
         return target.supportsDiscard();
     }
 
-    /** Stages may read or change data (a hook, a cipher), so only a bare target can go without it. */
+    /**
+     * Only a bare target may go without data, as before capabilities: what stages declare about data
+     * ({@link Capabilities#data}) is not yet trusted to skip copying.
+     */
     @Override
     public boolean needsData() {
         return !stages.isEmpty() || target.needsData();

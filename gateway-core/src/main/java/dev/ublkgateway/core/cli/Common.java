@@ -2,7 +2,7 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigLoader;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.runtime.Caller;
+import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.plugins.PluginProblem;
 import dev.ublkgateway.core.runtime.ChainFactory;

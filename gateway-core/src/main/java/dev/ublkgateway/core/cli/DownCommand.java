@@ -1,14 +1,14 @@
 package dev.ublkgateway.core.cli;
 
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.Libc;
-import dev.ublkgateway.core.frontend.nbd.NbdCli;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.targets.MemoryTarget;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
@@ -16,22 +16,22 @@ import java.util.concurrent.Callable;
 @Command(name = "down", description = "Stop a device: its gateway flushes, stops and deletes it. A device "
         + "left by a crashed gateway is deleted directly.")
 final class DownCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME|ID")
-    String device;
+    @Mixin
+    DeviceRef device;
 
     @Override
     public Integer call() throws Exception {
         // NBD devices are the caller's own processes; ublk devices need root
         StateStore states = StateStore.system();
-        DeviceState s = states.find(device).orElse(null);
+        DeviceState s = device.state(states).orElse(null);
         if (s == null) {
-            if (device.matches("\\d+")) {
+            if (device.isId()) {
                 Common.requireRoot("down");
-                return deleteOrphan(Integer.parseInt(device));
+                return deleteOrphan(Integer.parseInt(device.text));
             }
-            throw new UblkException("no device named " + device + " is up; see `ublk-gateway list`");
+            throw device.unknown("up");
         }
-        if (!NbdCli.isNbd(s)) Common.requireRoot("down");
+        if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
             Libc.kill((int) s.pid(), Libc.SIGTERM);
             ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
@@ -42,7 +42,7 @@ final class DownCommand implements Callable<Integer> {
             if (states.load(s.name()).isPresent() && StateStore.alive(s.pid())) {
                 throw new UblkException("gateway pid " + s.pid() + " did not stop " + s.name() + " within 300 s");
             }
-        } else if (NbdCli.isNbd(s)) {
+        } else if (s.servedOverNbd()) {
             states.remove(s.name()); // an NBD export ends with its gateway: only the state is left
             Files.deleteIfExists(MemoryTarget.defaultFile(s.name()));
         } else {
@@ -68,7 +68,7 @@ final class DownCommand implements Callable<Integer> {
         try {
             c.stopDev(id);
         } catch (UblkException e) {
-            if (e.errno() == 2 /* ENOENT */ || e.errno() == 19 /* ENODEV */) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV) {
                 throw new UblkException("there is no ublk device " + id, e.errno());
             }
             // already stopped: deleting is what is left

@@ -1,7 +1,6 @@
 package dev.ublkgateway.core.cli;
 
-import dev.ublkgateway.core.frontend.nbd.NbdCli;
-import dev.ublkgateway.core.runtime.Caller;
+import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.frontend.ublk.DevInfo;
@@ -22,7 +21,7 @@ final class ListCommand implements Callable<Integer> {
         Map<Integer, DeviceState> byId = new TreeMap<>();
         StateStore states = StateStore.system();
         List<DeviceState> all = states.all();
-        for (DeviceState s : all) if (!NbdCli.isNbd(s)) byId.put(s.devId(), s);
+        for (DeviceState s : all) if (!s.servedOverNbd()) byId.put(s.devId(), s);
         Map<Integer, DevInfo> kernel = new TreeMap<>();
         File[] nodes = new File("/dev").listFiles((d, n) -> n.matches("ublkc\\d+"));
         if (nodes != null && nodes.length > 0 && !Caller.isRoot()) {
@@ -54,8 +53,19 @@ final class ListCommand implements Callable<Integer> {
                     s != null ? s.pid() : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
                     "/dev/ublkb" + id, s != null ? s.target() : "-");
         }
-        for (Object[] row : NbdCli.listRows(all)) table.add(row);
+        for (Object[] row : nbdRows(all)) table.add(row);
         table.print(System.out);
         return 0;
+    }
+
+    /** The rows of the NBD devices: name, "nbd", state, pid, URI, target. */
+    private static List<Object[]> nbdRows(List<DeviceState> states) {
+        List<Object[]> rows = new java.util.ArrayList<>();
+        for (DeviceState s : states) {
+            if (!s.servedOverNbd() || s.name() == null) continue;
+            String state = StateStore.alive(s.pid()) ? "LIVE" : "gone";
+            rows.add(new Object[] {s.name(), "nbd", state, s.pid(), s.blockDevice(), s.target()});
+        }
+        return rows;
     }
 }

@@ -81,8 +81,8 @@ public final class Main implements Runnable {
     static String oneLine(Throwable e) {
         String m = e.getMessage();
         if (e instanceof java.nio.file.FileSystemException fe) {
-            var runDir = dev.ublkgateway.core.runtime.RunDir.choose(dev.ublkgateway.core.runtime.Caller.euid(),
-                    dev.ublkgateway.core.runtime.Caller.env());
+            var runDir = dev.ublkgateway.core.runtime.RunDir.choose(dev.ublkgateway.core.sys.Caller.euid(),
+                    dev.ublkgateway.core.sys.Caller.env());
             var explained = dev.ublkgateway.core.runtime.RunDir.explain(fe, runDir);
             if (explained.isPresent()) return explained.get();
         }

@@ -8,8 +8,7 @@ import dev.ublkgateway.core.runtime.Gateway;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,18 +16,17 @@ import java.util.concurrent.Callable;
 @Command(name = "recover", description = "Re-attach a new gateway to a device whose gateway died "
         + "(devices created with recovery: true). I/O issued meanwhile waits and then completes.")
 final class RecoverCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME|ID")
-    String device;
+    @Mixin
+    DeviceRef device;
 
-    @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
-    boolean foreground;
+    @Mixin
+    Serving serving;
 
     @Override
     public Integer call() throws Exception {
         Common.requireRoot("recover");
         StateStore states = StateStore.system();
-        DeviceState s = states.find(device).orElseThrow(() -> new UblkException("no device named " + device
-                + " is known; see `ublk-gateway list`"));
+        DeviceState s = device.state(states).orElseThrow(() -> device.unknown("known"));
         if (StateStore.alive(s.pid())) {
             throw new UblkException("device " + s.name() + " is still served by pid " + s.pid() + "; nothing to recover");
         }
@@ -38,16 +36,14 @@ final class RecoverCommand implements Callable<Integer> {
         }
         PluginHost host = Common.plugins();
         GatewayConfig config = Common.load(Path.of(s.config()), host);
-        if (!foreground) {
+        if (!serving.foreground) {
             return Background.start(config.devices().size() == 1 ? config : single(config, s.name()), states,
                     "recover", s.name());
         }
         Gateway gateway = new Gateway(states, new ChainFactory(host));
         gateway.recover(config, s);
         System.out.println(s.name() + ": " + s.blockDevice() + " recovered");
-        System.out.flush();
-        gateway.awaitStop();
-        return 0;
+        return Serving.untilStopped(gateway);
     }
 
     private static GatewayConfig single(GatewayConfig c, String name) {

@@ -3,13 +3,14 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.runtime.DeviceState;
-import dev.ublkgateway.core.frontend.nbd.NbdCli;
-import dev.ublkgateway.core.frontend.nbd.NbdFrontend;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.ChainFactory;
+import dev.ublkgateway.core.runtime.FrontendChoice;
 import dev.ublkgateway.core.runtime.Gateway;
+import dev.ublkgateway.core.runtime.NbdService;
 import dev.ublkgateway.core.runtime.StateStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,8 +26,8 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--force-takeover", description = "take over chunked volumes whose lease a gateway that is gone still holds")
     boolean forceTakeover;
 
-    @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
-    boolean foreground;
+    @Mixin
+    Serving serving;
 
     @Option(names = "--frontend", paramLabel = "ublk|nbd|auto", description = "serve every device this way, "
             + "overriding frontend: in the YAML file (auto: ublk when /dev/ublk-control exists and we are root, else NBD)")
@@ -42,16 +43,16 @@ final class UpCommand implements Callable<Integer> {
         // the background gateway gets the option back; UBLKGW_FORCE_TAKEOVER=1 asks for it too
         boolean takeover = forceTakeover || "1".equals(System.getenv("UBLKGW_FORCE_TAKEOVER"));
         GatewayConfig config = Common.load(file, host);
-        NbdFrontend.checkOverride(frontend);
+        FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
-        if (config.devices().stream().anyMatch(d -> NbdFrontend.frontendOf(d, frontend).equals("ublk"))) {
+        if (config.devices().stream().anyMatch(d -> FrontendChoice.of(d, frontend).equals("ublk"))) {
             Common.requireRoot("up");
         }
         StateStore states = StateStore.system();
         Gateway gateway = new Gateway(states, new ChainFactory(host, takeover));
-        if (!foreground) {
+        if (!serving.foreground) {
             gateway.checkNotRunning(config);
-            NbdCli.describeChoice(config, frontend, nbdListen, states);
+            describeChoice(config, frontend, nbdListen, states);
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("up", file.toAbsolutePath().toString()));
             if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
@@ -63,8 +64,25 @@ final class UpCommand implements Callable<Integer> {
             DeviceState s = states.load(d.name()).orElseThrow();
             System.out.println(d.name() + ": " + s.blockDevice());
         }
-        System.out.flush();
-        gateway.awaitStop();
-        return 0;
+        return Serving.untilStopped(gateway);
+    }
+
+    /** One line per device: which frontend it gets and, for NBD, how to connect. */
+    private static void describeChoice(GatewayConfig config, String override, java.util.List<String> listen,
+                                       StateStore states) {
+        for (DeviceConfig d : config.devices()) {
+            String chosen = FrontendChoice.of(d, override);
+            String configured = override != null ? override : d.frontend().frontend();
+            String why = configured.equals("auto") ? "frontend auto: " + chosen + ", " + FrontendChoice.autoReason()
+                    : "frontend " + chosen;
+            if (chosen.equals("nbd")) {
+                java.util.List<String> uris = NbdService.listenAddresses(java.util.List.of(d), listen, states.dir()).stream()
+                        .map(a -> a.uri(d.name())).toList();
+                System.out.println(d.name() + ": " + why + "; connect with " + String.join(" or ", uris)
+                        + " (e.g. nbdinfo, nbdcopy, qemu-img, or nbd-client for a /dev/nbdX)");
+            } else {
+                System.out.println(d.name() + ": " + why);
+            }
+        }
     }
 }

@@ -126,7 +126,7 @@ final class DeviceReader {
             for (YamlNode item : items) {
                 String a = values.string("nbd-listen", item, LISTEN_FIX);
                 try {
-                    dev.ublkgateway.core.frontend.nbd.ListenAddress.parse(a);
+                    dev.ublkgateway.core.sys.Endpoint.parse(a, 0); // the syntax only: the frontend picks the default port
                 } catch (IllegalArgumentException e) {
                     throw values.at(item, "nbd-listen " + e.getMessage() + "; " + LISTEN_FIX);
                 }

@@ -6,4 +6,8 @@ package dev.ublkgateway.core.runtime;
  */
 public record DeviceState(String name, int devId, long pid, String config, boolean recovery, String blockDevice,
                           String target) {
+    /** True for a device served over NBD (its state names an NBD URI instead of a ublk device). */
+    public boolean servedOverNbd() {
+        return devId < 0 || blockDevice != null && blockDevice.startsWith("nbd");
+    }
 }

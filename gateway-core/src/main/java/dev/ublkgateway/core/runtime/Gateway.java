@@ -1,11 +1,10 @@
 package dev.ublkgateway.core.runtime;
 
 import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.sys.Libc;
-import dev.ublkgateway.core.frontend.nbd.NbdFrontend;
-import dev.ublkgateway.core.stages.StatsStage;
 import dev.ublkgateway.core.frontend.ublk.DeviceSpec;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkDevice;
@@ -28,8 +27,9 @@ public final class Gateway {
     private final ChainFactory chains;
     private final List<UblkDevice> devices = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final DeviceStats stats = new DeviceStats();
     private UblkControl control;
-    private volatile NbdFrontend nbd;
+    private volatile NbdService nbd;
 
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
@@ -69,13 +69,13 @@ public final class Gateway {
     public void up(GatewayConfig config, String frontend, List<String> nbdListen) throws IOException {
         checkNotRunning(config);
         List<DeviceConfig> viaNbd = config.devices().stream()
-                .filter(d -> NbdFrontend.frontendOf(d, frontend).equals("nbd")).toList();
+                .filter(d -> FrontendChoice.of(d, frontend).equals("nbd")).toList();
         List<DeviceConfig> viaUblk = config.devices().stream().filter(d -> !viaNbd.contains(d)).toList();
         if (!viaUblk.isEmpty()) control = UblkControl.open();
         installShutdownHook();
-        if (!viaNbd.isEmpty()) nbd = NbdFrontend.start(viaNbd, config, chains, states, nbdListen);
+        if (!viaNbd.isEmpty()) nbd = NbdService.start(viaNbd, config, chains, states, stats, nbdListen);
         for (DeviceConfig d : viaUblk) {
-            Target target = chains.open(d, false);
+            DeviceChain target = chains.open(d, false);
             UblkDevice dev;
             try {
                 dev = UblkDevice.create(control, spec(d), target, -1);
@@ -84,7 +84,7 @@ public final class Gateway {
                 stopAll();
                 throw new UblkException("device " + d.name() + ": " + e.getMessage(), 0);
             }
-            register(d, config, dev, "up");
+            register(d, config, dev, target, "up");
         }
     }
 
@@ -94,19 +94,21 @@ public final class Gateway {
                 + " is no longer in " + state.config() + "; recover needs the configuration it was created with"));
         control = UblkControl.open();
         installShutdownHook();
-        Target target = chains.open(d, true);
+        DeviceChain target = chains.open(d, true);
         try {
-            register(d, config, UblkDevice.recover(control, state.devId(), spec(d), target), "recovered");
+            register(d, config, UblkDevice.recover(control, state.devId(), spec(d), target), target, "recovered");
         } catch (UblkException | RuntimeException e) {
             closeQuietly(target);
             throw e;
         }
     }
 
-    private void register(DeviceConfig d, GatewayConfig config, UblkDevice dev, String verb) throws IOException {
+    private void register(DeviceConfig d, GatewayConfig config, UblkDevice dev, DeviceChain chain, String verb)
+            throws IOException {
         synchronized (devices) {
             devices.add(dev);
         }
+        stats.add(d.name(), chain);
         states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
                 dev.blockDevice(), ChainFactory.describe(d)));
         LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + ChainFactory.describe(d) + ", "
@@ -123,13 +125,7 @@ public final class Gateway {
     private void startStatsPublisher() {
         Thread.ofVirtual().name("stats-publisher").start(() -> {
             while (stopped.getCount() > 0) {
-                for (var e : StatsStage.all().entrySet()) {
-                    try {
-                        states.saveStats(e.getKey(), e.getValue().snapshot());
-                    } catch (IOException ex) {
-                        LOG.fine("stats of " + e.getKey() + ": " + ex.getMessage());
-                    }
-                }
+                stats.publish(states);
                 try {
                     stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (InterruptedException ex) {
@@ -163,7 +159,7 @@ public final class Gateway {
 
     /** Stops and deletes all devices this gateway serves, then forgets them. */
     public void stopAll() {
-        NbdFrontend n = nbd;
+        NbdService n = nbd;
         nbd = null;
         if (n != null) n.stop();
         List<UblkDevice> toStop;
@@ -178,6 +174,7 @@ public final class Gateway {
             } catch (UblkException e) {
                 LOG.warning(d.name() + ": " + e.getMessage());
             }
+            stats.remove(d.name());
             states.remove(d.name());
         }
     }

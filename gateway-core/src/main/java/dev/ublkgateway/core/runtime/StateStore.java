@@ -2,6 +2,7 @@ package dev.ublkgateway.core.runtime;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ublkgateway.core.sys.Caller;
 
 import java.io.IOException;
 import java.nio.file.Files;

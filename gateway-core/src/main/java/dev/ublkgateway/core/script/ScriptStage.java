@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.script;
 
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
@@ -9,7 +10,6 @@ import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.stages.RateLimitStage;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
 import dev.ublkgateway.core.stages.StatsStage;
-import dev.ublkgateway.core.chain.KeepsData;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Source;
@@ -34,7 +34,7 @@ import java.util.logging.Level;
  * {@code onDetach} in a context of its own, and watches the file: a changed script is checked and, if
  * good, every queue switches to it before its next request; a broken one is logged and ignored.
  */
-public final class ScriptStage implements BlockStage, KeepsData {
+public final class ScriptStage implements BlockStage {
     static final long RELOAD_POLL_NANOS = 500_000_000L;
     private static final Set<String> REQUEST_HOOKS = Set.of("onRequest", "onFlush");
 
@@ -127,6 +127,15 @@ public final class ScriptStage implements BlockStage, KeepsData {
 
     String deviceJson() {
         return deviceJson;
+    }
+
+    /**
+     * Hooks see a request's op, offset and length, never its bytes. Not multi-conn safe: each queue runs
+     * its own script context, whose state (counters, tags a hook keeps) another connection would not see.
+     */
+    @Override
+    public Capabilities capabilities() {
+        return new Capabilities(false, Capabilities.DataAccess.NONE, false);
     }
 
     @Override

@@ -14,7 +14,7 @@ public final class BuiltInStages {
         public String name() { return "stats"; }
         public String description() { return "per-device request, byte and error counters with latency percentiles"; }
         public Class<StatsConfig> configType() { return StatsConfig.class; }
-        public BlockStage create(StatsConfig c, DeviceDescriptor d) { return new StatsStage(d.name()); }
+        public BlockStage create(StatsConfig c, DeviceDescriptor d) { return new StatsStage(); }
     }
 
     @Extension

@@ -2,11 +2,11 @@ package dev.ublkgateway.core.stages;
 
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.Delays;
-import dev.ublkgateway.core.chain.KeepsData;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * touch [from, to) are delayed and/or failed with an errno, with a probability, after skipping the
  * first {@code after} matches.
  */
-public final class FaultStage implements BlockStage, KeepsData {
+public final class FaultStage implements BlockStage {
     private final int opMask;
     private final long from, to;
     private final int errno;          // 0: delay only
@@ -33,6 +33,12 @@ public final class FaultStage implements BlockStage, KeepsData {
         this.probability = probability;
         this.delayNanos = delayMicros * 1000L;
         this.after = after;
+    }
+
+    /** Fails or delays requests by op and range, never touching their bytes nor keeping data. */
+    @Override
+    public Capabilities capabilities() {
+        return Capabilities.passThrough();
     }
 
     @Override

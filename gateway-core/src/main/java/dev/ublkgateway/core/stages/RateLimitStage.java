@@ -3,11 +3,11 @@ package dev.ublkgateway.core.stages;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.Delays;
-import dev.ublkgateway.core.chain.KeepsData;
 
 /**
  * Caps a device's IOPS and bandwidth with token buckets. Each queue gets its share of the limits; a
@@ -15,7 +15,7 @@ import dev.ublkgateway.core.chain.KeepsData;
  * scheduling) further requests. Bursts up to {@code burstMillis} worth of tokens pass at once. Limits
  * can be changed while the device runs.
  */
-public final class RateLimitStage implements BlockStage, KeepsData {
+public final class RateLimitStage implements BlockStage {
     private final int queues;
     private final long burstNanos;
     private volatile long iops;          // 0 = unlimited
@@ -39,6 +39,12 @@ public final class RateLimitStage implements BlockStage, KeepsData {
 
     public long bytesPerSecond() {
         return bytesPerSecond;
+    }
+
+    /** Holds requests back without looking at their bytes; it keeps no data, so connections may share it. */
+    @Override
+    public Capabilities capabilities() {
+        return Capabilities.passThrough();
     }
 
     @Override

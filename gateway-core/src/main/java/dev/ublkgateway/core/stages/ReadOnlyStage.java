@@ -3,14 +3,14 @@ package dev.ublkgateway.core.stages;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.api.Errno;
-import dev.ublkgateway.core.chain.KeepsData;
 
 /** Refuses every request that would change data with EROFS; reads and flushes pass. Switchable at run time. */
-public final class ReadOnlyStage implements BlockStage, KeepsData {
+public final class ReadOnlyStage implements BlockStage {
     private volatile boolean enabled;
 
     public ReadOnlyStage(boolean enabled) {
@@ -23,6 +23,12 @@ public final class ReadOnlyStage implements BlockStage, KeepsData {
 
     public boolean enabled() {
         return enabled;
+    }
+
+    /** Refuses writes by their op alone: no state, no data. */
+    @Override
+    public Capabilities capabilities() {
+        return Capabilities.passThrough();
     }
 
     @Override

@@ -3,40 +3,34 @@ package dev.ublkgateway.core.stages;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.chain.KeepsData;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
  * Per-device counters (requests, bytes, errors per op) and latency histograms (power-of-two
  * nanosecond buckets), measured from this stage down to the target. Each queue counts in its own
- * arrays; {@link #snapshot()} sums them. Devices register by name so the gateway can report them.
+ * arrays; {@link #snapshot()} sums them. The running gateway finds a device's stats stage in its chain
+ * to report it.
  */
-public final class StatsStage implements BlockStage, KeepsData {
+public final class StatsStage implements BlockStage {
     static final int OPS = 6, BUCKETS = 40;
-    private static final Map<String, StatsStage> BY_DEVICE = new ConcurrentHashMap<>();
 
-    private final String device;
     private final List<Counters> queues = new CopyOnWriteArrayList<>();
     private volatile Supplier<Map<String, Long>> tags;
 
-    public StatsStage(String device) {
-        this.device = device;
-        BY_DEVICE.put(device, this);
-    }
-
-    /** Stats stages of the devices this process serves. */
-    public static Map<String, StatsStage> all() {
-        return Map.copyOf(BY_DEVICE);
+    /** Counts only, per queue; the totals are summed across queues, so any number of connections may share it. */
+    @Override
+    public Capabilities capabilities() {
+        return Capabilities.passThrough();
     }
 
     @Override
@@ -44,11 +38,6 @@ public final class StatsStage implements BlockStage, KeepsData {
         Counters c = new Counters(queue.depth());
         queues.add(c);
         return c;
-    }
-
-    @Override
-    public void close() {
-        BY_DEVICE.remove(device, this);
     }
 
     /** Where the counts of requests a policy script tagged come from (the device's script stage). */

@@ -64,7 +64,8 @@ public final class Libc {
 
     private Libc() {}
 
-    private static MethodHandle errnoCall(String name, FunctionDescriptor fd) {
+    /** A downcall that captures errno into the state segment passed first. */
+    static MethodHandle errnoCall(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd, CAPTURE);
     }
 
@@ -73,15 +74,15 @@ public final class Libc {
     }
 
     /** Scratch space for the errno of one call; confined, so each thread uses its own. */
-    private static MemorySegment callState(Arena a) {
+    static MemorySegment callState(Arena a) {
         return a.allocate(CALL_STATE);
     }
 
-    private static int errno(MemorySegment state) {
+    static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
 
-    private static RuntimeException unexpected(Throwable t) {
+    static RuntimeException unexpected(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;
         return new IllegalStateException(t);

@@ -2,6 +2,7 @@ package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
@@ -83,6 +84,12 @@ public final class FileTarget implements Target {
             Libc.close(fd);
             throw e;
         }
+    }
+
+    /** One file under every queue: a FLUSH's fdatasync covers writes completed on any of them. */
+    @Override
+    public Capabilities capabilities() {
+        return Target.super.capabilities().withMultiConnSafe(true);
     }
 
     @Override

@@ -2,12 +2,14 @@ package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Errno;
+import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.NativeException;
 
@@ -52,10 +54,16 @@ public final class MemoryTarget implements Target {
     /** The default backing file for a device's memory target. */
     public static Path defaultFile(String deviceName) {
         // per user when not root: a directory root made first would not be writable
-        int euid = dev.ublkgateway.core.runtime.Caller.euid();
+        int euid = Caller.euid();
         String dir = System.getenv().getOrDefault("UBLKGW_SHM_DIR",
                 euid == 0 ? "/dev/shm/ublk-gateway" : "/dev/shm/ublk-gateway-" + euid);
         return Path.of(dir, deviceName + ".mem");
+    }
+
+    /** One memory area under every queue: what one wrote, all see; there is no cache to flush. */
+    @Override
+    public Capabilities capabilities() {
+        return Target.super.capabilities().withMultiConnSafe(true);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
@@ -18,6 +19,12 @@ public final class NullTarget implements Target {
     @Override
     public TargetQueue openQueue(QueueContext queue) {
         return QUEUE;
+    }
+
+    /** Nothing stored, nothing per queue. */
+    @Override
+    public Capabilities capabilities() {
+        return Target.super.capabilities().withMultiConnSafe(true);
     }
 
     @Override

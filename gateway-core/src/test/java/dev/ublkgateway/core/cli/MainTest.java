@@ -159,7 +159,7 @@ class MainTest {
 
     /** Acts as uid 1000 whose XDG_RUNTIME_DIR is a temporary directory. */
     private AutoCloseable asUser() {
-        return dev.ublkgateway.core.runtime.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", dir.toString()));
+        return dev.ublkgateway.core.sys.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", dir.toString()));
     }
 
     /** A per-user run directory as the simulated user 1000 would have it (we may really be root). */
@@ -215,7 +215,7 @@ class MainTest {
     @Test
     void anUnusableRunDirIsNamedWithTheFix() throws Exception {
         Path missing = dir.resolve("no/such");
-        try (var u = dev.ublkgateway.core.runtime.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", missing.toString()))) {
+        try (var u = dev.ublkgateway.core.sys.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", missing.toString()))) {
             assertEquals(1, Main.run("down", "x"));
             String e = errLine();
             assertTrue(e.startsWith("ublk-gateway: cannot use the run directory " + missing.resolve("ublk-gateway")), e);
@@ -231,7 +231,7 @@ class MainTest {
                 longUri, "memory"));
         states.save(new dev.ublkgateway.core.runtime.DeviceState("b", -1, GONE_PID, "x.yaml", false,
                 "nbd://127.0.0.1/b", "file /var/tmp/b.img"));
-        try (var u = dev.ublkgateway.core.runtime.Caller.simulate(0, java.util.Map.of("UBLKGW_RUN_DIR", dir.toString()))) {
+        try (var u = dev.ublkgateway.core.sys.Caller.simulate(0, java.util.Map.of("UBLKGW_RUN_DIR", dir.toString()))) {
             assertEquals(0, Main.run("list"), err.toString());
         }
         String[] lines = out.toString().split("\n");

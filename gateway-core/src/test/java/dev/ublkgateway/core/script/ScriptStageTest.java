@@ -87,7 +87,7 @@ class ScriptStageTest {
                   if (req.op === 'write') return gateway.tag(req.offset < 4096 ? 'boot' : 'data');
                 }
                 """);
-        StatsStage stats = new StatsStage("tagdev");
+        StatsStage stats = new StatsStage();
         try (ScriptStage s = stage(js, false, 1000, 1000, List.of(stats)); StageQueue q = open(s)) {
             CountingTarget t = new CountingTarget();
             submit(q, t, BlockOp.WRITE, 0, 4096);

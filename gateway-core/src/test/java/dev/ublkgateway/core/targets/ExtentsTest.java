@@ -2,13 +2,13 @@ package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.DeviceChain;
-import dev.ublkgateway.core.chain.KeepsData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,11 +93,17 @@ class ExtentsTest {
 
     @Test
     void aChainShowsHolesOnlyThroughStagesThatKeepData() throws Exception {
-        final class Counting implements BlockStage, KeepsData {
+        final class Counting implements BlockStage {
             public StageQueue openQueue(QueueContext q) { return (r, next) -> next.submit(r); }
+            public Capabilities capabilities() { return Capabilities.passThrough(); }
         }
-        BlockStage cipher = q -> (r, next) -> next.submit(r);
+        final class Checking implements BlockStage {
+            public StageQueue openQueue(QueueContext q) { return (r, next) -> next.submit(r); }
+            public Capabilities capabilities() { return Capabilities.passThrough().withData(Capabilities.DataAccess.READS); }
+        }
+        BlockStage cipher = q -> (r, next) -> next.submit(r); // declares nothing: may change data
         assertEquals(List.of(MIB, (long) ExtentSink.HOLE), extents(new DeviceChain(List.of(new Counting()), new NullTarget()), 0, MIB));
+        assertEquals(List.of(MIB, (long) ExtentSink.HOLE), extents(new DeviceChain(List.of(new Checking()), new NullTarget()), 0, MIB));
         assertEquals(List.of(MIB, 0L), extents(new DeviceChain(List.of(new Counting(), cipher), new NullTarget()), 0, MIB));
         assertEquals(List.of(MIB, (long) ExtentSink.HOLE), extents(new DeviceChain(List.of(), new NullTarget()), 0, MIB));
     }

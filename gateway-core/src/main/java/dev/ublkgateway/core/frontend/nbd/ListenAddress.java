@@ -1,68 +1,26 @@
 package dev.ublkgateway.core.frontend.nbd;
 
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import dev.ublkgateway.core.sys.Endpoint;
 
 /**
- * Where the NBD server listens: {@code unix:/path/to.sock} (or any absolute path), or a TCP
- * {@code host:port}, {@code [v6addr]:port}, {@code :port} (all addresses) or a bare {@code host}
- * (port 10809, the NBD port).
+ * Where the NBD server listens: an {@link Endpoint} whose TCP port defaults to 10809, the NBD port,
+ * and which names its exports with NBD URIs.
  */
 public record ListenAddress(String unixPath, String host, int port) {
     public static final int NBD_PORT = 10809;
 
     public static ListenAddress parse(String text) {
-        String t = text.strip();
-        if (t.startsWith("unix:")) t = t.substring(5);
-        if (t.startsWith("/")) {
-            if (t.length() < 2) throw new IllegalArgumentException("\"" + text + "\" is not a socket path");
-            return new ListenAddress(t, null, 0);
-        }
-        if (t.startsWith("tcp:")) t = t.substring(4);
-        String host;
-        int port = NBD_PORT;
-        if (t.startsWith("[")) {
-            int end = t.indexOf(']');
-            if (end < 0) throw new IllegalArgumentException("\"" + text + "\": missing ] after the IPv6 address");
-            host = t.substring(1, end);
-            String rest = t.substring(end + 1);
-            if (!rest.isEmpty()) {
-                if (!rest.startsWith(":")) throw new IllegalArgumentException("\"" + text + "\": expected :PORT after ]");
-                port = port(rest.substring(1), text);
-            }
-        } else {
-            int colon = t.lastIndexOf(':');
-            if (colon >= 0 && t.indexOf(':') != colon) {
-                throw new IllegalArgumentException("\"" + text + "\": write IPv6 addresses in brackets, e.g. [::1]:10809");
-            }
-            host = colon >= 0 ? t.substring(0, colon) : t;
-            if (colon >= 0) port = port(t.substring(colon + 1), text);
-        }
-        if (host.isEmpty()) host = "0.0.0.0";
-        return new ListenAddress(null, host, port);
+        Endpoint e = Endpoint.parse(text, NBD_PORT);
+        return new ListenAddress(e.unixPath(), e.host(), e.port());
     }
 
-    private static int port(String s, String text) {
-        try {
-            int p = Integer.parseInt(s);
-            if (p < 0 || p > 65535) throw new NumberFormatException();
-            return p;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("\"" + text + "\": port \"" + s + "\" is not a number in 0..65535");
-        }
+    /** The same address for {@link dev.ublkgateway.core.sys.Sockets}. */
+    Endpoint endpoint() {
+        return new Endpoint(unixPath, host, port);
     }
 
     public boolean isUnix() {
         return unixPath != null;
-    }
-
-    InetAddress inet() {
-        try {
-            return InetAddress.getByName(host);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("cannot resolve listen host \"" + host + "\"");
-        }
     }
 
     /** The NBD URI (as libnbd, qemu and nbdkit write it) for one export on this address. */
@@ -82,12 +40,6 @@ public record ListenAddress(String unixPath, String host, int port) {
 
     @Override
     public String toString() {
-        if (isUnix()) return "unix:" + unixPath;
-        boolean v6 = host.contains(":");
-        return (v6 ? "[" + host + "]" : host) + ":" + port;
-    }
-
-    static boolean isV6(InetAddress a) {
-        return a instanceof Inet6Address;
+        return endpoint().toString();
     }
 }

@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.frontend.nbd;
 
+import dev.ublkgateway.api.Errno;
+
 /** Protocol constants of the NBD protocol (doc/proto.md of the NBD project). */
 final class Nbd {
     static final long NBDMAGIC = 0x4e42444d41474943L, IHAVEOPT = 0x49484156454F5054L;
@@ -45,7 +47,7 @@ final class Nbd {
     // base:allocation extent flags
     static final int STATE_HOLE = 1, STATE_ZERO = 2;
 
-    // errors on the wire
+    // errors on the wire (the protocol's numbers, which happen to be Linux's)
     static final int EPERM = 1, EIO = 5, ENOMEM = 12, EINVAL = 22, ENOSPC = 28, EOVERFLOW = 75, ENOTSUP = 95,
             ESHUTDOWN = 108;
 
@@ -57,13 +59,13 @@ final class Nbd {
     static int wireError(int negErrno) {
         int e = -negErrno;
         return switch (e) {
-            case 1, 13, 30 -> EPERM; // EPERM, EACCES, EROFS
-            case 12 -> ENOMEM;
-            case 22 -> EINVAL;
-            case 28, 122 -> ENOSPC; // ENOSPC, EDQUOT
-            case 75 -> EOVERFLOW;
-            case 95 -> ENOTSUP;
-            case 108 -> ESHUTDOWN;
+            case Errno.EPERM, Errno.EACCES, Errno.EROFS -> EPERM;
+            case Errno.ENOMEM -> ENOMEM;
+            case Errno.EINVAL -> EINVAL;
+            case Errno.ENOSPC, Errno.EDQUOT -> ENOSPC;
+            case Errno.EOVERFLOW -> EOVERFLOW;
+            case Errno.ENOTSUP -> ENOTSUP;
+            case Errno.ESHUTDOWN -> ESHUTDOWN;
             default -> EIO;
         };
     }

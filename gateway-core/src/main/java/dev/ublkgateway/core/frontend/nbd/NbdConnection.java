@@ -6,6 +6,8 @@ import dev.ublkgateway.core.chain.ChainQueue;
 import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.frontend.ublk.RingQueueContext;
 import dev.ublkgateway.core.frontend.ublk.RingTargetQueue;
+import dev.ublkgateway.core.sys.Libc;
+import dev.ublkgateway.core.sys.Sockets;
 import dev.ublkgateway.core.uring.CompletionHandler;
 import dev.ublkgateway.core.uring.Mailbox;
 import dev.ublkgateway.core.uring.Op;
@@ -193,7 +195,7 @@ final class NbdConnection implements RingQueueContext {
             tearDown();
             synchronized (this) {
                 phase = CLOSED;
-                Sockets.close(fd);
+                Libc.close(fd);
             }
             server.ended(this);
         }

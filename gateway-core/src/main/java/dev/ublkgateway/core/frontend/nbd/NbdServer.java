@@ -4,6 +4,7 @@ import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.NativeException;
+import dev.ublkgateway.core.sys.Sockets;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -110,7 +111,7 @@ public final class NbdServer implements AutoCloseable {
                 if (a.isUnix()) {
                     Path p = Path.of(a.unixPath());
                     if (Files.exists(p)) {
-                        if (Sockets.connectable(a)) {
+                        if (Sockets.connectable(a.endpoint())) {
                             throw new IOException("NBD socket " + p + " is in use by another server; stop it "
                                     + "or listen elsewhere (nbd-listen in the YAML file, or up --nbd-listen)");
                         }
@@ -120,9 +121,9 @@ public final class NbdServer implements AutoCloseable {
                 }
                 int fd;
                 try {
-                    fd = Sockets.listen(a, 128);
+                    fd = Sockets.listen(a.endpoint(), 128);
                 } catch (NativeException e) {
-                    String hint = e.errno() == 98 /* EADDRINUSE */ ? "; another server listens there: stop it or "
+                    String hint = e.errno() == Errno.EADDRINUSE ? "; another server listens there: stop it or "
                             + "listen elsewhere (nbd-listen in the YAML file, or up --nbd-listen)" : "";
                     throw new IOException("cannot listen on " + a + ": " + e.getMessage() + hint);
                 }
@@ -161,8 +162,8 @@ public final class NbdServer implements AutoCloseable {
             if (c < 0) {
                 if (stopping) break;
                 int errno = -c;
-                if (errno == 4 || errno == 103 /* ECONNABORTED */ || errno == 11) continue;
-                if (errno == 24 || errno == 23 || errno == 105 || errno == 12) { // out of fds/buffers: back off
+                if (errno == Errno.EINTR || errno == Errno.ECONNABORTED || errno == Errno.EAGAIN) continue;
+                if (errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM) { // out of fds/buffers: back off
                     acceptLog.log(LOG, Level.WARNING, "nbd " + address + ": accept failed ("
                             + Libc.describe(errno) + "); retrying (raise the open files "
                             + "limit, ulimit -n, above nbd-max-connections)");
@@ -175,7 +176,7 @@ public final class NbdServer implements AutoCloseable {
             long acceptedNanos = System.nanoTime();
             NbdConnection conn = admit(c, Peer.of(c, address.isUnix()), acceptedNanos, address);
             if (conn == null) {
-                Sockets.close(c);
+                Libc.close(c);
                 continue;
             }
             if (!address.isUnix()) {
@@ -191,7 +192,7 @@ public final class NbdServer implements AutoCloseable {
             Sockets.setBuffers(c, SOCKET_BUFFER);
             if (stopping) {
                 connections.remove(conn);
-                Sockets.close(c);
+                Libc.close(c);
                 break;
             }
             conn.start();
@@ -282,7 +283,7 @@ public final class NbdServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            Sockets.close(l.fd());
+            Libc.close(l.fd());
             if (l.address().isUnix()) {
                 try {
                     Files.deleteIfExists(Path.of(l.address().unixPath()));

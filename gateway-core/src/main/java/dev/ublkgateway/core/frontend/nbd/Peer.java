@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.frontend.nbd;
 
+import dev.ublkgateway.core.sys.Sockets;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet4Address;

@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.frontend.ublk;
 
+import dev.ublkgateway.api.Errno;
+
 /**
  * ublk UAPI numbers (linux/ublk_cmd.h). Struct layouts live next to their users as field offsets;
  * {@code UapiTest} checks every size and offset against the reference table.
@@ -18,7 +20,7 @@ public final class Uapi {
     public static final int IO_FETCH_REQ = 0xc0107520, IO_COMMIT_AND_FETCH_REQ = 0xc0107521,
             IO_NEED_GET_DATA = 0xc0107522;
 
-    public static final int IO_RES_OK = 0, IO_RES_NEED_GET_DATA = 1, IO_RES_ABORT = -19 /* -ENODEV */;
+    public static final int IO_RES_OK = 0, IO_RES_NEED_GET_DATA = 1, IO_RES_ABORT = -Errno.ENODEV;
 
     // Feature flags (dev_info.flags).
     public static final long F_SUPPORT_ZERO_COPY = 1L, F_URING_CMD_COMP_IN_TASK = 1L << 1,

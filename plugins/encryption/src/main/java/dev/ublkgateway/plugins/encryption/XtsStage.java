@@ -3,6 +3,7 @@ package dev.ublkgateway.plugins.encryption;
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.StageQueue;
 import dev.ublkgateway.api.TargetQueue;
@@ -21,6 +22,15 @@ final class XtsStage implements BlockStage {
     XtsStage(byte[] key, AesEngine engine) {
         this.key = key;
         this.engine = engine;
+    }
+
+    /**
+     * Rewrites every byte; each queue has its own cipher state, but a sector's ciphertext depends only on
+     * the key and the sector, so connections may share the device.
+     */
+    @Override
+    public Capabilities capabilities() {
+        return new Capabilities(true, Capabilities.DataAccess.CHANGES, false);
     }
 
     @Override

@@ -1,17 +1,15 @@
-package dev.ublkgateway.core.frontend.nbd;
+package dev.ublkgateway.core.runtime;
 
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.config.ComponentSpec;
+import dev.ublkgateway.core.frontend.nbd.Export;
+import dev.ublkgateway.core.frontend.nbd.ListenAddress;
+import dev.ublkgateway.core.frontend.nbd.NbdServer;
 import dev.ublkgateway.core.sys.Libc;
-import dev.ublkgateway.core.runtime.ChainFactory;
-import dev.ublkgateway.core.runtime.DeviceState;
-import dev.ublkgateway.core.runtime.StateStore;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -20,53 +18,25 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * Serving a configuration's devices over NBD: which devices go there ({@code frontend:} and the
- * {@code up --frontend} override), where the server listens, and the running server with the devices'
- * chains and state files.
+ * Serving a configuration's devices over NBD: where the server listens, and the running server with
+ * the devices' chains and state files. Which devices go there is {@link FrontendChoice}'s.
  */
-public final class NbdFrontend {
-    private static final Logger LOG = Logger.getLogger(NbdFrontend.class.getName());
-    /** Stages whose per-connection handlers keep no data of their own, so several connections stay coherent. */
-    private static final Set<String> STATELESS_STAGES = Set.of("stats", "rate-limit", "read-only", "fault");
-    /** Targets where a FLUSH on any connection covers writes completed on every connection. */
-    private static final Set<String> SHARED_TARGETS = Set.of("null", "memory", "file");
-    public static final Path UBLK_CONTROL = Path.of("/dev/ublk-control");
+public final class NbdService {
+    private static final Logger LOG = Logger.getLogger(NbdService.class.getName());
 
     private final NbdServer server;
     private final List<DeviceChain> chains;
     private final List<String> names;
     private final StateStore states;
+    private final DeviceStats stats;
 
-    private NbdFrontend(NbdServer server, List<DeviceChain> chains, List<String> names, StateStore states) {
+    private NbdService(NbdServer server, List<DeviceChain> chains, List<String> names, StateStore states,
+                       DeviceStats stats) {
         this.server = server;
         this.chains = chains;
         this.names = names;
         this.states = states;
-    }
-
-    /** True when this process can serve ublk devices: the driver is loaded and we are root. */
-    public static boolean ublkAvailable() {
-        return Files.exists(UBLK_CONTROL) && dev.ublkgateway.core.runtime.Caller.isRoot();
-    }
-
-    /** "ublk" or "nbd" for a device, applying {@code override} (ublk|nbd|auto, or null) over its YAML. */
-    public static String frontendOf(DeviceConfig d, String override) {
-        String f = override != null ? override : d.frontend().frontend();
-        if (!f.equals("auto")) return f;
-        return ublkAvailable() ? "ublk" : "nbd";
-    }
-
-    /** Why auto chose what it chose, for the user. */
-    public static String autoReason() {
-        if (ublkAvailable()) return "/dev/ublk-control exists and we are root";
-        if (!Files.exists(UBLK_CONTROL)) return "/dev/ublk-control is missing (ublk_drv not loaded)";
-        return "ublk needs root";
-    }
-
-    /** Checks an {@code --frontend} value. */
-    public static String checkOverride(String f) {
-        if (f == null || f.equals("ublk") || f.equals("nbd") || f.equals("auto")) return f;
-        throw new IllegalArgumentException("--frontend " + f + " is not known; use ublk, nbd or auto");
+        this.stats = stats;
     }
 
     /** Where the server listens: the CLI override, else the devices' nbd-listen, else the defaults. */
@@ -83,24 +53,21 @@ public final class NbdFrontend {
         return out;
     }
 
-    static boolean multiConnSafe(DeviceConfig d) {
-        if (!SHARED_TARGETS.contains(d.target().type())) return false;
-        for (ComponentSpec s : d.stages()) if (!STATELESS_STAGES.contains(s.type())) return false;
-        return true;
-    }
-
-    /** The export for a device whose chain is open. */
-    public static Export export(DeviceConfig d, Target chain) {
+    /**
+     * The export for a device whose chain is open; multi-conn when the chain's stages and target all
+     * declare they are multi-conn safe.
+     */
+    static Export export(DeviceConfig d, Target chain) {
         return new Export(d.name(), chain, d.sizeBytes(), d.blockSize(), d.maxIoBytes(), d.depth(), d.queues(),
-                multiConnSafe(d), false);
+                chain.capabilities().multiConnSafe(), false);
     }
 
     /**
      * Opens the devices' chains, starts the server and records each device in the state directory
      * (its "block device" being the NBD URI). On failure everything opened is closed again.
      */
-    public static NbdFrontend start(List<DeviceConfig> devices, GatewayConfig config, ChainFactory factory,
-                                    StateStore states, List<String> listenOverride) throws IOException {
+    static NbdService start(List<DeviceConfig> devices, GatewayConfig config, ChainFactory factory, StateStore states,
+                            DeviceStats stats, List<String> listenOverride) throws IOException {
         List<DeviceChain> chains = new ArrayList<>();
         List<Export> exports = new ArrayList<>();
         NbdServer server = null;
@@ -121,7 +88,9 @@ public final class NbdFrontend {
         }
         List<ListenAddress> bound = server.addresses();
         List<String> names = new ArrayList<>();
-        for (DeviceConfig d : devices) {
+        for (int i = 0; i < devices.size(); i++) {
+            DeviceConfig d = devices.get(i);
+            stats.add(d.name(), chains.get(i));
             List<String> uris = bound.stream().map(a -> a.uri(d.name())).toList();
             states.save(new DeviceState(d.name(), -1, Libc.getpid(), config.source().toString(), false,
                     uris.getFirst(), ChainFactory.describe(d)));
@@ -129,7 +98,7 @@ public final class NbdFrontend {
             LOG.info(d.name() + ": serving over NBD at " + String.join(" and ", uris) + " (" + ChainFactory.describe(d)
                     + ", " + d.sizeBytes() + " bytes)");
         }
-        return new NbdFrontend(server, chains, names, states);
+        return new NbdService(server, chains, names, states, stats);
     }
 
     /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */
@@ -142,6 +111,7 @@ public final class NbdFrontend {
             } catch (IOException e) {
                 LOG.warning(names.get(i) + ": closing: " + e.getMessage());
             }
+            stats.remove(names.get(i));
             states.remove(names.get(i));
         }
     }

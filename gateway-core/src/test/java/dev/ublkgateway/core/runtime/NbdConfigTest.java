@@ -1,10 +1,13 @@
-package dev.ublkgateway.core.frontend.nbd;
+package dev.ublkgateway.core.runtime;
 
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.ComponentTypes;
 import dev.ublkgateway.core.config.ConfigException;
 import dev.ublkgateway.core.config.ConfigLoader;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.FrontendConfig;
+import dev.ublkgateway.core.frontend.nbd.ListenAddress;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -28,8 +31,8 @@ class NbdConfigTest {
     void readsPollTimeIntoTheUblkSpec() {
         DeviceConfig d = device("    poll-us: 200\n");
         assertEquals(200, d.frontend().pollMicros());
-        assertEquals(200, dev.ublkgateway.core.runtime.Gateway.spec(d).pollMicros());
-        assertEquals(0, dev.ublkgateway.core.runtime.Gateway.spec(device("")).pollMicros());
+        assertEquals(200, Gateway.spec(d).pollMicros());
+        assertEquals(0, Gateway.spec(device("")).pollMicros());
     }
 
     @Test
@@ -37,10 +40,10 @@ class NbdConfigTest {
         DeviceConfig d = device("    frontend: nbd\n    nbd-listen: [\"unix:/tmp/x.sock\", \"0.0.0.0:10900\"]\n"
                 + "    nbd-max-connections: 8\n");
         assertEquals(new FrontendConfig("nbd", List.of("unix:/tmp/x.sock", "0.0.0.0:10900"), 8, 0), d.frontend());
-        assertEquals("nbd", NbdFrontend.frontendOf(d, null));
-        assertEquals("ublk", NbdFrontend.frontendOf(d, "ublk"));
+        assertEquals("nbd", FrontendChoice.of(d, null));
+        assertEquals("ublk", FrontendChoice.of(d, "ublk"));
         assertEquals(List.of(ListenAddress.parse("/tmp/x.sock"), ListenAddress.parse("0.0.0.0:10900")),
-                NbdFrontend.listenAddresses(List.of(d), List.of(), Path.of("/run/x")));
+                NbdService.listenAddresses(List.of(d), List.of(), Path.of("/run/x")));
         assertEquals("nbd://127.0.0.1:10900/d0", ListenAddress.parse("0.0.0.0:10900").uri("d0"));
         DeviceConfig single = device("    nbd-listen: 127.0.0.1:10901\n");
         assertEquals(List.of("127.0.0.1:10901"), single.frontend().nbdListen());
@@ -48,7 +51,7 @@ class NbdConfigTest {
 
     @Test
     void defaultListenAddresses() {
-        List<ListenAddress> a = NbdFrontend.listenAddresses(List.of(device("")), List.of(), Path.of("/run/gw"));
+        List<ListenAddress> a = NbdService.listenAddresses(List.of(device("")), List.of(), Path.of("/run/gw"));
         assertEquals(List.of(ListenAddress.parse("unix:/run/gw/nbd.sock"), ListenAddress.parse("127.0.0.1:10809")), a);
         assertEquals("nbd+unix:///d0?socket=/run/gw/nbd.sock", a.get(0).uri("d0"));
         assertEquals("nbd://127.0.0.1/d0", a.get(1).uri("d0"));
@@ -70,17 +73,42 @@ class NbdConfigTest {
         assertEquals(new ListenAddress(null, "0.0.0.0", 7000), ListenAddress.parse(":7000"));
         assertEquals(new ListenAddress("/a/b.sock", null, 0), ListenAddress.parse("unix:/a/b.sock"));
         assertEquals("nbd://[::1]:7000/x", ListenAddress.parse("[::1]:7000").uri("x"));
-        assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("::1:80"));
+        String hint = assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("::1:80")).getMessage();
+        assertTrue(hint.contains("in brackets, e.g. [::1]:80"), hint);
         assertThrows(IllegalArgumentException.class, () -> ListenAddress.parse("h:x"));
     }
 
+    /** A stage from a plugin: declares multi-conn safety or (built for API 1.3) nothing. */
+    static dev.ublkgateway.api.BlockStage pluginStage(boolean declaresSafe) {
+        return new dev.ublkgateway.api.BlockStage() {
+            public dev.ublkgateway.api.StageQueue openQueue(dev.ublkgateway.api.QueueContext q) {
+                return (r, next) -> next.submit(r);
+            }
+            public dev.ublkgateway.api.Capabilities capabilities() {
+                return declaresSafe ? new dev.ublkgateway.api.Capabilities(true, dev.ublkgateway.api.Capabilities.DataAccess.CHANGES, false)
+                        : dev.ublkgateway.api.BlockStage.super.capabilities();
+            }
+        };
+    }
+
     @Test
-    void multiConnOnlyForCoherentChains() {
-        assertTrue(NbdFrontend.multiConnSafe(device("")));
+    void multiConnOnlyForCoherentChains() throws Exception {
         DeviceConfig d = device("");
-        DeviceConfig chunked = new DeviceConfig("c", d.sizeBytes(), d.blockSize(), 1, 8, d.maxIoBytes(), false,
-                new dev.ublkgateway.core.config.ComponentSpec(dev.ublkgateway.core.config.ComponentSpec.TARGET, "chunked",
-                        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), 1, 1));
-        assertFalse(NbdFrontend.multiConnSafe(chunked), "a target with its own cache per connection is not coherent");
+        Target shared = new dev.ublkgateway.core.targets.NullTarget();
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(), shared)).multiConn());
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(new dev.ublkgateway.core.stages.ReadOnlyStage(true)), shared))
+                .multiConn());
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(pluginStage(true)), shared)).multiConn(),
+                "a plugin stage that declares multi-conn safety gets multi-conn");
+        assertFalse(NbdService.export(d, new DeviceChain(List.of(pluginStage(false)), shared)).multiConn(),
+                "one that declares nothing does not");
+        Target perConnectionCache = new Target() { // a target that declares nothing
+            public dev.ublkgateway.api.TargetQueue openQueue(dev.ublkgateway.api.QueueContext q) { return r -> 0; }
+            public boolean volatileCache() { return true; }
+            public void close() {}
+        };
+        assertFalse(NbdService.export(d, new DeviceChain(List.of(), perConnectionCache)).multiConn(),
+                "a target with its own cache per connection is not coherent");
+        assertTrue(NbdService.export(d, new DeviceChain(List.of(), perConnectionCache)).target().volatileCache());
     }
 }

@@ -1,6 +1,4 @@
-package dev.ublkgateway.core.runtime;
-
-import dev.ublkgateway.core.sys.Libc;
+package dev.ublkgateway.core.sys;
 
 import java.util.Map;
 
