@@ -42,12 +42,6 @@ final class NbdConnection implements QueueFrontend<Slot> {
     /** A WRITE longer than this (beyond any max block size) is a protocol violation: the connection closes. */
     private static final long MAX_DISCARDABLE_WRITE = 64L << 20;
     private static final int HANDSHAKE = 0, ESTABLISHED = 1, EVICTED = 2, CLOSED = 3;
-    /**
-     * Most descriptors in one BLOCK_STATUS reply: the target answers on this thread, so one request's
-     * work stays small; a client asks again from where the reply ended.
-     */
-    private static final int MAX_EXTENTS = 1024;
-
     private final NbdServer server;
     private final int id, fd;
     private final Peer peer;
@@ -59,9 +53,9 @@ final class NbdConnection implements QueueFrontend<Slot> {
     private volatile int phase = HANDSHAKE;
 
     private Export export;
-    private boolean structured, allocation;
-    private final ExtentReply extents = new ExtentReply();
-    private int depth, maxIo;
+    private boolean structured;
+    private Commands commands;
+    private BlockStatus blockStatus;
     private QueueEngine<Slot> engine;
     private Ring ring;
     private Replies replies;
@@ -144,9 +138,10 @@ final class NbdConnection implements QueueFrontend<Slot> {
             Sockets.setTimeout(fd, 0);
             export = h.export();
             structured = h.structured();
-            allocation = h.allocation();
+            commands = new Commands(export, structured, h.allocation());
+            blockStatus = new BlockStatus(export, server.failureLog());
             LOG.fine("nbd connection " + id + " from " + peer + ": export " + export.name()
-                    + (structured ? " (structured replies" + (allocation ? ", base:allocation)" : ")") : ""));
+                    + (structured ? " (structured replies" + (h.allocation() ? ", base:allocation)" : ")") : ""));
             // Memory the kernel may still write into while the ring shuts down (an armed receive or
             // wake-up read) is freed by the garbage collector, never before the ring is gone.
             setUp(Arena.ofAuto());
@@ -170,8 +165,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
     }
 
     private void setUp(Arena arena) throws Exception {
-        depth = export.depth();
-        maxIo = export.maxIoBytes();
+        int depth = export.depth(), maxIo = export.maxIoBytes();
         // One thread submits and reaps, so completion work can wait until it asks for events
         // (DEFER_TASKRUN, Linux 6.1); older kernels get the cooperative mode.
         int entries = Integer.highestOneBit(depth + 8) << 1;
@@ -298,33 +292,9 @@ final class NbdConnection implements QueueFrontend<Slot> {
             blockStatus(s, flags, cookie, offset, length);
             return;
         }
-        int op, allowed, err = 0;
-        switch (type) {
-            case Nbd.CMD_READ -> { op = BlockOp.READ; allowed = Nbd.CMD_FLAG_DF; }
-            case Nbd.CMD_WRITE -> { op = BlockOp.WRITE; allowed = Nbd.CMD_FLAG_FUA; }
-            case Nbd.CMD_FLUSH -> { op = BlockOp.FLUSH; allowed = 0; }
-            case Nbd.CMD_TRIM -> { op = BlockOp.DISCARD; allowed = Nbd.CMD_FLAG_FUA; }
-            case Nbd.CMD_WRITE_ZEROES -> { op = BlockOp.WRITE_ZEROES; allowed = Nbd.CMD_FLAG_FUA | Nbd.CMD_FLAG_NO_HOLE; }
-            default -> { op = -1; allowed = 0; err = Nbd.EINVAL; }
-        }
-        boolean data = op == BlockOp.READ || op == BlockOp.WRITE;
-        boolean writes = op == BlockOp.WRITE || op == BlockOp.DISCARD || op == BlockOp.WRITE_ZEROES;
-        if (err == 0) {
-            if ((flags & ~allowed) != 0) err = Nbd.EINVAL;
-            else if (writes && export.readOnly()) err = Nbd.EPERM;
-            // offset + length could overflow: an offset near 2^63 would pass and reach the target
-            else if (op != BlockOp.FLUSH && (offset < 0 || offset > export.sizeBytes() - length)) {
-                err = writes ? Nbd.ENOSPC : Nbd.EINVAL;
-            } else if (op != BlockOp.FLUSH && ((offset | length) & (export.blockSize() - 1)) != 0) err = Nbd.EINVAL;
-            else if (data && length > maxIo) err = structured ? Nbd.EOVERFLOW : Nbd.EINVAL;
-            else if (!data && length > Integer.MAX_VALUE) err = Nbd.EINVAL;
-            else if ((op == BlockOp.DISCARD || op == BlockOp.WRITE_ZEROES) && !export.target().supportsDiscard()) {
-                err = Nbd.EINVAL;
-            }
-        }
-        int bflags = 0;
-        if ((flags & Nbd.CMD_FLAG_FUA) != 0) bflags |= BlockOp.FLAG_FUA;
-        if (op == BlockOp.WRITE_ZEROES && (flags & Nbd.CMD_FLAG_NO_HOLE) != 0) bflags |= BlockOp.FLAG_NOUNMAP;
+        int op = Commands.op(type);
+        int err = commands.error(op, flags, offset, length);
+        int bflags = Commands.blockFlags(op, flags);
         if (err != 0) {
             s.set(type, cookie, op, bflags, offset, 0);
             if (type == Nbd.CMD_WRITE) {
@@ -343,7 +313,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
         int len = (int) length;
         bulkWrites = op == BlockOp.WRITE && len >= BULK_WRITE;
         s.set(type, cookie, op, bflags, op == BlockOp.FLUSH ? 0 : offset, op == BlockOp.FLUSH ? 0 : len);
-        if (data && len == 0) {
+        if ((op == BlockOp.READ || op == BlockOp.WRITE) && len == 0) {
             reply(s, 0);
         } else if (op == BlockOp.WRITE) {
             payloadTag = tag;
@@ -353,34 +323,12 @@ final class NbdConnection implements QueueFrontend<Slot> {
         }
     }
 
-    /**
-     * NBD_CMD_BLOCK_STATUS for base:allocation, answered at once on this thread: targets answer it
-     * from local metadata ({@link dev.ublkgateway.api.Target#extents}). The descriptors go into the
-     * slot's buffer, which is free for them since the command moves no data.
-     */
+    /** NBD_CMD_BLOCK_STATUS, answered at once. */
     private void blockStatus(Slot s, int flags, long cookie, long offset, long length) {
         s.set(Nbd.CMD_BLOCK_STATUS, cookie, -1, 0, offset, 0);
         s.statusBytes = 0;
-        if (!allocation || (flags & ~Nbd.CMD_FLAG_REQ_ONE) != 0 || length == 0
-                || offset < 0 || offset > export.sizeBytes() - length || ((offset | length) & (export.blockSize() - 1)) != 0) {
-            reply(s, -Nbd.EINVAL);
-            return;
-        }
-        int max = (flags & Nbd.CMD_FLAG_REQ_ONE) != 0 ? 1 : Math.min(MAX_EXTENTS, maxIo / 8);
-        extents.start(s.whole(), max, export.blockSize(), length);
-        int r;
-        try {
-            r = export.target().extents(offset, length, extents);
-        } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-            server.failureLog().log(LOG, Level.SEVERE, "nbd " + export.name() + ": target failed on BLOCK_STATUS: " + message(e), e);
-            r = -Nbd.EIO;
-        }
-        if (r < 0) {
-            reply(s, r);
-            return;
-        }
-        s.statusBytes = extents.finish(length);
-        reply(s, 0);
+        int err = commands.blockStatusError(flags, offset, length);
+        reply(s, err != 0 ? -err : blockStatus.answer(s, flags, offset, length));
     }
 
     /** The request's final result: its reply is queued, and sent after this batch. */
