@@ -36,10 +36,11 @@ import static dev.ublkgateway.core.frontend.ublk.IoStructs.DESC_START_SECTOR;
  */
 final class UblkQueue implements QueueFrontend<QueueRequest> {
     private static final Logger LOG = Logger.getLogger(UblkQueue.class.getName());
-    /** A stage or target that throws (a plugin's bug may throw on every request) is logged a few times per 10 s. */
-    private final LimitedLog failureLog = new LimitedLog(5, 10_000, "stage and target failures");
     private static final int KIND_IO = 0; // the only SQEs of our own: FETCH and COMMIT_AND_FETCH
     private static final int CDEV_FIXED = 0; // /dev/ublkcN is registered file 0
+
+    /** A stage or target that throws (a plugin's bug may throw on every request) is logged a few times per 10 s. */
+    private final LimitedLog failureLog = new LimitedLog(5, 10_000, "stage and target failures");
 
     private final int qid, depth, maxIoBytes, cdevFd;
     private final boolean copiesData; // false: USER_COPY device whose target needs no data; no buffers given
