@@ -5,9 +5,12 @@
 #   profile/      CPU accounting, a JFR recording and perf reports of null-target 4k randread QD32 runs
 #   *.log         gateway logs, fio errors
 #
-#   guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS [RUNTIME RAMP [PHASES [GOAL_ROUNDS]]]
+#   guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS [RUNTIME RAMP [PHASES [GOAL_ROUNDS [BASE_APPDIR]]]]
 #
 # PHASES: any of "goal null memory file profile" (default: all, in that order).
+# BASE_APPDIR: a second build's jars (run.sh --baseline-rev); the null and file phases then serve the
+# same devices from it too (named base<NAME>) and run each of ours' jobs on them right after, as
+# variant "before".
 #
 # APPDIR holds a snapshot of the gateway's jars taken on the host before the VM started, so that
 # sources edited meanwhile never trigger a rebuild inside the VM and one run measures one build.
@@ -21,6 +24,7 @@ RUNTIME=${5:-5}
 RAMP=${6:-1}
 PHASES=${7:-goal null memory file profile}
 GOAL_ROUNDS=${8:-5}
+BASE_APP=${9:-}
 
 export UBLKGW_RUN_DIR=/run/ublk-gateway
 CFG=/tmp/bench-cfg
@@ -35,7 +39,7 @@ log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 # background mode would start a second one, which costs ~30 s under TCG), stopped with SIGTERM as
 # `ublk-gateway down` does. The jars come from the snapshot (bin/ublk-gateway minus its rebuild check).
 declare -A DEV=()
-GW_PID=""
+GW_PID="" BASE_PID=""
 yaml_begin() { echo "devices:" > "$CFG/$1.yaml"; }
 # yaml_dev FILE NAME SIZE QUEUES TARGET-LINES...
 yaml_dev() {
@@ -53,7 +57,7 @@ yaml_dev() {
 # serve FILE NAMES...: starts the gateway and waits for its devices; sets DEV[name]=/dev/ublkbN.
 serve() {
     local f=$1 n d i; shift
-    (exec "$JDK/bin/java" --enable-native-access=ALL-UNNAMED ${GW_OPTS:-} -cp "$APP/*" "$MAIN" \
+    (exec "$JDK/bin/java" --enable-native-access=ALL-UNNAMED ${GW_OPTS:-} -cp "${SERVE_APP:-$APP}/*" "$MAIN" \
         up "$CFG/$f.yaml" --foreground) > "$RES/gateway-$f.log" 2>&1 &
     GW_PID=$!
     for n in "$@"; do
@@ -75,9 +79,26 @@ serve() {
     log "gateway $f (pid $GW_PID) serves: $(for n in "$@"; do printf '%s=%s ' "$n" "${DEV[$n]}"; done)"
 }
 stop_gw() {
+    [[ -z $BASE_PID ]] || stop_pid "$BASE_PID" "baseline gateway"
+    BASE_PID=""
     [[ -n $GW_PID ]] || return 0
     stop_pid "$GW_PID" "gateway"
     GW_PID=""
+}
+# serve_base FILE NAMES...: the baseline build serves FILE's devices again, as base<NAME> (DEV[base<NAME>]).
+serve_base() {
+    [[ -n $BASE_APP ]] || return 0
+    local f=$1 n names=(); shift
+    sed 's/^  - name: /  - name: base/' "$CFG/$f.yaml" > "$CFG/$f-base.yaml"
+    for n in "$@"; do names+=("base$n"); done
+    SERVE_APP=$BASE_APP serve "$f-base" "${names[@]}"
+    BASE_PID=$GW_PID GW_PID=""
+}
+# fio_ours SECTION TEST DEV NAME ARGS...: ours' job on DEV, then (with a baseline) the same on base<NAME>.
+fio_ours() {
+    local section=$1 test=$2 dev=$3 name=$4; shift 4
+    fio_run "$section" "$test" ours "$dev" "$@"
+    [[ -z $BASE_APP ]] || fio_run "$section" "$test" before "${DEV[base$name]:-}" "$@"
 }
 # JIT warm-up of a ublk device's read and write paths (not recorded). Under emulation C2 needs many
 # seconds of load before the queue loop runs compiled: with 3 s, the first QD32 jobs measured 5x less
@@ -165,22 +186,23 @@ fio_run() {
 
 # The 4k matrix and the sequential reads, ours and the kernel's (and the C reference server's, when
 # given) interleaved test by test so that background noise hits all sides alike.
-# matrix SECTION OURS1 OURS2 KERNEL1 KERNEL2 [REF1 REF2]
+# matrix SECTION OURS1 OURS2 KERNEL1 KERNEL2 [REF1 REF2]; with a baseline, OURS_NAMES holds ours' two names.
 matrix() {
-    local section=$1 o1=$2 o2=$3 k1=$4 k2=$5 r1=${6:-} r2=${7:-} rw qd q o k r
+    local section=$1 o1=$2 o2=$3 k1=$4 k2=$5 r1=${6:-} r2=${7:-} rw qd q o k r n
+    local names=(${OURS_NAMES:-x x})
     for q in 1 2; do
-        o=$o1 k=$k1 r=$r1
-        [[ $q == 2 ]] && o=$o2 k=$k2 r=$r2
+        o=$o1 k=$k1 r=$r1 n=${names[0]}
+        [[ $q == 2 ]] && o=$o2 k=$k2 r=$r2 n=${names[1]}
         for rw in randread randwrite; do
             for qd in 1 32 128; do
-                fio_run "$section" "4k $rw QD$qd ${q}q" ours "$o" "$rw" 4k "$qd" "$q"
+                fio_ours "$section" "4k $rw QD$qd ${q}q" "$o" "$n" "$rw" 4k "$qd" "$q"
                 [[ -z $r ]] || fio_run "$section" "4k $rw QD$qd ${q}q" ref "$r" "$rw" 4k "$qd" "$q"
                 fio_run "$section" "4k $rw QD$qd ${q}q" kernel "$k" "$rw" 4k "$qd" "$q"
             done
         done
     done
     for bs in 128k 1m; do
-        fio_run "$section" "$bs read QD16 1q" ours "$o1" read "$bs" 16 1
+        fio_ours "$section" "$bs read QD16 1q" "$o1" "${names[0]}" read "$bs" 16 1
         [[ -z $r1 ]] || fio_run "$section" "$bs read QD16 1q" ref "$r1" read "$bs" 16 1
         fio_run "$section" "$bs read QD16 1q" kernel "$k1" read "$bs" 16 1
     done
@@ -242,13 +264,15 @@ phase_null() {
     yaml_begin null
     yaml_dev null nq1 16GiB 1 "type: null"
     yaml_dev null nq2 16GiB 2 "type: null"
+    serve_base null nq1 nq2
     serve null nq1 nq2
     warm "${DEV[nq1]}"; warm "${DEV[nq2]}"
+    [[ -z $BASE_APP ]] || { warm "${DEV[basenq1]}"; warm "${DEV[basenq2]}"; }
     nullb_q1_up
     K2=$(nullb_add nullb_q2 16384 2 0)
     ref_start ref1 1
     ref_start ref2 2
-    matrix null "${DEV[nq1]}" "${DEV[nq2]}" "$K1" "$K2" "${REF_DEV[ref1]}" "${REF_DEV[ref2]}"
+    OURS_NAMES="nq1 nq2" matrix null "${DEV[nq1]}" "${DEV[nq2]}" "$K1" "$K2" "${REF_DEV[ref1]}" "${REF_DEV[ref2]}"
     ref_stop ref1
     ref_stop ref2
     stop_gw
@@ -310,9 +334,11 @@ phase_file() {
         dd if=/dev/zero of="$IMG" bs=1M count=1024 oflag=direct status=none && sync
         yaml_begin file
         yaml_dev file fq1 1GiB 1 "type: file" "path: $IMG" "direct: true"
+        serve_base file fq1
         serve file fq1
         F1=${DEV[fq1]}
         warm "$F1"
+        [[ -z $BASE_APP ]] || warm "${DEV[basefq1]}"
         L1=$(losetup --direct-io=on --sector-size 4096 -f --show "$IMG")
         if [[ -b $L1 ]]; then
             sched_none "$L1"
@@ -324,12 +350,12 @@ phase_file() {
         log "could not set up ext4 on $FDEV"
     fi
     for rw in randread randwrite; do
-        fio_run file "4k $rw QD32 1q" ours "$F1" "$rw" 4k 32 1
+        fio_ours file "4k $rw QD32 1q" "$F1" fq1 "$rw" 4k 32 1
         fio_run file "4k $rw QD32 1q" kernel "$L1" "$rw" 4k 32 1
     done
-    fio_run file "128k read QD16 1q" ours "$F1" read 128k 16 1
+    fio_ours file "128k read QD16 1q" "$F1" fq1 read 128k 16 1
     fio_run file "128k read QD16 1q" kernel "$L1" read 128k 16 1
-    fio_run file "128k write QD16 1q" ours "$F1" write 128k 16 1
+    fio_ours file "128k write QD16 1q" "$F1" fq1 write 128k 16 1
     fio_run file "128k write QD16 1q" kernel "$L1" write 128k 16 1
     stop_gw
     [[ -n $L1 ]] && losetup -d "$L1"

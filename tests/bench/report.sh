@@ -4,6 +4,7 @@
 #   report.sh goals OUTDIR      the goal ratios per run (markdown)
 #   report.sh rounds OUTDIR     the goal phase's interleaved rounds per run (markdown)
 #   report.sh profile OUTDIR    the "where the time goes" tables of the last run that has a profile
+#   report.sh before OUTDIR     ours against the baseline build (run.sh --baseline-rev), per run (markdown)
 #   report.sh jfr PROFILEDIR JAVA_HOME   summarises the JFR recording of a run (called by run.sh)
 # OUTDIR holds run1/, run2/, ... each with results.tsv (and profile/) written by guest.sh.
 set -euo pipefail
@@ -209,6 +210,32 @@ jfr() {
             > "$P/jfr-$name-queue-thread.txt"
         echo "(total queue-thread samples: $(awk '{ s += $1 } END { print s + 0 }' "$P/jfr-$name-queue-thread.txt") shown)" >> "$P/jfr-$name-queue-thread.txt"
     done
+}
+
+# Each job of ours over the same job of the baseline build, run right after it in the same boot.
+before() {
+    local base
+    base=$(cat "$OUT/baseline.txt" 2>/dev/null || echo "the baseline")
+    echo "| run | section | test | ours | before ($base) | after/before |"
+    echo "| --- | --- | --- | ---: | ---: | ---: |"
+    all | awk -F'\t' '
+        function show(x, s) { return x == "" || x == "NA" ? "NA" : s ? sprintf("%.0f MiB/s", x / 1024) : sprintf("%.1fk", x / 1000) }
+        $4 == "ours" || $4 == "before" {
+            # run section test variant dev rw bs qd jobs iops bw ...
+            k = $1 SUBSEP $2 SUBSEP $3
+            s = ($6 == "read" || $6 == "write"); seqk[k] = s
+            v[k, $4] = s ? $11 : $10
+            if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                k = order[i]; split(k, f, SUBSEP)
+                a = v[k, "ours"]; b = v[k, "before"]
+                if (!((k, "before") in v)) continue
+                r = (a != "" && a != "NA" && b != "" && b != "NA" && b > 0) ? sprintf("%.2f", a / b) : "NA"
+                printf "| %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], show(a, seqk[k]), show(b, seqk[k]), r
+            }
+        }'
 }
 
 "$what" "$@"

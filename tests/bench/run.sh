@@ -16,6 +16,9 @@
 #                 accounting, JFR and perf of a null-target run)
 #   --goal-rounds N  rounds of the goal phase (default 5)
 #   --no-write    print only; leave BENCHMARKS.md alone
+#   --baseline-rev REV  also build REV (from a git worktree) and, in the same boots, run each of the
+#                 null and file phases' jobs of ours on its devices right after ours; prints the
+#                 after/before ratios (BENCHMARKS.md is then left alone)
 #
 # One run takes 15-30 minutes on the 2-core host (60+ fio jobs and several JVM starts under TCG).
 set -euo pipefail
@@ -23,7 +26,7 @@ ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
 
-runs=2 runtime=5 ramp=1 out="" phases="goal null memory file profile" goal_rounds=5 write=1 report_only=""
+runs=2 runtime=5 ramp=1 out="" phases="goal null memory file profile" goal_rounds=5 write=1 report_only="" baseline=""
 cmdline="tests/bench/run.sh${*:+ $*}"
 while (($#)); do
     case $1 in
@@ -34,8 +37,9 @@ while (($#)); do
         --phases) phases=${2:?}; shift 2 ;;
         --goal-rounds) goal_rounds=${2:?}; shift 2 ;;
         --no-write) write=0; shift ;;
+        --baseline-rev) baseline=${2:?}; write=0; shift 2 ;;
         --report-only) report_only=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -81,6 +85,23 @@ else
     echo "$cmdline" > "$out/command.txt"
     echo "$phases" > "$out/phases.txt"
     echo "bench: measuring $(basename "$jar") built from $commit; results in $out"
+    base_app=""
+    if [[ -n $baseline ]]; then
+        # The baseline's jars, built in a worktree of REV of their own (its target/, not this tree's).
+        rev=$(git rev-parse --short "$baseline") || { echo "bench: unknown revision $baseline" >&2; exit 1; }
+        src=$out/baseline-src
+        rm -rf "$src" "$out/base-app" && git worktree prune
+        git worktree add -q --detach "$src" "$rev"
+        (cd "$src" && JAVA_HOME=$JDK mvn -B -q -o package -DskipTests) > "$out/baseline-build.log" 2>&1 \
+            || { git worktree remove --force "$src"; echo "bench: building $rev failed (see $out/baseline-build.log)" >&2; exit 1; }
+        mkdir -p "$out/base-app"
+        bjar=$(ls -t "$src"/gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e '-sources.jar' -e '-javadoc.jar' | head -1)
+        cp "$bjar" "$src"/gateway-core/target/lib/*.jar "$out/base-app/"
+        git worktree remove --force "$src"
+        echo "$rev" > "$out/baseline.txt"
+        base_app=$out/base-app
+        echo "bench: baseline $rev; the null and file phases run its devices right after ours"
+    fi
 
     for i in $(seq "$runs"); do
         echo "bench: run $i of $runs (VM)"
@@ -88,7 +109,7 @@ else
         rc=0
         load_before=$(cut -d' ' -f1-3 /proc/loadavg) start=$SECONDS
         tests/vm/run.sh --out "$out/run$i" --timeout 2700 -- \
-            bash "$ROOT/tests/bench/guest.sh" "$out/run$i" "$out/app" "$JDK" "$main_class" "$runtime" "$ramp" "$phases" "$goal_rounds" \
+            bash "$ROOT/tests/bench/guest.sh" "$out/run$i" "$out/app" "$JDK" "$main_class" "$runtime" "$ramp" "$phases" "$goal_rounds" "$base_app" \
             > "$out/run$i/console.log" 2>&1 || rc=$?
         echo "run $i: $((SECONDS - start)) s; host load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
             > "$out/run$i/host-load.txt"
@@ -105,6 +126,8 @@ rounds=$(tests/bench/report.sh rounds "$out")
 prof=""
 [[ " $phases " != *" profile "* ]] || prof=$(tests/bench/report.sh profile "$out")
 printf '\n%s\n\n%s\n\n%s\n' "$rounds" "$goals" "$table"
+[[ ! -s $out/baseline.txt ]] || printf '\nAfter (this build) / before (%s), same boot, jobs interleaved:\n\n%s\n' \
+    "$(cat "$out/baseline.txt")" "$(tests/bench/report.sh before "$out")"
 [[ -z $prof ]] || printf '\n%s\n' "$prof"
 
 ((write)) || exit 0

@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.uring;
 
+import dev.ublkgateway.core.sys.MsgHdr;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -18,23 +20,24 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * (a uring_cmd payload) without allocating a view object per request.
  */
 public final class Ring implements AutoCloseable {
-    // struct io_uring (liburing >= 2.2, unchanged since): the sq part holds 8 pointers then sqe_head and
-    // sqe_tail; the cq part starts at 104. Only these stable leading fields are read here.
-    private static final long RING_STRUCT_SIZE = 512; // generous: liburing's own is 216 bytes
-    private static final long SQ_KHEAD = 0, SQ_KTAIL = 8, SQ_KRING_MASK = 16, SQ_KRING_ENTRIES = 24,
-            SQ_KFLAGS = 32,
-            SQ_ARRAY = 48, SQ_SQES = 56, SQ_SQE_HEAD = 64, SQ_SQE_TAIL = 68;
-    private static final long CQ_BASE = 104;
-    private static final long CQ_KHEAD = CQ_BASE, CQ_KTAIL = CQ_BASE + 8, CQ_KRING_MASK = CQ_BASE + 16,
-            CQ_KRING_ENTRIES = CQ_BASE + 24, CQ_CQES = CQ_BASE + 48;
-    // struct io_uring_params: 120 bytes
-    private static final long PARAMS_SIZE = 120, P_SQ_ENTRIES = 0, P_CQ_ENTRIES = 4, P_FLAGS = 8,
-            P_FEATURES = 20;
-    // struct io_uring_sqe field offsets
-    public static final long SQE_OPCODE = 0, SQE_FLAGS = 1, SQE_IOPRIO = 2, SQE_FD = 4, SQE_OFF = 8,
-            SQE_CMD_OP = 8, SQE_ADDR = 16, SQE_LEN = 24, SQE_RW_FLAGS = 28, SQE_USER_DATA = 32,
-            SQE_BUF_INDEX = 40, SQE_CMD = 48;
-    private static final long CQE_SIZE = 16;
+    // Field offsets from the struct layouts (Layouts), as constants: the hot path adds them to an SQE's or
+    // CQE's offset without a view object per access.
+    private static final long SQ_KHEAD = Layouts.sq("khead"), SQ_KTAIL = Layouts.sq("ktail"),
+            SQ_KRING_MASK = Layouts.sq("kring_mask"), SQ_KRING_ENTRIES = Layouts.sq("kring_entries"),
+            SQ_KFLAGS = Layouts.sq("kflags"), SQ_ARRAY = Layouts.sq("array"), SQ_SQES = Layouts.sq("sqes"),
+            SQ_SQE_HEAD = Layouts.sq("sqe_head"), SQ_SQE_TAIL = Layouts.sq("sqe_tail");
+    private static final long CQ_KHEAD = Layouts.cq("khead"), CQ_KTAIL = Layouts.cq("ktail"),
+            CQ_KRING_MASK = Layouts.cq("kring_mask"), CQ_KRING_ENTRIES = Layouts.cq("kring_entries"),
+            CQ_CQES = Layouts.cq("cqes");
+    private static final long P_SQ_ENTRIES = Layouts.params("sq_entries"), P_CQ_ENTRIES = Layouts.params("cq_entries"),
+            P_FLAGS = Layouts.params("flags"), P_FEATURES = Layouts.params("features");
+    public static final long SQE_OPCODE = Layouts.sqe("opcode"), SQE_FLAGS = Layouts.sqe("flags"),
+            SQE_IOPRIO = Layouts.sqe("ioprio"), SQE_FD = Layouts.sqe("fd"), SQE_OFF = Layouts.sqe("off"),
+            SQE_CMD_OP = Layouts.sqe("off"), SQE_ADDR = Layouts.sqe("addr"), SQE_LEN = Layouts.sqe("len"),
+            SQE_RW_FLAGS = Layouts.sqe("rw_flags"), SQE_USER_DATA = Layouts.sqe("user_data"),
+            SQE_BUF_INDEX = Layouts.sqe("buf_index"), SQE_CMD = Layouts.sqe("addr3");
+    private static final long CQE_SIZE = Layouts.CQE.byteSize(), CQE_USER_DATA = Layouts.cqe("user_data"),
+            CQE_RES = Layouts.cqe("res"), CQE_FLAGS = Layouts.cqe("flags");
     private static final int SQ_TASKRUN = 1 << 2; // IORING_SQ_TASKRUN in *sq.kflags
     // Acquire/release access to the kernel-shared head and tail words.
     private static final VarHandle U32 = JAVA_INT.varHandle();
@@ -50,7 +53,7 @@ public final class Ring implements AutoCloseable {
     private Ring(Arena arena, MemorySegment ring, MemorySegment params, int flags) {
         this.arena = arena;
         this.ring = ring;
-        this.sqeSize = (flags & Op.SETUP_SQE128) != 0 ? 128 : 64;
+        this.sqeSize = (int) Layouts.SQE.byteSize() * ((flags & Op.SETUP_SQE128) != 0 ? 2 : 1);
         this.sqEntries = params.get(JAVA_INT, P_SQ_ENTRIES);
         int cqEntries = params.get(JAVA_INT, P_CQ_ENTRIES);
         this.features = params.get(JAVA_INT, P_FEATURES);
@@ -89,8 +92,8 @@ public final class Ring implements AutoCloseable {
     public static Ring create(int entries, int flags, int cqEntries) throws UringException {
         Arena arena = Arena.ofShared();
         try {
-            MemorySegment ring = arena.allocate(RING_STRUCT_SIZE, 64);
-            MemorySegment params = arena.allocate(PARAMS_SIZE, 8);
+            MemorySegment ring = arena.allocate(Layouts.IO_URING_ALLOCATED, 64);
+            MemorySegment params = arena.allocate(Layouts.PARAMS);
             int f = flags | (cqEntries > 0 ? Op.SETUP_CQSIZE : 0);
             params.set(JAVA_INT, P_FLAGS, f);
             if (cqEntries > 0) params.set(JAVA_INT, P_CQ_ENTRIES, cqEntries);
@@ -263,9 +266,9 @@ public final class Ring implements AutoCloseable {
         int n = 0;
         while (head != tail) {
             long c = (long) (head & cqMask) * CQE_SIZE;
-            long ud = cqes.get(JAVA_LONG, c);
-            int res = cqes.get(JAVA_INT, c + 8);
-            int flags = cqes.get(JAVA_INT, c + 12);
+            long ud = cqes.get(JAVA_LONG, c + CQE_USER_DATA);
+            int res = cqes.get(JAVA_INT, c + CQE_RES);
+            int flags = cqes.get(JAVA_INT, c + CQE_FLAGS);
             head++;
             n++;
             // Release the slot before the callback so a handler that submits cannot overflow the CQ.
@@ -293,10 +296,11 @@ public final class Ring implements AutoCloseable {
     /** Registers buffers for READ_FIXED / WRITE_FIXED; buffer i gets index i. */
     public void registerBuffers(MemorySegment... buffers) throws UringException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment iov = a.allocate(16L * buffers.length, 8);
+            MemorySegment iov = a.allocate(MsgHdr.IOVEC, buffers.length);
             for (int i = 0; i < buffers.length; i++) {
-                iov.set(JAVA_LONG, 16L * i, buffers[i].address());
-                iov.set(JAVA_LONG, 16L * i + 8, buffers[i].byteSize());
+                long o = MsgHdr.IOVEC.byteSize() * i;
+                MsgHdr.IOV_BASE.set(iov, o, buffers[i].address());
+                MsgHdr.IOV_LEN.set(iov, o, buffers[i].byteSize());
             }
             int r = (int) LibUring.REGISTER_BUFFERS.invokeExact(ring, iov, buffers.length);
             UringException.check(r, "io_uring_register_buffers");

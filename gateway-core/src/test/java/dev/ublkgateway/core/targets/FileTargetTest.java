@@ -2,8 +2,8 @@ package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.frontend.ublk.RingQueueContext;
-import dev.ublkgateway.core.frontend.ublk.RingTargetQueue;
+import dev.ublkgateway.core.queue.RingQueueContext;
+import dev.ublkgateway.core.queue.RingTargetQueue;
 import dev.ublkgateway.core.uring.Ring;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,7 @@
 package dev.ublkgateway.core.targets;
 
 import dev.ublkgateway.api.BlockOp;
-import dev.ublkgateway.core.frontend.ublk.RingTargetQueue;
+import dev.ublkgateway.core.queue.RingTargetQueue;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package dev.ublkgateway.core.frontend.ublk;
 import dev.ublkgateway.api.Errno;
 
 /**
- * ublk UAPI numbers (linux/ublk_cmd.h). Struct layouts live next to their users as field offsets;
+ * ublk UAPI numbers (linux/ublk_cmd.h). Struct layouts live next to their users (the I/O path's in {@link IoStructs});
  * {@code UapiTest} checks every size and offset against the reference table.
  */
 public final class Uapi {
@@ -64,7 +64,7 @@ public final class Uapi {
 
     // Per-queue descriptor array: mmap offset base and per-queue stride.
     public static final long CMD_BUF_OFFSET = 0;
-    public static final int IO_DESC_SIZE = 24;
+    public static final int IO_DESC_SIZE = (int) IoStructs.IO_DESC.byteSize(); // 24
 
     private Uapi() {}
 

@@ -1,48 +1,46 @@
 package dev.ublkgateway.core.frontend.ublk;
 
 import dev.ublkgateway.api.BlockOp;
-import dev.ublkgateway.api.Target;
-import dev.ublkgateway.api.TargetQueue;
-import dev.ublkgateway.core.chain.ChainQueue;
-import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.api.Errno;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.core.log.LimitedLog;
+import dev.ublkgateway.core.queue.QueueEngine;
+import dev.ublkgateway.core.queue.QueueFrontend;
+import dev.ublkgateway.core.queue.QueueRequest;
+import dev.ublkgateway.core.queue.UserData;
 import dev.ublkgateway.core.sys.Libc;
-import dev.ublkgateway.core.uring.CompletionHandler;
-import dev.ublkgateway.core.uring.Mailbox;
 import dev.ublkgateway.core.uring.Op;
 import dev.ublkgateway.core.uring.Ring;
 import dev.ublkgateway.core.uring.UringException;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.CMD_ADDR;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.CMD_Q_ID;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.CMD_RESULT;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.CMD_TAG;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.DESC_NR_SECTORS;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.DESC_OP_FLAGS;
+import static dev.ublkgateway.core.frontend.ublk.IoStructs.DESC_START_SECTOR;
 
 /**
- * One ublk hardware queue, served by one platform thread that owns the queue's ring, buffers and tags.
+ * One ublk hardware queue: the ublk side of a {@link QueueEngine}, on one platform thread that owns the
+ * queue's ring, buffers and tags.
  *
- * <p>The loop: FETCH_REQ every tag; then repeatedly submit-and-wait, and for each completion read the
- * tag's descriptor, run the target, and queue a COMMIT_AND_FETCH_REQ. All commits prepared while
- * reaping one batch go to the kernel in the next single submit.
+ * <p>FETCH_REQ every tag; each completion of one carries a request: read the tag's descriptor, hand it
+ * to the engine, and answer with a COMMIT_AND_FETCH_REQ. All commits prepared while reaping one batch
+ * go to the kernel in the engine's next single submit.
  */
-final class UblkQueue implements RingQueueContext {
+final class UblkQueue implements QueueFrontend<QueueRequest> {
     private static final Logger LOG = Logger.getLogger(UblkQueue.class.getName());
+    private static final int KIND_IO = 0; // the only SQEs of our own: FETCH and COMMIT_AND_FETCH
+    private static final int CDEV_FIXED = 0; // /dev/ublkcN is registered file 0
+
     /** A stage or target that throws (a plugin's bug may throw on every request) is logged a few times per 10 s. */
     private final LimitedLog failureLog = new LimitedLog(5, 10_000, "stage and target failures");
-
-    // user_data = kind << 56 | cookie << 16 | tag
-    private static final int KIND_SHIFT = 56;
-    private static final long KIND_IO = 0, KIND_TARGET = 1, KIND_WAKE = 2;
-    private static final int CDEV_FIXED = 0; // /dev/ublkcN is registered file 0
-    // struct ublksrv_io_cmd inside sqe->cmd
-    private static final long IO_Q_ID = 0, IO_TAG = 2, IO_RESULT = 4, IO_ADDR = 8;
-    // struct ublksrv_io_desc
-    private static final long D_OP_FLAGS = 0, D_NR_SECTORS = 4, D_START_SECTOR = 8;
 
     private final int qid, depth, maxIoBytes, cdevFd;
     private final boolean copiesData; // false: USER_COPY device whose target needs no data; no buffers given
@@ -53,29 +51,10 @@ final class UblkQueue implements RingQueueContext {
     private volatile boolean stopping;
     private volatile Throwable failure;
 
+    private volatile QueueEngine<QueueRequest> engine; // read by stop() on another thread
     private Ring ring;
-    private volatile Mailbox mailbox; // results and resumes from other threads
     private MemorySegment descs, buffers;
-    private TagRequest[] requests;
-    private TargetQueue targetQueue;
-    private ChainQueue chain; // non-null when stages sit before the target
-    private RingTargetQueue ringTargetQueue;
-    private int activeTags;    // tags the kernel still holds a FETCH/COMMIT command for
-    private int targetInFlight; // target SQEs not yet completed
-    private int asyncInFlight;  // requests left PENDING by the target or a stage
-    private final CompletionHandler onCompletion = this::onCompletion; // one object, not one per batch
-    private final Mailbox.Receiver fromOtherThreads = new Mailbox.Receiver() {
-        @Override
-        public void completed(int tag, int result) {
-            asyncInFlight--;
-            commitCompleted(tag, result);
-        }
-
-        @Override
-        public void resumed(int tag) {
-            resume(tag);
-        }
-    };
+    private int activeTags; // tags the kernel still holds a FETCH/COMMIT command for
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int pollMicros, int cdevFd,
               boolean copiesData, Target target) {
@@ -89,19 +68,8 @@ final class UblkQueue implements RingQueueContext {
         this.thread = Thread.ofPlatform().name("ublk-" + deviceName + "-q" + qid).unstarted(this::run);
     }
 
-    @Override public int queueId() { return qid; }
-    @Override public int depth() { return depth; }
-    @Override public int maxIoBytes() { return maxIoBytes; }
-    @Override public Ring ring() { return ring; }
-
     int id() {
         return qid;
-    }
-
-    @Override
-    public long targetUserData(int tag, int cookie) {
-        targetInFlight++;
-        return KIND_TARGET << KIND_SHIFT | (long) (cookie & 0xffffffffL) << 16 | tag;
     }
 
     /** Starts the thread and waits until every tag's FETCH_REQ is with the kernel. */
@@ -119,8 +87,8 @@ final class UblkQueue implements RingQueueContext {
     /** Asks the loop to finish once in-flight target I/O is done; the device must already be stopped. */
     void stop() {
         stopping = true;
-        Mailbox m = mailbox;
-        if (m != null) m.wake(); // null: the queue never started
+        QueueEngine<QueueRequest> e = engine;
+        if (e != null) e.stop(); // null: the queue never started
     }
 
     boolean join(long millis) throws InterruptedException {
@@ -131,25 +99,10 @@ final class UblkQueue implements RingQueueContext {
         return failure;
     }
 
-    /** Completion from any thread; on another thread it is handed over through the mailbox. */
-    void completeLater(int tag, int result) {
-        if (Thread.currentThread() == thread) {
-            asyncInFlight--;
-            commitCompleted(tag, result);
-            return;
-        }
-        mailbox.complete(tag, result);
-    }
-
-    /** A stage passes on a request it held; always through the mailbox, so no stage is re-entered. */
-    void resumeLater(int tag) {
-        mailbox.resume(tag);
-    }
-
     private void run() {
-        try (Arena arena = Arena.ofConfined()) {
-            setUp(arena);
-            loop();
+        try {
+            setUp();
+            engine.loop();
         } catch (Throwable t) {
             failure = t;
             if (started.getCount() > 0) started.countDown();
@@ -159,96 +112,45 @@ final class UblkQueue implements RingQueueContext {
         }
     }
 
-    private void setUp(Arena arena) throws Exception {
+    private void setUp() throws Exception {
         // SQ holds a commit per tag, a target SQE per tag and the wake-up read. Only this thread uses
         // the ring, so the kernel may defer its completion work until we wait (DEFER_TASKRUN): no
         // task-work interrupt per request; QD1 ran about 1.5x faster with it in the VM benchmark.
-        // TASKRUN_FLAG shows that deferred work in the SQ flags, which poll() watches.
-        ring = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1,
+        // TASKRUN_FLAG shows that deferred work in the SQ flags, which the engine's poll watches.
+        Ring r = Ring.create(Integer.highestOneBit(2 * depth + 1) << 1,
                 Op.SETUP_COOP_TASKRUN | Op.SETUP_TASKRUN_FLAG | Op.SETUP_SINGLE_ISSUER | Op.SETUP_DEFER_TASKRUN);
+        QueueEngine<QueueRequest> e = new QueueEngine<>("queue " + qid, failureLog, r, qid, depth, maxIoBytes,
+                pollNanos, this);
+        engine = e;
+        ring = r;
         ring.registerFiles(cdevFd);
-        mailbox = new Mailbox("queue " + qid, depth);
         long descBytes = Libc.pageAlign((long) depth * Uapi.IO_DESC_SIZE);
         descs = Libc.mmap(descBytes, Libc.PROT_READ, Libc.MAP_SHARED | Libc.MAP_POPULATE, cdevFd,
                 Uapi.descOffset(qid, Libc.PAGE_SIZE), "ublk io descriptors of queue " + qid);
         // Page-aligned per-tag buffers, reserved lazily: untouched tags cost no memory.
         buffers = Libc.mmap((long) depth * maxIoBytes, Libc.PROT_READ | Libc.PROT_WRITE,
                 Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "queue buffers");
-        requests = new TagRequest[depth];
+        QueueRequest[] requests = new QueueRequest[depth];
         for (int t = 0; t < depth; t++) {
-            requests[t] = new TagRequest(this, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
+            requests[t] = new QueueRequest(e, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
         }
-        targetQueue = target.openQueue(this);
-        chain = targetQueue instanceof ChainQueue c ? c : null;
-        TargetQueue innermost = chain != null ? chain.target() : targetQueue;
-        ringTargetQueue = innermost instanceof RingTargetQueue r ? r : null;
+        e.open(requests, target);
         for (int t = 0; t < depth; t++) ioCommand(Uapi.IO_FETCH_REQ, t, 0);
         activeTags = depth;
-        armWake();
         ring.submit();
         started.countDown();
     }
 
-    private void loop() throws UringException {
-        while (activeTags > 0 || targetInFlight > 0 || asyncInFlight > 0) {
-            // device stopped: closing the ring cancels the rest, once no other thread writes a buffer
-            if (stopping && targetInFlight == 0 && asyncInFlight == 0) break;
-            if (pollNanos > 0) poll();
-            ring.submitAndWait(1);
-            ring.reap(onCompletion);
-        }
+    /** Done when the kernel holds no tag, or the device is stopped; never while the ring writes our buffers. */
+    @Override
+    public boolean finished() {
+        return (activeTags == 0 || stopping) && !engine.busy();
     }
 
-    /**
-     * Hands the commits to the kernel, then spins until a completion is on its way (the ring's
-     * task-run flag, no system call) or the poll time is up: a request that comes within it is taken
-     * without the thread going to sleep and being woken (in the VM benchmark, 3x the QD1 rate at 200 us).
-     */
-    private void poll() throws UringException {
-        if (ring.pending() > 0) ring.submit();
-        long end = System.nanoTime() + pollNanos;
-        while (!ring.taskWorkPending() && ring.ready() == 0 && System.nanoTime() < end) Thread.onSpinWait();
-    }
-
-    private void onCompletion(long userData, int res, int cqeFlags) {
-        int kind = (int) (userData >>> KIND_SHIFT);
-        int tag = (int) (userData & 0xffff);
-        if (kind == KIND_IO) {
-            onIoCommand(tag, res);
-        } else if (kind == KIND_TARGET) {
-            targetInFlight--;
-            ringTargetQueue.onRingCompletion(tag, (int) (userData >>> 16), res);
-        } else if (kind == KIND_WAKE) {
-            mailbox.drain(fromOtherThreads);
-            if (!stopping) armWake();
-        }
-    }
-
-    private void onIoCommand(int tag, int res) {
+    @Override
+    public void onCompletion(int kind, long tag, int res) {
         if (res == Uapi.IO_RES_OK) {
-            long d = (long) tag * Uapi.IO_DESC_SIZE;
-            int opFlags = descs.get(JAVA_INT, d + D_OP_FLAGS);
-            int sectors = descs.get(JAVA_INT, d + D_NR_SECTORS);
-            long start = descs.get(JAVA_LONG, d + D_START_SECTOR);
-            TagRequest r = requests[tag];
-            int op = opFlags & 0xff;
-            r.set(op, opFlags & ~0xff, start << 9, sectors << 9);
-            int result;
-            if (op == BlockOp.READ || op == BlockOp.WRITE || op == BlockOp.FLUSH || op == BlockOp.DISCARD
-                    || op == BlockOp.WRITE_ZEROES) {
-                try {
-                    result = targetQueue.submit(r);
-                } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-                    // a failing stage or target fails this request, not the queue
-                    failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": target failed on " + BlockOp.name(op) + ": "
-                            + message(e), e);
-                    result = -Errno.EIO;
-                }
-            } else {
-                result = -Errno.EOPNOTSUPP;
-            }
-            if (result != TargetQueue.PENDING) commit(tag, result);
-            else asyncInFlight++;
+            request((int) tag);
         } else {
             // ABORT: the device is going away; any other error means the kernel dropped this tag.
             if (res != Uapi.IO_RES_ABORT) {
@@ -258,81 +160,51 @@ final class UblkQueue implements RingQueueContext {
         }
     }
 
-    /** A request that went PENDING finished: unwind the stages, then commit. */
-    private void commitCompleted(int tag, int result) {
-        if (chain != null) {
-            try {
-                result = chain.completed(requests[tag], result);
-            } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-                failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": stage failed on completion: " + message(e), e);
-                result = -Errno.EIO;
-            }
+    private void request(int tag) {
+        long d = (long) tag * Uapi.IO_DESC_SIZE;
+        int opFlags = (int) DESC_OP_FLAGS.get(descs, d);
+        int sectors = (int) DESC_NR_SECTORS.get(descs, d);
+        long start = (long) DESC_START_SECTOR.get(descs, d);
+        QueueRequest r = engine.request(tag);
+        int op = opFlags & 0xff;
+        r.set(op, opFlags & ~0xff, start << 9, sectors << 9);
+        if (op == BlockOp.READ || op == BlockOp.WRITE || op == BlockOp.FLUSH || op == BlockOp.DISCARD
+                || op == BlockOp.WRITE_ZEROES) {
+            engine.submit(r);
+        } else {
+            reply(r, -Errno.EOPNOTSUPP);
         }
-        commit(tag, result);
     }
 
-    private void commit(int tag, int result) {
+    /** Commits the result; the same command fetches the tag's next request. */
+    @Override
+    public void reply(QueueRequest r, int result) {
         try {
-            ioCommand(Uapi.IO_COMMIT_AND_FETCH_REQ, tag, result);
+            ioCommand(Uapi.IO_COMMIT_AND_FETCH_REQ, r.tag(), result);
         } catch (UringException e) {
             throw new IllegalStateException("queue " + qid + ": cannot queue commit: " + e.getMessage(), e);
         }
     }
 
     private void ioCommand(int cmdOp, int tag, int result) throws UringException {
-        long s = ring.prepUringCmd(CDEV_FIXED, cmdOp, KIND_IO << KIND_SHIFT | tag);
+        long s = ring.prepUringCmd(CDEV_FIXED, cmdOp, UserData.of(KIND_IO, tag));
         ring.setFlags(s, Op.SQE_FIXED_FILE);
         MemorySegment sq = ring.sqes();
         long c = s + Ring.SQE_CMD;
-        sq.set(JAVA_SHORT, c + IO_Q_ID, (short) qid);
-        sq.set(JAVA_SHORT, c + IO_TAG, (short) tag);
-        sq.set(JAVA_INT, c + IO_RESULT, result);
+        CMD_Q_ID.set(sq, c, (short) qid);
+        CMD_TAG.set(sq, c, (short) tag);
+        CMD_RESULT.set(sq, c, result);
         // a USER_COPY device takes no buffer address (the kernel rejects one)
-        sq.set(JAVA_LONG, c + IO_ADDR, copiesData ? requests[tag].bufferAddress() : 0);
-    }
-
-    private void armWake() {
-        try {
-            mailbox.arm(ring, KIND_WAKE << KIND_SHIFT);
-        } catch (UringException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Passes on a request a stage held; commits it when it finishes at once. */
-    private void resume(int tag) {
-        if (chain == null) {
-            failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": resume of tag " + tag + " on a device without stages; ignored");
-            return;
-        }
-        int result;
-        try {
-            result = chain.resume(requests[tag]);
-        } catch (RuntimeException | InternalError | LinkageError | StackOverflowError e) {
-            failureLog.log(LOG, Level.SEVERE, "queue " + qid + ": stage failed on resume: " + message(e), e);
-            result = -Errno.EIO;
-        }
-        if (result != TargetQueue.PENDING) {
-            asyncInFlight--;
-            commit(tag, result);
-        }
+        CMD_ADDR.set(sq, c, copiesData ? engine.request(tag).whole().address() : 0L);
     }
 
     private void tearDown() {
-        if (targetQueue != null) {
-            try {
-                targetQueue.close();
-            } catch (Exception e) {
-                LOG.warning("queue " + qid + ": closing target queue: " + message(e));
-            }
-        }
-        if (ring != null) ring.close();
-        if (mailbox != null) mailbox.close();
+        if (engine != null) engine.close(); // the target's queue, then the ring: nothing writes our buffers after
         if (descs != null) Libc.munmap(descs);
         if (buffers != null) Libc.munmap(buffers);
     }
 
     static String message(Throwable t) {
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        return QueueEngine.message(t);
     }
 }

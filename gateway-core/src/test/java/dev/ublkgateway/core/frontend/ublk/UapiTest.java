@@ -151,4 +151,13 @@ class UapiTest {
         assertTrue(e.getMessage().contains("modprobe ublk_drv"), e.getMessage());
         assertTrue(e.getMessage().contains("6.1"), e.getMessage());
     }
+
+    @Test
+    void ioStructs() {
+        assertEquals(24, IoStructs.IO_DESC.byteSize());
+        assertEquals(8, IoStructs.IO_DESC.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("start_sector")));
+        assertEquals(16, IoStructs.IO_CMD.byteSize());
+        assertEquals(4, IoStructs.IO_CMD.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("result")));
+        assertEquals(8, IoStructs.IO_CMD.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("addr")));
+    }
 }

@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.frontend.ublk;
+package dev.ublkgateway.core.queue;
 
 import dev.ublkgateway.api.TargetQueue;
 
