@@ -73,9 +73,9 @@ public final class ChainFactory {
         List<BlockStage> stages = new ArrayList<>();
         Target target = null;
         try {
-            dev.ublkgateway.core.script.ScriptStageConfig script = null;
+            dev.ublkgateway.core.stages.script.ScriptStageConfig script = null;
             for (ComponentSpec s : d.stages()) {
-                if (s.config() instanceof dev.ublkgateway.core.script.ScriptStageConfig sc) {
+                if (s.config() instanceof dev.ublkgateway.core.stages.script.ScriptStageConfig sc) {
                     if (script != null) throw new IOException("device " + d.name() + " names more than one script; keep one");
                     script = sc; // the policy hook runs first, before every other stage; created below
                     continue;
@@ -85,7 +85,7 @@ public final class ChainFactory {
                 stages.add(p.create((Record) s.config(), desc));
             }
             if (script != null) {
-                stages.addFirst(dev.ublkgateway.core.script.ScriptStageProvider.create(script, desc, List.copyOf(stages)));
+                stages.addFirst(dev.ublkgateway.core.stages.script.ScriptStageProvider.create(script, desc, List.copyOf(stages)));
             }
             TargetProvider<Record> tp = host.target(d.target().type()).orElseThrow(() -> new IOException(
                     "device " + d.name() + ": target type \"" + d.target().type() + "\" is not provided by any loaded plugin"));

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.uring;
 
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.MsgHdr;
 
 import java.lang.foreign.Arena;
@@ -140,7 +141,7 @@ public final class Ring implements AutoCloseable {
         if (sqTail - (int) U32.getAcquire(sqHead, 0L) >= sqEntries) {
             submit();
             if (sqTail - (int) U32.getAcquire(sqHead, 0L) >= sqEntries) {
-                throw new UringException("submission queue full", 16 /* EBUSY */);
+                throw new UringException("submission queue full", Errno.EBUSY);
             }
         }
         long off = (long) (sqTail & sqMask) * sqeSize;
@@ -241,7 +242,7 @@ public final class Ring implements AutoCloseable {
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        if (r == -4 /* EINTR */ || r == -16 /* EBUSY: CQ backlog, reap first */ || r == -11 /* EAGAIN */) return 0;
+        if (r == -Errno.EINTR || r == -Errno.EBUSY /* CQ backlog: reap first */ || r == -Errno.EAGAIN) return 0;
         if (r < 0) throw new UringException("io_uring_submit_and_wait", -r);
         return r;
     }

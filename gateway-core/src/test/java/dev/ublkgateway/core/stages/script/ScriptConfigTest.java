@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.core.config.ComponentTypes;
 import dev.ublkgateway.core.config.ConfigException;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Path;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.write;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.write;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** {@code script:} in YAML: on a device, at the top level, as a stage; and its problems at validate. */

@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
@@ -18,7 +18,7 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.*;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** What a script must not be able to do to the gateway's log, and verdicts that are not verdicts. */

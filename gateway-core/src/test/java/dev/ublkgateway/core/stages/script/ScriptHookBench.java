@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.BlockRequest;
@@ -20,7 +20,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.*;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.*;
 
 /**
  * JMH (not a test; {@code tests/bench/script-hook-jmh.sh} runs it): the per-call cost of a policy

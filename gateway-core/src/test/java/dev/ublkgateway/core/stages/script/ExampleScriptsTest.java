@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.*;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The scripts shipped in scripts/ load, and the protect-range one does what it says. */

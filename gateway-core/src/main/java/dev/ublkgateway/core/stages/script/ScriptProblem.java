@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 /**
  * A problem in a script file: 1-based line and column (0 when no position applies) and a one-line

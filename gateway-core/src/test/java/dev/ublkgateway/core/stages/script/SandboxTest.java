@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
@@ -10,7 +10,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.*;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.write;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.write;
 import static org.junit.jupiter.api.Assertions.*;
 
 class ScriptCheckerTest {

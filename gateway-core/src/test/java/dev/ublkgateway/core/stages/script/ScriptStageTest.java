@@ -1,4 +1,4 @@
-package dev.ublkgateway.core.script;
+package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.StageQueue;
@@ -18,7 +18,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.List;
 
-import static dev.ublkgateway.core.script.ScriptTestSupport.*;
+import static dev.ublkgateway.core.stages.script.ScriptTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class ScriptStageTest {
