@@ -22,28 +22,10 @@ final class TestPlugins {
 
     static final Path EXAMPLE = Path.of("../examples/third-party-plugin").toAbsolutePath().normalize();
 
-    static final Path API_CLASSES = Path.of("../plugin-api/target/classes").toAbsolutePath().normalize();
-
-    /**
-     * Builds examples/third-party-plugin with Maven, as its README says, and returns the jar. It builds a
-     * copy whose plugin-api dependency is this tree's (the local Maven repository may hold an older API).
-     */
+    /** Builds examples/third-party-plugin with Maven, as its README says, and returns the jar. */
     static synchronized Path buildExample() throws Exception {
-        Path work = Files.createTempDirectory("example-plugin");
-        copyTree(EXAMPLE.resolve("src"), work.resolve("src"));
-        Map<String, byte[]> api = new java.util.LinkedHashMap<>();
-        try (Stream<Path> s = Files.walk(API_CLASSES)) {
-            for (Path f : s.filter(Files::isRegularFile).toList()) api.put(API_CLASSES.relativize(f).toString(), Files.readAllBytes(f));
-        }
-        Path apiJar = jar(work.resolve("plugin-api.jar"), Map.of(), api);
-        Path pf4j = Path.of(org.pf4j.ExtensionPoint.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        String pom = Files.readString(EXAMPLE.resolve("pom.xml")).replace("<scope>provided</scope>",
-                "<scope>system</scope><systemPath>" + apiJar + "</systemPath>").replace("<dependencies>",
-                "<dependencies><dependency><groupId>org.pf4j</groupId><artifactId>pf4j</artifactId><version>any</version>"
-                        + "<scope>system</scope><systemPath>" + pf4j + "</systemPath></dependency>");
-        Files.writeString(work.resolve("pom.xml"), pom);
-        Path jar = work.resolve("target/checksum-stage-1.0.0.jar");
-        ProcessBuilder pb = new ProcessBuilder("mvn", "-q", "-B", "-o", "package").directory(work.toFile())
+        Path jar = EXAMPLE.resolve("target/checksum-stage-1.0.0.jar");
+        ProcessBuilder pb = new ProcessBuilder("mvn", "-q", "-B", "package").directory(EXAMPLE.toFile())
                 .redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process p = pb.start();
@@ -53,16 +35,6 @@ final class TestPlugins {
         }
         if (!Files.exists(jar)) throw new IllegalStateException("the example build made no " + jar);
         return jar;
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path f : s.toList()) {
-                Path t = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) Files.createDirectories(t);
-                else Files.copy(f, t);
-            }
-        }
     }
 
     /** Writes a jar with the given manifest attributes and entries (name -> bytes). */
