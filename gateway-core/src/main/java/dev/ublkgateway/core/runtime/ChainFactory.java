@@ -82,14 +82,14 @@ public final class ChainFactory {
                 }
                 StageProvider<Record> p = host.stage(s.type()).orElseThrow(() -> new IOException(
                         "device " + d.name() + ": stage type \"" + s.type() + "\" is not provided by any loaded plugin"));
-                stages.add(p.create((Record) s.config(), desc));
+                stages.add(p.create(s.config(), desc));
             }
             if (script != null) {
                 stages.addFirst(dev.ublkgateway.core.stages.script.ScriptStageProvider.create(script, desc, List.copyOf(stages)));
             }
             TargetProvider<Record> tp = host.target(d.target().type()).orElseThrow(() -> new IOException(
                     "device " + d.name() + ": target type \"" + d.target().type() + "\" is not provided by any loaded plugin"));
-            target = tp.open((Record) d.target().config(), desc, recovering, new HostProviderContext(host, d.name(), forceTakeover));
+            target = tp.open(d.target().config(), desc, recovering, new HostProviderContext(host, d.name(), forceTakeover));
             return new DeviceChain(stages, target);
         } catch (IOException | RuntimeException e) {
             new DeviceChain(stages, target == null ? new dev.ublkgateway.core.targets.NullTarget() : target).close();
