@@ -43,7 +43,7 @@ final class RecoverCommand implements Callable<Integer> {
         Gateway gateway = new Gateway(states, new ChainFactory(host));
         gateway.recover(config, s);
         System.out.println(s.name() + ": " + s.blockDevice() + " recovered");
-        return Serving.untilStopped(gateway);
+        return Serving.untilStopped(gateway, s.name() + " recovered, serving as " + s.blockDevice());
     }
 
     private static GatewayConfig single(GatewayConfig c, String name) {

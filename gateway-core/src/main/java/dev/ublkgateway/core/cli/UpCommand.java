@@ -64,7 +64,7 @@ final class UpCommand implements Callable<Integer> {
             DeviceState s = states.load(d.name()).orElseThrow();
             System.out.println(d.name() + ": " + s.blockDevice());
         }
-        return Serving.untilStopped(gateway);
+        return Serving.untilStopped(gateway, config.devices().size() + " device(s) serving from " + file.getFileName());
     }
 
     /** One line per device: which frontend it gets and, for NBD, how to connect. */

@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 public final class Sockets {
     public static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
-    public static final int SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
+    public static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 02000000;
     public static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_KEEPALIVE = 9,
             SO_PEERCRED = 17;
     public static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
@@ -40,6 +40,8 @@ public final class Sockets {
     private static final MethodHandle SHUTDOWN = Libc.errnoCall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle RECV = Libc.errnoCall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SEND = Libc.errnoCall("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SENDTO = Libc.errnoCall("sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = Libc.errnoCall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle GETPEERNAME = Libc.errnoCall("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle GETSOCKOPT = Libc.errnoCall("getsockopt",
@@ -72,6 +74,63 @@ public final class Sockets {
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
+    }
+
+    /**
+     * Sends {@code message} as one datagram to the unix socket {@code path} ("@name" is an abstract
+     * socket) from a fresh unbound socket: how a service talks to its supervisor.
+     */
+    public static void sendDatagram(String path, byte[] message) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.callState(a);
+            MemorySegment sa = unixAddress(a, path);
+            int fd = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) throw new NativeException("socket", Libc.errno(st));
+            try {
+                MemorySegment buf = a.allocateFrom(JAVA_BYTE, message);
+                long n = (long) SENDTO.invokeExact(st, fd, buf, (long) message.length, MSG_NOSIGNAL, sa, (int) sa.byteSize());
+                if (n < 0) throw new NativeException("sendto " + path, Libc.errno(st));
+            } finally {
+                Libc.close(fd);
+            }
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** A unix datagram socket bound to {@code path} ("@name": abstract), to receive what others send there. */
+    public static int bindDatagram(String path) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.callState(a);
+            MemorySegment sa = unixAddress(a, path);
+            int fd = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) throw new NativeException("socket", Libc.errno(st));
+            int r = (int) BIND.invokeExact(st, fd, sa, (int) sa.byteSize());
+            if (r < 0) {
+                int errno = Libc.errno(st);
+                Libc.close(fd);
+                throw new NativeException("bind " + path, errno);
+            }
+            return fd;
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** sockaddr_un for a path, or for an abstract name when it starts with '@' (a leading NUL, no trailing one). */
+    private static MemorySegment unixAddress(Arena a, String path) {
+        boolean abstractName = path.startsWith("@");
+        byte[] p = path.getBytes(StandardCharsets.UTF_8);
+        if (p.length > 107) throw new IllegalArgumentException("unix socket path too long (max 107 bytes): " + path);
+        MemorySegment sa = a.allocate(110, 8);
+        sa.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(p, 0, sa, JAVA_BYTE, 2, p.length);
+        if (abstractName) sa.set(JAVA_BYTE, 2, (byte) 0);
+        return sa.asSlice(0, 2 + p.length + (abstractName ? 0 : 1));
     }
 
     /** True when something accepts connections on {@code address} (used to tell a stale unix socket from a live one). */
@@ -240,14 +299,7 @@ public final class Sockets {
     }
 
     private static MemorySegment sockaddr(Arena a, Endpoint address) {
-        if (address.isUnix()) {
-            byte[] p = address.unixPath().getBytes(StandardCharsets.UTF_8);
-            if (p.length > 107) throw new IllegalArgumentException("unix socket path too long (max 107 bytes): " + address);
-            MemorySegment sa = a.allocate(110, 8);
-            sa.set(JAVA_SHORT, 0, (short) AF_UNIX);
-            MemorySegment.copy(p, 0, sa, JAVA_BYTE, 2, p.length);
-            return sa.asSlice(0, 2 + p.length + 1);
-        }
+        if (address.isUnix()) return unixAddress(a, address.unixPath());
         InetAddress ip = address.inet();
         short port = Short.reverseBytes((short) address.port());
         if (ip instanceof Inet4Address v4) {
