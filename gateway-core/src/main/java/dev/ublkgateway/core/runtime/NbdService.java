@@ -8,6 +8,7 @@ import dev.ublkgateway.core.frontend.nbd.Export;
 import dev.ublkgateway.core.frontend.nbd.ListenAddress;
 import dev.ublkgateway.core.frontend.nbd.NbdServer;
 import dev.ublkgateway.core.sys.Libc;
+import dev.ublkgateway.core.sys.ListenFds;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -79,7 +80,9 @@ public final class NbdService {
                 exports.add(export(d, c));
                 maxConn = Math.max(maxConn, d.frontend().nbdMaxConnections());
             }
-            server = new NbdServer(exports, listenAddresses(devices, listenOverride, states.dir()), maxConn);
+            // socket activation (LISTEN_FDS) replaces the configured addresses by systemd's sockets
+            server = new NbdServer(exports, listenAddresses(devices, listenOverride, states.dir()), maxConn)
+                    .inherit(ListenFds.fromEnvironment());
             server.start();
         } catch (IOException | RuntimeException e) {
             if (server != null) server.close();

@@ -24,7 +24,7 @@ public final class Sockets {
     public static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     public static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 02000000;
     public static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_KEEPALIVE = 9,
-            SO_PEERCRED = 17;
+            SO_PEERCRED = 17, SO_TYPE = 3, SO_ACCEPTCONN = 30;
     public static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
     public static final int IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
     public static final int SHUT_RDWR = 2;
@@ -157,6 +157,52 @@ public final class Sockets {
             int r = (int) GETSOCKNAME.invokeExact(st, fd, sa, len);
             if (r < 0) return -1;
             return Short.toUnsignedInt(Short.reverseBytes(sa.get(JAVA_SHORT, 2)));
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /**
+     * The address socket {@code fd} is bound to, as an {@link Endpoint} (a socket handed over by a
+     * supervisor: we did not choose it), or null for an unnamed or abstract unix socket or another family.
+     */
+    public static Endpoint boundAddress(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.callState(a);
+            MemorySegment sa = a.allocate(128, 8);
+            MemorySegment len = a.allocateFrom(JAVA_INT, 128);
+            if ((int) GETSOCKNAME.invokeExact(st, fd, sa, len) < 0) return null;
+            int n = len.get(JAVA_INT, 0);
+            int port = Short.toUnsignedInt(Short.reverseBytes(sa.get(JAVA_SHORT, 2)));
+            switch (sa.get(JAVA_SHORT, 0)) {
+                case AF_UNIX -> {
+                    if (n <= 2 || sa.get(JAVA_BYTE, 2) == 0) return null;
+                    return new Endpoint(sa.getString(2, StandardCharsets.UTF_8), null, 0);
+                }
+                case AF_INET -> {
+                    return new Endpoint(null, InetAddress.getByAddress(sa.asSlice(4, 4).toArray(JAVA_BYTE)).getHostAddress(), port);
+                }
+                case AF_INET6 -> {
+                    String host = InetAddress.getByAddress(sa.asSlice(8, 16).toArray(JAVA_BYTE)).getHostAddress();
+                    return new Endpoint(null, host.equals("0:0:0:0:0:0:0:0") ? "::" : host, port);
+                }
+                default -> {
+                    return null;
+                }
+            }
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** An int socket option, or -errno. */
+    public static int getInt(int fd, int level, int name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.callState(a);
+            MemorySegment v = a.allocateFrom(JAVA_INT, 0);
+            MemorySegment len = a.allocateFrom(JAVA_INT, 4);
+            int r = (int) GETSOCKOPT.invokeExact(st, fd, level, name, v, len);
+            return r < 0 ? -Libc.errno(st) : v.get(JAVA_INT, 0);
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }

@@ -4,6 +4,7 @@ import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.log.LimitedLog;
 import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.NativeException;
+import dev.ublkgateway.core.sys.Endpoint;
 import dev.ublkgateway.core.sys.Sockets;
 
 import java.io.IOException;
@@ -51,7 +52,10 @@ public final class NbdServer implements AutoCloseable {
     private long handshakeMillis = HANDSHAKE_MILLIS;
     private LimitedLog refusedLog, evictedLog, acceptLog, clientLog, failureLog;
 
-    private record Listener(ListenAddress address, int fd, Thread thread) {}
+    private List<Integer> inheritedFds = List.of();
+
+    /** A socket accepted on; {@code inherited} ones belong to systemd too: not shut down, their file kept. */
+    private record Listener(ListenAddress address, int fd, Thread thread, boolean inherited) {}
 
     public NbdServer(List<Export> exports, List<ListenAddress> addresses, int maxConnections) {
         if (exports.isEmpty()) throw new IllegalArgumentException("no exports");
@@ -104,10 +108,26 @@ public final class NbdServer implements AutoCloseable {
         return failureLog;
     }
 
-    /** Binds every address and starts accepting; on failure nothing stays bound. */
+    /**
+     * Serves on these already listening sockets (socket activation) instead of binding the addresses;
+     * before {@link #start()}.
+     */
+    public NbdServer inherit(List<Integer> fds) {
+        inheritedFds = List.copyOf(fds);
+        return this;
+    }
+
+    /** Binds every address (or takes the inherited sockets) and starts accepting; on failure nothing stays bound. */
     public void start() throws IOException {
         try {
-            for (ListenAddress a : requested) {
+            for (int fd : inheritedFds) {
+                Endpoint e = Sockets.boundAddress(fd);
+                if (e == null) throw new IOException("passed fd " + fd + " is not bound to a path or TCP address");
+                // accept wakes every half second to see a stop: shutting down the socket would end systemd's too
+                Sockets.setTimeout(fd, 500);
+                accept(new ListenAddress(e.unixPath(), e.host(), e.port()), fd, true);
+            }
+            for (ListenAddress a : inheritedFds.isEmpty() ? requested : List.<ListenAddress>of()) {
                 if (a.isUnix()) {
                     Path p = Path.of(a.unixPath());
                     if (Files.exists(p)) {
@@ -127,15 +147,18 @@ public final class NbdServer implements AutoCloseable {
                             + "listen elsewhere (nbd-listen in the YAML file, or up --nbd-listen)" : "";
                     throw new IOException("cannot listen on " + a + ": " + e.getMessage() + hint);
                 }
-                ListenAddress bound = a.isUnix() ? a : a.withPort(Sockets.localPort(fd));
-                Thread t = Thread.ofPlatform().name("nbd-accept-" + bound).unstarted(() -> acceptLoop(bound, fd));
-                listeners.add(new Listener(bound, fd, t));
-                t.start();
+                accept(a.isUnix() ? a : a.withPort(Sockets.localPort(fd)), fd, false);
             }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    private void accept(ListenAddress bound, int fd, boolean inherited) {
+        Thread t = Thread.ofPlatform().name("nbd-accept-" + bound).unstarted(() -> acceptLoop(bound, fd));
+        listeners.add(new Listener(bound, fd, t, inherited));
+        t.start();
     }
 
     /** The addresses actually listened on (a TCP port 0 is replaced by the port the system chose). */
@@ -277,14 +300,14 @@ public final class NbdServer implements AutoCloseable {
     public void close() {
         stopping = true;
         for (Listener l : listeners) {
-            Sockets.shutdown(l.fd());
+            if (!l.inherited()) Sockets.shutdown(l.fd());
             try {
                 l.thread().join(5000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             Libc.close(l.fd());
-            if (l.address().isUnix()) {
+            if (l.address().isUnix() && !l.inherited()) {
                 try {
                     Files.deleteIfExists(Path.of(l.address().unixPath()));
                 } catch (IOException ignored) {
