@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 GW=bin/ublk-gateway
-for t in nbdinfo nbdcopy qemu-img qemu-io; do
+for t in nbdinfo nbdcopy qemu-img qemu-io systemd-socket-activate systemd-analyze python3; do
     command -v $t >/dev/null || { echo "nbd e2e: $t is missing; run tests/vm/install-deps.sh" >&2; exit 1; }
 done
 
@@ -196,4 +196,57 @@ nbdcopy --connections=4 "nbd+unix:///mc-safe?socket=$WORK/mc.sock" "$WORK/mc.out
 cmp "$WORK/mc.in" "$WORK/mc.out" || fail "mc-safe does not read back what four connections wrote"
 $GW down mc-safe > /dev/null || fail "down mc-safe"
 ok "NBD multi-conn as the chain declares: a multi-conn-safe plugin stage gets it, a script does not"
+# Under systemd: socket activation hands the gateway its listening sockets (fd 3...), and sd_notify
+# messages (READY=1, STATUS=, WATCHDOG=1, STOPPING=1) arrive on $NOTIFY_SOCKET, here a python listener
+SAPORT=$((PORT + 1))
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode().replace("\n", "|") + "\n")
+        out.flush()
+' "$WORK/notify.sock" "$WORK/notify.log" &
+NOTIFY_PID=$!
+cat > "$WORK/sa.yaml" <<YAML
+devices:
+  - name: sa0
+    size: 16MiB
+    frontend: nbd
+    nbd-listen: ["unix:$WORK/not-this.sock"]
+    target:
+      type: memory
+YAML
+for _ in $(seq 50); do [[ -S $WORK/notify.sock ]] && break; sleep 0.1; done
+systemd-socket-activate -l "$WORK/sa.sock" -l "127.0.0.1:$SAPORT" -E UBLKGW_RUN_DIR -E UBLKGW_SHM_DIR \
+    -E NOTIFY_SOCKET="$WORK/notify.sock" -E WATCHDOG_USEC=1000000 \
+    $GW up --foreground "$WORK/sa.yaml" > "$WORK/sa.log" 2>&1 &
+SA_PID=$!
+for _ in $(seq 50); do [[ -S $WORK/sa.sock ]] && break; sleep 0.1; done
+$GW list | grep -q '^sa0 ' && fail "the socket-activated gateway started before any client connected"
+[[ $(nbdinfo --size "nbd+unix:///sa0?socket=$WORK/sa.sock") == 16777216 ]] || fail "nbdinfo over the passed unix socket: $(cat "$WORK/sa.log")"
+head -c 16M /dev/urandom > "$WORK/sa.in"
+qemu-img convert -n -f raw -O raw "$WORK/sa.in" "nbd://127.0.0.1:$SAPORT/sa0" || fail "qemu-img over the passed TCP socket"
+qemu-img compare -f raw -F raw "$WORK/sa.in" "nbd+unix:///sa0?socket=$WORK/sa.sock" >/dev/null || fail "sa0 reads back differently"
+[[ -e $WORK/not-this.sock ]] && fail "the gateway bound nbd-listen although systemd passed sockets"
+grep -q "^READY=1|STATUS=1 device(s) serving from sa.yaml|MAINPID=$SA_PID$" "$WORK/notify.log" || fail "no READY=1: $(cat "$WORK/notify.log")"
+for _ in $(seq 30); do grep -q '^WATCHDOG=1$' "$WORK/notify.log" && break; sleep 0.1; done
+grep -q '^WATCHDOG=1$' "$WORK/notify.log" || fail "no watchdog ping: $(cat "$WORK/notify.log")"
+kill -TERM "$SA_PID"
+wait "$SA_PID" || fail "the socket-activated gateway did not exit cleanly on SIGTERM: $(cat "$WORK/sa.log")"
+grep -q '^STOPPING=1$' "$WORK/notify.log" || fail "no STOPPING=1: $(cat "$WORK/notify.log")"
+kill "$NOTIFY_PID"
+ok "socket activation (unix and TCP, nbdinfo and qemu-img) and sd_notify READY/STATUS/WATCHDOG/STOPPING"
+
+# The shipped units, instantiated with this checkout's command: systemd-analyze verify finds nothing to say
+UD=$WORK/units
+mkdir -p "$UD"
+for f in systemd/*; do
+    b=$(basename "$f")
+    sed "s#/usr/local/bin/ublk-gateway#$ROOT/$GW#" "$f" > "$UD/${b/@/@test}"
+done
+out=$(cd "$UD" && systemd-analyze verify --man=no ./* 2>&1) || fail "systemd-analyze verify: $out"
+[[ -z $out ]] || fail "systemd-analyze verify warns: $out"
+ok "systemd-analyze verify on the shipped units"
 echo "nbd e2e: all $pass passed"
