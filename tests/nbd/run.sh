@@ -15,6 +15,7 @@ WORK=$(mktemp -d /tmp/nbd-e2e.XXXXXX)
 export UBLKGW_RUN_DIR=$WORK/run UBLKGW_SHM_DIR=$WORK/shm
 SOCK=$WORK/run/nbd.sock
 PORT=$((20000 + RANDOM % 20000))
+MPORT=$((PORT + 1))
 pass=0
 cleanup() {
     for n in e2e-mem e2e-file quick0 vault0 mc-safe; do $GW down $n >/dev/null 2>&1 || true; done
@@ -25,6 +26,7 @@ ok() { pass=$((pass + 1)); echo "ok $pass - $*"; }
 fail() { echo "not ok - $*" >&2; exit 1; }
 
 cat > "$WORK/vol.yaml" <<YAML
+metrics-listen: 127.0.0.1:$MPORT
 devices:
   - name: e2e-mem
     size: 256MiB
@@ -65,6 +67,16 @@ nbdcopy "$WORK/in.img" "$MEM"
 nbdcopy "$MEM" "$WORK/out.img"
 [[ $(sha256sum < "$WORK/in.img") == $(sha256sum < "$WORK/out.img") ]] || fail "nbdcopy round trip differs"
 ok "nbdcopy 256 MiB in and out, checksums match (through the stats stage)"
+
+# the stats stage's counters as Prometheus scrapes them: every byte nbdcopy wrote and read
+metrics=$(curl -sf "http://127.0.0.1:$MPORT/metrics") || fail "no metrics at 127.0.0.1:$MPORT"
+for op in write read; do
+    sum=$(awk -v op="$op" '/^ublkgw_bytes_total\{device="e2e-mem"/ && index($0, "op=\"" op "\"") { s += $NF } END { printf "%d", s }' <<< "$metrics")
+    [[ $sum == 268435456 ]] || fail "metrics: e2e-mem $op bytes $sum, not 268435456: $(grep bytes_total <<< "$metrics")"
+done
+grep -q '^ublkgw_request_duration_seconds_bucket{device="e2e-mem",op="write",queue="0",le="+Inf"} [1-9]' <<< "$metrics" \
+    || fail "metrics: no write latency histogram: $metrics"
+ok "metrics-listen serves the device's bytes and latency histogram over HTTP"
 
 head -c 64M "$WORK/in.img" > "$WORK/in64.img"
 qemu-img convert -n -f raw -O raw "$WORK/in64.img" "$FILE"

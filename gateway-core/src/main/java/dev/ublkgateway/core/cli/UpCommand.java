@@ -2,6 +2,7 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.metrics.MetricsAddress;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.ChainFactory;
@@ -37,6 +38,23 @@ final class UpCommand implements Callable<Integer> {
             + "unix:/path/to.sock or host:port (default: the run directory's nbd.sock and 127.0.0.1:10809)")
     java.util.List<String> nbdListen = new java.util.ArrayList<>();
 
+    @Option(names = "--metrics-listen", paramLabel = "ADDR", description = "serve Prometheus/OpenMetrics metrics at "
+            + "http://ADDR/metrics (HOST:PORT), overriding metrics-listen: in the YAML file",
+            converter = MetricsAddressConverter.class)
+    MetricsAddress metricsListen;
+
+    /** A bad --metrics-listen is a usage error, reported before anything starts. */
+    static final class MetricsAddressConverter implements picocli.CommandLine.ITypeConverter<MetricsAddress> {
+        @Override
+        public MetricsAddress convert(String text) {
+            try {
+                return MetricsAddress.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PluginHost host = Common.plugins();
@@ -45,6 +63,8 @@ final class UpCommand implements Callable<Integer> {
         GatewayConfig config = Common.load(file, host);
         FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
+        MetricsAddress metrics = metricsListen != null ? metricsListen
+                : config.metricsListen() == null ? null : MetricsAddress.parse(config.metricsListen());
         if (config.devices().stream().anyMatch(d -> FrontendChoice.of(d, frontend).equals("ublk"))) {
             Common.requireRoot("up");
         }
@@ -57,8 +77,10 @@ final class UpCommand implements Callable<Integer> {
             if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
             if (takeover) args.add("--force-takeover");
+            if (metricsListen != null) args.addAll(java.util.List.of("--metrics-listen", metricsListen.toString()));
             return Background.start(config, states, args.toArray(String[]::new));
         }
+        if (metrics != null) gateway.serveMetrics(metrics); // first, so a taken port fails before any device exists
         gateway.up(config, frontend, nbdListen);
         for (DeviceConfig d : config.devices()) {
             DeviceState s = states.load(d.name()).orElseThrow();

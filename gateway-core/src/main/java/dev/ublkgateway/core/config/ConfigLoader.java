@@ -21,6 +21,7 @@ import java.util.function.Function;
  * target by {@link ChainReader}):
  *
  * <pre>{@code
+ * metrics-listen: 127.0.0.1:9810  # optional: serve Prometheus metrics at http://HOST:PORT/metrics
  * devices:
  *   - name: data0            # required, [a-z0-9][a-z0-9._-]{0,31}, unique
  *     size: 10GiB            # required, see Size; a positive multiple of block-size
@@ -51,6 +52,7 @@ import java.util.function.Function;
  * devices. Only a file that cannot be read or parsed as YAML stops at the first problem.
  */
 public final class ConfigLoader {
+    private static final java.util.Set<String> TOP_KEYS = java.util.Set.of("devices", "script", "metrics-listen");
 
     private final Values values;
     private final ChainReader chains;
@@ -172,11 +174,13 @@ public final class ConfigLoader {
         }
         int unknownKeys = values.problemCount();
         for (YamlNode.Entry e : top.entries().values()) {
-            if (!e.key().equals("devices") && !e.key().equals("script") && !e.key().startsWith("x-")) {
+            if (!TOP_KEYS.contains(e.key()) && !e.key().startsWith("x-")) {
                 values.report(values.at(e, "unknown top-level key \"" + e.key() + "\"; "
-                        + Names.suggestion(e.key(), List.of("devices"), "remove it or prefix it with x-")));
+                        + Names.suggestion(e.key(), List.of("devices", "metrics-listen"), "remove it or prefix it with x-")));
             }
         }
+        YamlNode.Entry metrics = top.entry("metrics-listen");
+        String metricsListen = metrics == null ? null : values.attempt(() -> metricsListen(metrics.value()));
         YamlNode.Entry topScript = top.entry("script");
         ComponentSpec defaultScript = topScript == null ? null
                 : values.attempt(() -> chains.script(topScript, "the top level"));
@@ -223,6 +227,18 @@ public final class ConfigLoader {
                 }
             }
         }
-        return values.problemCount() > 0 ? null : new GatewayConfig(source, devices);
+        return values.problemCount() > 0 ? null : new GatewayConfig(source, devices, metricsListen);
+    }
+
+    /** metrics-listen: HOST:PORT, checked here so a typo fails at load time rather than at startup. */
+    private String metricsListen(YamlNode node) {
+        String fix = "write HOST:PORT, e.g. 127.0.0.1:9810";
+        String text = values.string("metrics-listen", node, fix);
+        try {
+            dev.ublkgateway.core.metrics.MetricsAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw values.at(node, "metrics-listen: " + e.getMessage());
+        }
+        return text;
     }
 }

@@ -12,8 +12,13 @@ import java.util.Set;
  *
  * @param source the file, absolute and normalized
  * @param devices the devices in file order; names are unique
+ * @param metricsListen where to serve metrics (HOST:PORT, checked), or null for no endpoint
  */
-public record GatewayConfig(Path source, List<DeviceConfig> devices) {
+public record GatewayConfig(Path source, List<DeviceConfig> devices, String metricsListen) {
+
+    public GatewayConfig(Path source, List<DeviceConfig> devices) {
+        this(source, devices, null);
+    }
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");

@@ -9,6 +9,8 @@ import dev.ublkgateway.core.frontend.ublk.DeviceSpec;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkDevice;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.metrics.MetricsAddress;
+import dev.ublkgateway.core.metrics.MetricsServer;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ public final class Gateway {
     private final DeviceStats stats = new DeviceStats();
     private UblkControl control;
     private volatile NbdService nbd;
+    private volatile MetricsServer metrics;
 
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
@@ -115,6 +118,14 @@ public final class Gateway {
                 + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ")");
     }
 
+    /** Serves the devices' metrics at http://ADDRESS/metrics until {@link #stopAll}; returns the port. */
+    public int serveMetrics(MetricsAddress address) throws IOException {
+        MetricsServer m = MetricsServer.start(address, stats::all);
+        metrics = m;
+        LOG.info("metrics at http://" + new MetricsAddress(address.host(), m.port()) + "/metrics");
+        return m.port();
+    }
+
     public List<UblkDevice> devices() {
         synchronized (devices) {
             return List.copyOf(devices);
@@ -162,6 +173,9 @@ public final class Gateway {
         NbdService n = nbd;
         nbd = null;
         if (n != null) n.stop();
+        MetricsServer m = metrics;
+        metrics = null;
+        if (m != null) m.close();
         List<UblkDevice> toStop;
         synchronized (devices) {
             toStop = List.copyOf(devices);

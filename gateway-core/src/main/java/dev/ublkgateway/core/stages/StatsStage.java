@@ -22,7 +22,9 @@ import java.util.function.Supplier;
  * to report it.
  */
 public final class StatsStage implements BlockStage {
-    static final int OPS = 6, BUCKETS = 40;
+    public static final int OPS = 6, BUCKETS = 40;
+    /** Errno numbers counted one by one; larger ones (none on Linux today) share the last slot. */
+    public static final int ERRNOS = 134;
 
     private final List<Counters> queues = new CopyOnWriteArrayList<>();
     private volatile Supplier<Map<String, Long>> tags;
@@ -35,7 +37,7 @@ public final class StatsStage implements BlockStage {
 
     @Override
     public StageQueue openQueue(QueueContext queue) {
-        Counters c = new Counters(queue.depth());
+        Counters c = new Counters(queue.queueId(), queue.depth());
         queues.add(c);
         return c;
     }
@@ -52,7 +54,7 @@ public final class StatsStage implements BlockStage {
     public Map<String, Object> snapshot() {
         long[] count = new long[OPS], bytes = new long[OPS], errors = new long[OPS];
         long[][] hist = new long[OPS][BUCKETS];
-        for (Counters c : queues) {
+        for (QueueCounts c : queueCounts()) {
             for (int op = 0; op < OPS; op++) {
                 count[op] += c.count[op];
                 bytes[op] += c.bytes[op];
@@ -76,6 +78,41 @@ public final class StatsStage implements BlockStage {
         return out;
     }
 
+    /**
+     * The raw counters per queue id, copied now, by ascending id: what the metrics endpoint reads at
+     * scrape time. NBD connections sharing a queue id (connection number modulo queues) are summed,
+     * so the ids stay as few as the device's queues however many clients come and go.
+     */
+    public List<QueueCounts> queueCounts() {
+        Map<Integer, QueueCounts> byId = new java.util.TreeMap<>();
+        for (Counters c : queues) {
+            QueueCounts sum = byId.computeIfAbsent(c.queueId, id -> new QueueCounts(id, new long[OPS], new long[OPS],
+                    new long[OPS], new long[OPS][ERRNOS], new long[OPS][BUCKETS], new long[OPS], new long[1]));
+            sum.inFlight[0] += c.inFlight;
+            for (int op = 0; op < OPS; op++) {
+                sum.count[op] += c.count[op];
+                sum.bytes[op] += c.bytes[op];
+                sum.errors[op] += c.errors[op];
+                sum.nanos[op] += c.sumNanos[op];
+                for (int e = 0; e < ERRNOS; e++) sum.errnos[op][e] += c.errnos[op][e];
+                for (int b = 0; b < BUCKETS; b++) sum.hist[op][b] += c.hist[op][b];
+            }
+        }
+        return List.copyOf(byId.values());
+    }
+
+    /**
+     * One queue id's counters, each array indexed by {@link BlockOp} number.
+     *
+     * @param errnos per op, failed requests by errno (index = errno)
+     * @param hist per op, latency buckets: bucket b holds latencies in [2^(b-1), 2^b) ns
+     * @param nanos per op, the sum of latencies in nanoseconds
+     * @param inFlight one element: requests the target has not answered yet
+     */
+    public record QueueCounts(int queue, long[] count, long[] bytes, long[] errors, long[][] errnos, long[][] hist,
+                              long[] nanos, long[] inFlight) {
+    }
+
     /** Upper bound of the bucket holding the given fraction of samples, in microseconds. */
     private static double percentile(long[] hist, long total, double q) {
         if (total == 0) return 0;
@@ -91,10 +128,13 @@ public final class StatsStage implements BlockStage {
     /** One queue's counters: written only by that queue's thread. */
     private static final class Counters implements StageQueue {
         final long[] count = new long[OPS], bytes = new long[OPS], errors = new long[OPS];
-        final long[][] hist = new long[OPS][BUCKETS];
-        final long[] started;
+        final long[][] hist = new long[OPS][BUCKETS], errnos = new long[OPS][ERRNOS];
+        final long[] sumNanos = new long[OPS], started;
+        final int queueId;
+        long inFlight;
 
-        Counters(int depth) {
+        Counters(int queueId, int depth) {
+            this.queueId = queueId;
             started = new long[depth];
         }
 
@@ -104,6 +144,7 @@ public final class StatsStage implements BlockStage {
             int res = next.submit(r);
             if (res == TargetQueue.PENDING) {
                 started[r.tag()] = t0;
+                inFlight++;
                 return res;
             }
             record(r, res, System.nanoTime() - t0);
@@ -112,6 +153,7 @@ public final class StatsStage implements BlockStage {
 
         @Override
         public int completed(BlockRequest r, int result) {
+            inFlight--;
             record(r, result, System.nanoTime() - started[r.tag()]);
             return result;
         }
@@ -120,8 +162,13 @@ public final class StatsStage implements BlockStage {
             int op = r.op();
             if (op < 0 || op >= OPS) return;
             count[op]++;
-            if (result < 0) errors[op]++;
-            else bytes[op] += r.length();
+            if (result < 0) {
+                errors[op]++;
+                errnos[op][(int) Math.min(-(long) result, ERRNOS - 1)]++;
+            } else {
+                bytes[op] += r.length();
+            }
+            sumNanos[op] += nanos;
             int b = Math.min(BUCKETS - 1, 64 - Long.numberOfLeadingZeros(Math.max(nanos, 1)));
             hist[op][b]++;
         }

@@ -126,6 +126,20 @@ class MainTest {
     }
 
     @Test
+    void aBadMetricsAddressIsOneUsageLine() throws Exception {
+        assertEquals(2, Main.run("up", "../examples/quickstart.yaml", "--metrics-listen", "unix:/run/m.sock"));
+        String e = errLine();
+        assertTrue(e.contains("--metrics-listen") && e.contains("write HOST:PORT, e.g. 127.0.0.1:9810"), e);
+
+        err.reset();
+        Path f = dir.resolve("m.yaml");
+        Files.writeString(f, "metrics-listen: 9810\ndevices:\n  - name: a\n    size: 1MiB\n    target: {type: memory}\n");
+        assertEquals(1, Main.run("validate", f.toString()));
+        e = err.toString().strip().lines().filter(l -> l.startsWith("ublk-gateway:")).reduce("", (a, b) -> a + b);
+        assertTrue(e.startsWith("ublk-gateway: " + f + ":1:17: metrics-listen: ") && e.contains("has no port"), e);
+    }
+
+    @Test
     void downOfAnUnknownDeviceIsOneLine() {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0);
         assertEquals(1, Main.run("down", "no-such-device-xyz"));

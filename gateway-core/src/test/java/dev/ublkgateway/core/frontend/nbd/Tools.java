@@ -10,30 +10,30 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Runs the real NBD clients (libnbd-bin, qemu-utils, nbdkit) the tests use. */
-final class Tools {
-    record Result(int exit, String out) {}
+public final class Tools {
+    public record Result(int exit, String out) {}
 
     private Tools() {}
 
-    static boolean have(String tool) {
+    public static boolean have(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             if (Files.isExecutable(Path.of(dir, tool))) return true;
         }
         return false;
     }
 
-    static void require(String... tools) {
+    public static void require(String... tools) {
         for (String t : tools) {
             assumeTrue(have(t), t + " is not installed; install libnbd-bin, qemu-utils and nbdkit "
                     + "(tests/vm/install-deps.sh) to run the NBD client tests");
         }
     }
 
-    static Result run(String... cmd) throws IOException, InterruptedException {
+    public static Result run(String... cmd) throws IOException, InterruptedException {
         return run(120, List.of(cmd));
     }
 
-    static Result run(int timeoutSeconds, List<String> cmd) throws IOException, InterruptedException {
+    public static Result run(int timeoutSeconds, List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().close();
         byte[][] out = new byte[1][];
@@ -53,7 +53,7 @@ final class Tools {
     }
 
     /** Runs a command that must succeed; returns its output. */
-    static String ok(String... cmd) throws IOException, InterruptedException {
+    public static String ok(String... cmd) throws IOException, InterruptedException {
         Result r = run(cmd);
         if (r.exit() != 0) throw new AssertionError(String.join(" ", cmd) + " exited " + r.exit() + ":\n" + r.out());
         return r.out();
