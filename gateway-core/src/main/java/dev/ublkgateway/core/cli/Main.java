@@ -2,6 +2,9 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigException;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.log.LogFormat;
+import dev.ublkgateway.core.log.LogLevel;
+import dev.ublkgateway.core.log.LogSetup;
 import dev.ublkgateway.core.plugins.PluginHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,14 +28,10 @@ public final class Main implements Runnable {
 
     static {
         // Before any logger exists: the log manager reads these once, when it is first used.
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
         System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
     }
 
     private static String pluginsDirOption;
-    // PF4J logs every load and prints stack traces for broken plugins; PluginHost reports those as one
-    // line each instead. Held in a field: java.util.logging keeps only weak references to loggers.
-    private static final java.util.logging.Logger PF4J_LOG = java.util.logging.Logger.getLogger("org.pf4j");
 
     @CommandLine.Option(names = "--plugins-dir", scope = CommandLine.ScopeType.INHERIT, paramLabel = "DIR",
             description = "where plugins are installed (default: $UBLKGW_PLUGINS_DIR or " + PluginHost.DEFAULT_DIR + ")")
@@ -51,7 +50,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        PF4J_LOG.setLevel(java.util.logging.Level.OFF);
+        // every command logs in one format; `up` and `recover` may choose another level and format
+        LogSetup.apply(LogLevel.INFO, LogFormat.TEXT);
         System.exit(run(args));
     }
 
@@ -59,6 +59,7 @@ public final class Main implements Runnable {
         pluginsDirOption = null;
         CommandLine cli = new CommandLine(new Main());
         HelpOption.addToSubcommands(cli);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setOut(new PrintWriter(System.out, true));
         cli.setErr(new PrintWriter(System.err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -39,6 +39,7 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        serving.applyLogging();
         PluginHost host = Common.plugins();
         // the background gateway gets the option back; UBLKGW_FORCE_TAKEOVER=1 asks for it too
         boolean takeover = forceTakeover || "1".equals(System.getenv("UBLKGW_FORCE_TAKEOVER"));
@@ -57,12 +58,13 @@ final class UpCommand implements Callable<Integer> {
             if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
             if (takeover) args.add("--force-takeover");
+            args.addAll(serving.logArguments());
             return Background.start(config, states, args.toArray(String[]::new));
         }
         gateway.up(config, frontend, nbdListen);
         for (DeviceConfig d : config.devices()) {
             DeviceState s = states.load(d.name()).orElseThrow();
-            System.out.println(d.name() + ": " + s.blockDevice());
+            serving.result(d.name() + ": " + s.blockDevice());
         }
         return Serving.untilStopped(gateway);
     }
