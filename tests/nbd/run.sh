@@ -142,9 +142,14 @@ assert all(o["level"] in ("error", "warn", "info", "debug") for o in objs), objs
 assert any(o.get("device") == "e2e-logs" and "serving over NBD" in o["message"] for o in objs), objs
 assert any(o["level"] == "debug" for o in objs), "--log-level debug shows no debug line"
 PY
+# log-level: in the file reaches the background gateway: at error, the info lines are gone
+sed -i '1i log-level: error' "$WORK/logs.yaml"
+out=$($GW up "$WORK/logs.yaml" 2>&1) || fail "up with log-level: error: $out"
+$GW down e2e-logs > /dev/null || fail "down e2e-logs"
+grep -q " INFO " "$WORK/run/e2e-logs.log" && fail "log-level: error still logs INFO: $(cat "$WORK/run/e2e-logs.log")"
 if out=$($GW up "$WORK/logs.yaml" --log-level loud 2>&1); then fail "up --log-level loud succeeded"; fi
 [[ $(wc -l <<< "$out") == 1 && $out == *"--log-level"*"loud"* ]] || fail "a bad --log-level: $out"
-ok "up --log-format json --log-level debug: the log is JSON lines with the device; a bad level is one line"
+ok "up --log-format json --log-level debug: the log is JSON lines with the device; log-level: in the file; a bad level is one line"
 
 # every example file validates (with the bundled plugins and the secrets they reference)
 for f in examples/*.yaml; do

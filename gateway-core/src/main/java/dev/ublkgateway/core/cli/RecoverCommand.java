@@ -37,6 +37,7 @@ final class RecoverCommand implements Callable<Integer> {
         }
         PluginHost host = Common.plugins();
         GatewayConfig config = Common.load(Path.of(s.config()), host);
+        serving.applyLogging(config);
         if (!serving.foreground) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("recover", s.name()));
             args.addAll(serving.logArguments());
@@ -50,6 +51,6 @@ final class RecoverCommand implements Callable<Integer> {
     }
 
     private static GatewayConfig single(GatewayConfig c, String name) {
-        return new GatewayConfig(c.source(), c.device(name).stream().toList());
+        return new GatewayConfig(c.source(), c.device(name).stream().toList(), c.logLevel());
     }
 }

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.cli;
 
+import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.log.LogFormat;
 import dev.ublkgateway.core.log.LogLevel;
 import dev.ublkgateway.core.log.LogSetup;
@@ -13,18 +14,23 @@ final class Serving {
     @Option(names = "--foreground", description = "serve in this process until SIGINT/SIGTERM")
     boolean foreground;
 
-    @Option(names = "--log-level", paramLabel = "error|warn|info|debug", defaultValue = "info",
-            description = "log this level and above (default: ${DEFAULT-VALUE}); debug adds stack traces")
-    LogLevel logLevel = LogLevel.INFO;
+    @Option(names = "--log-level", paramLabel = "error|warn|info|debug",
+            description = "log this level and above (default: the file's log-level:, else info); debug adds stack traces")
+    LogLevel logLevel;
 
     @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
             description = "text lines, or one JSON object per line with time, level, logger, message and device "
                     + "(default: ${DEFAULT-VALUE})")
     LogFormat logFormat = LogFormat.TEXT;
 
-    /** Logs as asked from here on. */
+    /** Logs as asked from here on, before the file is read. */
     void applyLogging() {
-        LogSetup.apply(logLevel, logFormat);
+        LogSetup.apply(logLevel == null ? LogLevel.INFO : logLevel, logFormat);
+    }
+
+    /** Logs as asked, the option winning over the file's log-level:. */
+    void applyLogging(GatewayConfig config) {
+        LogSetup.apply(logLevel != null ? logLevel : config.logLevel().orElse(LogLevel.INFO), logFormat);
     }
 
     /**
@@ -37,8 +43,10 @@ final class Serving {
 
     /** The options that make a background gateway log the same way. */
     List<String> logArguments() {
-        return List.of("--log-level", logLevel.name().toLowerCase(java.util.Locale.ROOT),
-                "--log-format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
+        List<String> args = new java.util.ArrayList<>(List.of("--log-format", logFormat.name().toLowerCase(java.util.Locale.ROOT)));
+        // without the option the background gateway reads the file's log-level: itself
+        if (logLevel != null) args.addAll(List.of("--log-level", logLevel.name().toLowerCase(java.util.Locale.ROOT)));
+        return args;
     }
 
     /** Serves here, the devices being up, until SIGINT/SIGTERM. */

@@ -44,6 +44,7 @@ final class UpCommand implements Callable<Integer> {
         // the background gateway gets the option back; UBLKGW_FORCE_TAKEOVER=1 asks for it too
         boolean takeover = forceTakeover || "1".equals(System.getenv("UBLKGW_FORCE_TAKEOVER"));
         GatewayConfig config = Common.load(file, host);
+        serving.applyLogging(config);
         FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
         if (config.devices().stream().anyMatch(d -> FrontendChoice.of(d, frontend).equals("ublk"))) {

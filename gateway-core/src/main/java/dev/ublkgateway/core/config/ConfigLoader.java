@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.config;
 
 import dev.ublkgateway.api.Size;
+import dev.ublkgateway.core.log.LogLevel;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -14,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -172,11 +174,13 @@ public final class ConfigLoader {
         }
         int unknownKeys = values.problemCount();
         for (YamlNode.Entry e : top.entries().values()) {
-            if (!e.key().equals("devices") && !e.key().equals("script") && !e.key().startsWith("x-")) {
+            if (!e.key().equals("devices") && !e.key().equals("script") && !e.key().equals("log-level")
+                    && !e.key().startsWith("x-")) {
                 values.report(values.at(e, "unknown top-level key \"" + e.key() + "\"; "
                         + Names.suggestion(e.key(), List.of("devices"), "remove it or prefix it with x-")));
             }
         }
+        LogLevel logLevel = logLevel(top.entry("log-level"));
         YamlNode.Entry topScript = top.entry("script");
         ComponentSpec defaultScript = topScript == null ? null
                 : values.attempt(() -> chains.script(topScript, "the top level"));
@@ -223,6 +227,17 @@ public final class ConfigLoader {
                 }
             }
         }
-        return values.problemCount() > 0 ? null : new GatewayConfig(source, devices);
+        return values.problemCount() > 0 ? null : new GatewayConfig(source, devices, Optional.ofNullable(logLevel));
+    }
+
+    /** The top-level {@code log-level:}, or null when absent or reported as a problem. */
+    private LogLevel logLevel(YamlNode.Entry e) {
+        if (e == null) return null;
+        for (LogLevel l : LogLevel.values()) {
+            if (e.value() instanceof YamlNode.Scalar s && s.text().equals(l.name().toLowerCase(java.util.Locale.ROOT))) return l;
+        }
+        values.report(values.typeError("log-level", e.value(), "error, warn, info or debug",
+                "write e.g. \"log-level: warn\" (`up --log-level` overrides it)"));
+        return null;
     }
 }
