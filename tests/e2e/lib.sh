@@ -293,13 +293,13 @@ stop_pid() {
 }
 
 # gateway_log_clean NAME: its logs (foreground output, run-dir log) hold no Java stack trace, no JVM
-# crash and no SEVERE entry.
+# crash and no ERROR entry.
 gateway_log_clean() {
     local f
     for f in "$W/$1.fg.log" "$RUN_DIR/$1.log"; do
         [[ -f $f ]] || continue
         no_stack_trace "$f" "gateway log $f"
-        ! grep -q ' SEVERE ' "$f" || fail "gateway log $f: $(grep -m1 ' SEVERE ' "$f")"
+        ! grep -q ' ERROR ' "$f" || fail "gateway log $f: $(grep -m1 ' ERROR ' "$f")"
     done
 }
 

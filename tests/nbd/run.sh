@@ -18,7 +18,7 @@ PORT=$((20000 + RANDOM % 20000))
 MPORT=$((PORT + 1))
 pass=0
 cleanup() {
-    for n in e2e-mem e2e-file quick0 vault0 mc-safe; do $GW down $n >/dev/null 2>&1 || true; done
+    for n in e2e-mem e2e-file e2e-logs quick0 vault0 mc-safe; do $GW down $n >/dev/null 2>&1 || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -131,6 +131,37 @@ if [[ -n $uri ]]; then
 fi
 $GW down quick0 > /dev/null || fail "down quick0"
 ok "the quickstart (examples/quickstart.yaml) comes up over NBD here and serves data"
+
+# --log-format json: the gateway's log is one JSON object per line, with the device where a line is about one
+cat > "$WORK/logs.yaml" <<YAML
+devices:
+  - name: e2e-logs
+    size: 16MiB
+    frontend: nbd
+    nbd-listen: ["unix:$WORK/logs.sock"]
+    target:
+      type: memory
+YAML
+out=$($GW up "$WORK/logs.yaml" --log-format json --log-level debug 2>&1) || fail "up --log-format json: $out"
+nbdinfo --size "nbd+unix:///e2e-logs?socket=$WORK/logs.sock" > /dev/null || fail "nbdinfo e2e-logs"
+$GW down e2e-logs > /dev/null || fail "down e2e-logs"
+python3 - "$WORK/run/e2e-logs.log" <<'PY' || fail "the JSON log: $(cat "$WORK/run/e2e-logs.log")"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+objs = [json.loads(l) for l in lines]  # every line parses
+assert all({"time", "level", "logger", "message"} <= o.keys() for o in objs), objs
+assert all(o["level"] in ("error", "warn", "info", "debug") for o in objs), objs
+assert any(o.get("device") == "e2e-logs" and "serving over NBD" in o["message"] for o in objs), objs
+assert any(o["level"] == "debug" for o in objs), "--log-level debug shows no debug line"
+PY
+# log-level: in the file reaches the background gateway: at error, the info lines are gone
+sed -i '1i log-level: error' "$WORK/logs.yaml"
+out=$($GW up "$WORK/logs.yaml" 2>&1) || fail "up with log-level: error: $out"
+$GW down e2e-logs > /dev/null || fail "down e2e-logs"
+grep -q " INFO " "$WORK/run/e2e-logs.log" && fail "log-level: error still logs INFO: $(cat "$WORK/run/e2e-logs.log")"
+if out=$($GW up "$WORK/logs.yaml" --log-level loud 2>&1); then fail "up --log-level loud succeeded"; fi
+[[ $(wc -l <<< "$out") == 1 && $out == *"--log-level"*"loud"* ]] || fail "a bad --log-level: $out"
+ok "up --log-format json --log-level debug: the log is JSON lines with the device; log-level: in the file; a bad level is one line"
 
 # every example file validates (with the bundled plugins and the secrets they reference)
 for f in examples/*.yaml; do

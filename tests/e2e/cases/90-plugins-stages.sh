@@ -90,7 +90,7 @@ awk '$1 == "write" && $2 >= 2 && $4 >= 1 {ok=1} END {exit !ok}' <<< "$GW_OUT" \
 awk '$1 == "read" && $2 >= 2 && $4 >= 1 {ok=1} END {exit !ok}' <<< "$GW_OUT" \
     || fail "stats do not show the reads and the failed read: $GW_OUT"
 
-# the checksum mismatch is logged as SEVERE by design: check it, then stop without the clean-log rule
+# the checksum mismatch is logged as ERROR by design: check it, then stop without the clean-log rule
 grep -q "checksum mismatch in block $((8 * 256 + 3))" "$W/chk0.fg.log" || fail "the corruption was not logged"
 kill -TERM "$GW_PID"
 wait_until 60 "the gateway to stop" bash -c "! kill -0 $GW_PID 2>/dev/null"

@@ -2,6 +2,9 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.ConfigException;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.log.LogFormat;
+import dev.ublkgateway.core.log.LogLevel;
+import dev.ublkgateway.core.log.LogSetup;
 import dev.ublkgateway.core.plugins.PluginHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,21 +21,18 @@ import java.util.List;
         exitCodeList = {"0:success", "1:failure: one line on stderr names the problem and the fix",
                 "2:bad usage: unknown option, missing or invalid argument"},
         subcommands = {UpCommand.class, DownCommand.class, ListCommand.class, FeaturesCommand.class,
-                ValidateCommand.class, RecoverCommand.class, PluginsCommand.class, StatsCommand.class, CommandLine.HelpCommand.class})
+                ValidateCommand.class, RecoverCommand.class, PluginsCommand.class, StatsCommand.class, ManCommand.class, CompletionCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     static {
         // Before any logger exists: the log manager reads these once, when it is first used.
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
         System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
     }
 
     private static String pluginsDirOption;
-    // PF4J logs every load and prints stack traces for broken plugins; PluginHost reports those as one
-    // line each instead. Held in a field: java.util.logging keeps only weak references to loggers.
-    private static final java.util.logging.Logger PF4J_LOG = java.util.logging.Logger.getLogger("org.pf4j");
 
     @CommandLine.Option(names = "--plugins-dir", scope = CommandLine.ScopeType.INHERIT, paramLabel = "DIR",
             description = "where plugins are installed (default: $UBLKGW_PLUGINS_DIR or " + PluginHost.DEFAULT_DIR + ")")
@@ -51,14 +51,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        PF4J_LOG.setLevel(java.util.logging.Level.OFF);
+        // every command logs in one format; `up` and `recover` may choose another level and format
+        LogSetup.apply(LogLevel.INFO, LogFormat.TEXT);
         System.exit(run(args));
     }
 
     public static int run(String... args) {
         pluginsDirOption = null;
-        CommandLine cli = new CommandLine(new Main());
-        HelpOption.addToSubcommands(cli);
+        CommandLine cli = commandLine();
         cli.setOut(new PrintWriter(System.out, true));
         cli.setErr(new PrintWriter(System.err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -75,6 +75,14 @@ public final class Main implements Runnable {
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** The command tree as it parses arguments: --help everywhere, enum values in any case. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        HelpOption.addToSubcommands(cli);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        return cli;
     }
 
     /** The user-facing message of a failure: ours are written for users; others get their class named. */

@@ -24,6 +24,7 @@ final class RecoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        serving.applyLogging();
         Common.requireRoot("recover");
         StateStore states = StateStore.system();
         DeviceState s = device.state(states).orElseThrow(() -> device.unknown("known"));
@@ -36,17 +37,20 @@ final class RecoverCommand implements Callable<Integer> {
         }
         PluginHost host = Common.plugins();
         GatewayConfig config = Common.load(Path.of(s.config()), host);
+        serving.applyLogging(config);
         if (!serving.foreground) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("recover", s.name()));
+            args.addAll(serving.logArguments());
             return Background.start(config.devices().size() == 1 ? config : single(config, s.name()), states,
-                    "recover", s.name());
+                    args.toArray(String[]::new));
         }
         Gateway gateway = new Gateway(states, new ChainFactory(host));
         gateway.recover(config, s);
-        System.out.println(s.name() + ": " + s.blockDevice() + " recovered");
+        serving.result(s.name() + ": " + s.blockDevice() + " recovered");
         return Serving.untilStopped(gateway, s.name() + " recovered, serving as " + s.blockDevice());
     }
 
     private static GatewayConfig single(GatewayConfig c, String name) {
-        return new GatewayConfig(c.source(), c.device(name).stream().toList());
+        return new GatewayConfig(c.source(), c.device(name).stream().toList(), null, c.logLevel());
     }
 }

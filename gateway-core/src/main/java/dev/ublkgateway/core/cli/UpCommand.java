@@ -57,10 +57,12 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        serving.applyLogging();
         PluginHost host = Common.plugins();
         // the background gateway gets the option back; UBLKGW_FORCE_TAKEOVER=1 asks for it too
         boolean takeover = forceTakeover || "1".equals(System.getenv("UBLKGW_FORCE_TAKEOVER"));
         GatewayConfig config = Common.load(file, host);
+        serving.applyLogging(config);
         FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
         MetricsAddress metrics = metricsListen != null ? metricsListen
@@ -78,13 +80,14 @@ final class UpCommand implements Callable<Integer> {
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
             if (takeover) args.add("--force-takeover");
             if (metricsListen != null) args.addAll(java.util.List.of("--metrics-listen", metricsListen.toString()));
+            args.addAll(serving.logArguments());
             return Background.start(config, states, args.toArray(String[]::new));
         }
         if (metrics != null) gateway.serveMetrics(metrics); // first, so a taken port fails before any device exists
         gateway.up(config, frontend, nbdListen);
         for (DeviceConfig d : config.devices()) {
             DeviceState s = states.load(d.name()).orElseThrow();
-            System.out.println(d.name() + ": " + s.blockDevice());
+            serving.result(d.name() + ": " + s.blockDevice());
         }
         return Serving.untilStopped(gateway, config.devices().size() + " device(s) serving from " + file.getFileName());
     }

@@ -1,6 +1,7 @@
 package dev.ublkgateway.core.config;
 
 import dev.ublkgateway.api.Size;
+import dev.ublkgateway.core.log.LogLevel;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -14,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -52,7 +54,7 @@ import java.util.function.Function;
  * devices. Only a file that cannot be read or parsed as YAML stops at the first problem.
  */
 public final class ConfigLoader {
-    private static final java.util.Set<String> TOP_KEYS = java.util.Set.of("devices", "script", "metrics-listen");
+    private static final java.util.Set<String> TOP_KEYS = java.util.Set.of("devices", "script", "metrics-listen", "log-level");
 
     private final Values values;
     private final ChainReader chains;
@@ -176,11 +178,12 @@ public final class ConfigLoader {
         for (YamlNode.Entry e : top.entries().values()) {
             if (!TOP_KEYS.contains(e.key()) && !e.key().startsWith("x-")) {
                 values.report(values.at(e, "unknown top-level key \"" + e.key() + "\"; "
-                        + Names.suggestion(e.key(), List.of("devices", "metrics-listen"), "remove it or prefix it with x-")));
+                        + Names.suggestion(e.key(), List.of("devices", "log-level", "metrics-listen"), "remove it or prefix it with x-")));
             }
         }
         YamlNode.Entry metrics = top.entry("metrics-listen");
         String metricsListen = metrics == null ? null : values.attempt(() -> metricsListen(metrics.value()));
+        LogLevel logLevel = logLevel(top.entry("log-level"));
         YamlNode.Entry topScript = top.entry("script");
         ComponentSpec defaultScript = topScript == null ? null
                 : values.attempt(() -> chains.script(topScript, "the top level"));
@@ -227,7 +230,7 @@ public final class ConfigLoader {
                 }
             }
         }
-        return values.problemCount() > 0 ? null : new GatewayConfig(source, devices, metricsListen);
+        return values.problemCount() > 0 ? null : new GatewayConfig(source, devices, metricsListen, Optional.ofNullable(logLevel));
     }
 
     /** metrics-listen: HOST:PORT, checked here so a typo fails at load time rather than at startup. */
@@ -240,5 +243,17 @@ public final class ConfigLoader {
             throw values.at(node, "metrics-listen: " + e.getMessage());
         }
         return text;
+    }
+
+
+    /** The top-level {@code log-level:}, or null when absent or reported as a problem. */
+    private LogLevel logLevel(YamlNode.Entry e) {
+        if (e == null) return null;
+        for (LogLevel l : LogLevel.values()) {
+            if (e.value() instanceof YamlNode.Scalar s && s.text().equals(l.name().toLowerCase(java.util.Locale.ROOT))) return l;
+        }
+        values.report(values.typeError("log-level", e.value(), "error, warn, info or debug",
+                "write e.g. \"log-level: warn\" (`up --log-level` overrides it)"));
+        return null;
     }
 }

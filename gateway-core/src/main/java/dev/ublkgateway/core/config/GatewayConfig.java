@@ -1,5 +1,7 @@
 package dev.ublkgateway.core.config;
 
+import dev.ublkgateway.core.log.LogLevel;
+
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -13,15 +15,17 @@ import java.util.Set;
  * @param source the file, absolute and normalized
  * @param devices the devices in file order; names are unique
  * @param metricsListen where to serve metrics (HOST:PORT, checked), or null for no endpoint
+ * @param logLevel the file's {@code log-level:}, which `up --log-level` overrides
  */
-public record GatewayConfig(Path source, List<DeviceConfig> devices, String metricsListen) {
+public record GatewayConfig(Path source, List<DeviceConfig> devices, String metricsListen, Optional<LogLevel> logLevel) {
 
     public GatewayConfig(Path source, List<DeviceConfig> devices) {
-        this(source, devices, null);
+        this(source, devices, null, Optional.empty());
     }
 
     public GatewayConfig {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(logLevel, "logLevel");
         devices = List.copyOf(devices);
         Set<String> names = new HashSet<>();
         for (DeviceConfig d : devices) {

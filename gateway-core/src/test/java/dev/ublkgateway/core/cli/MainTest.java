@@ -32,6 +32,8 @@ class MainTest {
     void restore() {
         System.setOut(oldOut);
         System.setErr(oldErr);
+        // `up` pointed the log at the captured stderr: back to the real one for the tests that follow
+        dev.ublkgateway.core.log.LogSetup.apply(dev.ublkgateway.core.log.LogLevel.INFO, dev.ublkgateway.core.log.LogFormat.TEXT);
     }
 
     private String errLine() {

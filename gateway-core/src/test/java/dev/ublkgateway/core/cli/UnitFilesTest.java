@@ -43,7 +43,7 @@ class UnitFilesTest {
             List<String[]> commands = commands(unit);
             assertFalse(commands.isEmpty(), unit + " runs nothing");
             for (String[] args : commands) {
-                assertDoesNotThrow(() -> new CommandLine(new Main()).parseArgs(args),
+                assertDoesNotThrow(() -> Main.commandLine().parseArgs(args),
                         unit + ": " + String.join(" ", args));
             }
         }
@@ -52,7 +52,7 @@ class UnitFilesTest {
     @Test
     void aMistypedOptionWouldBeCaught() {
         assertThrows(CommandLine.ParameterException.class,
-                () -> new CommandLine(new Main()).parseArgs("up", "--foregroud", "/etc/ublk-gateway/vol0.yaml"));
+                () -> Main.commandLine().parseArgs("up", "--foregroud", "/etc/ublk-gateway/vol0.yaml"));
     }
 
     @Test

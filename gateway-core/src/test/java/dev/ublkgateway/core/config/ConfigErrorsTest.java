@@ -419,13 +419,13 @@ class ConfigErrorsTest {
                 """));
         assertEquals("vol.yaml:2:1: the top level is \"hello\", not a mapping; start the file with"
                 + " \"devices:\" and list the devices under it", error("# greeting\nhello\n"));
-        assertEquals("vol.yaml:1:1: unknown top-level key \"device\"; did you mean \"devices\"? (known: devices, metrics-listen)",
+        assertEquals("vol.yaml:1:1: unknown top-level key \"device\"; did you mean \"devices\"? (known: devices, log-level, metrics-listen)",
                 error("""
                 device:
                   - name: a
                 """));
         assertEquals("vol.yaml:2:1: unknown top-level key \"volumes\"; remove it or prefix it with x-"
-                + " (known: devices, metrics-listen)", error("""
+                + " (known: devices, log-level, metrics-listen)", error("""
                 x-note: ignored
                 volumes: []
                 """));

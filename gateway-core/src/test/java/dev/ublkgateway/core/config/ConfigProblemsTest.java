@@ -67,7 +67,7 @@ class ConfigProblemsTest {
     @Test
     void unknownTopLevelKeysAndDeviceProblemsTogether() {
         assertEquals(List.of(
-                "vol.yaml:1:1: unknown top-level key \"defaults\"; remove it or prefix it with x- (known: devices, metrics-listen)",
+                "vol.yaml:1:1: unknown top-level key \"defaults\"; remove it or prefix it with x- (known: devices, log-level, metrics-listen)",
                 "vol.yaml:4:5: device \"a\" has no \"size\"; add size: <size>, e.g. size: 10GiB",
                 "vol.yaml:6:5: device #2 is \"b\", not a mapping; write each device as a mapping with name:, size:"
                         + " and target:"), problems("""
@@ -114,7 +114,7 @@ class ConfigProblemsTest {
                 """));
         // a misspelt "devices" is not also reported as missing
         assertEquals(List.of("vol.yaml:1:1: unknown top-level key \"devics\"; did you mean \"devices\"?"
-                + " (known: devices, metrics-listen)"), problems("devics: []\n"));
+                + " (known: devices, log-level, metrics-listen)"), problems("devics: []\n"));
     }
 
     @Test
