@@ -8,14 +8,16 @@
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
+source "$ROOT/scripts/lib/maven.sh"
 cd "$ROOT"
 
 JDK=$(find_java_home) || { echo "test: needs a JDK >= 25; install Temurin 25 or set JAVA_HOME" >&2; exit 1; }
+MVN=$(find_maven "$ROOT") || { echo "test: needs Maven >= $MIN_MAVEN or ./mvnw" >&2; exit 1; }
 bash tests/vm/install-deps.sh
 
 echo "== unit and integration tests (JDK: $JDK)"
 status=0
-JAVA_HOME=$JDK mvn -B -q install > >(grep -vE '^WARNING: (A terminally deprecated|sun.misc.Unsafe|Please consider reporting)' || true) 2>&1 || status=$?
+JAVA_HOME=$JDK "$MVN" -B -q install > >(grep -vE '^WARNING: (A terminally deprecated|sun.misc.Unsafe|Please consider reporting)' || true) 2>&1 || status=$?
 if ((status != 0)); then
     echo "test: Maven tests failed (exit $status)" >&2
     exit 1
