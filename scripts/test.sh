@@ -28,6 +28,10 @@ bin/ublk-gateway --version >/dev/null
 echo "== NBD frontend end to end (on this machine, real NBD clients)"
 tests/nbd/run.sh
 
+echo "== distribution: the tarball outside the checkout, and two builds byte-identical"
+tests/dist/tarball.sh
+tests/dist/reproducible.sh
+
 echo "== S3-backed volume end to end (on this machine: S3Proxy, the gateway over NBD, kill -9, outages)"
 tests/s3/run.sh
 
