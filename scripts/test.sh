@@ -8,14 +8,16 @@
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
+source "$ROOT/scripts/lib/maven.sh"
 cd "$ROOT"
 
 JDK=$(find_java_home) || { echo "test: needs a JDK >= 25; install Temurin 25 or set JAVA_HOME" >&2; exit 1; }
+MVN=$(find_maven "$ROOT") || { echo "test: needs Maven >= $MIN_MAVEN or ./mvnw" >&2; exit 1; }
 bash tests/vm/install-deps.sh
 
 echo "== unit and integration tests (JDK: $JDK)"
 status=0
-JAVA_HOME=$JDK mvn -B -q install > >(grep -vE '^WARNING: (A terminally deprecated|sun.misc.Unsafe|Please consider reporting)' || true) 2>&1 || status=$?
+JAVA_HOME=$JDK "$MVN" -B -q install > >(grep -vE '^WARNING: (A terminally deprecated|sun.misc.Unsafe|Please consider reporting)' || true) 2>&1 || status=$?
 if ((status != 0)); then
     echo "test: Maven tests failed (exit $status)" >&2
     exit 1
@@ -25,6 +27,10 @@ bin/ublk-gateway --version >/dev/null
 
 echo "== NBD frontend end to end (on this machine, real NBD clients)"
 tests/nbd/run.sh
+
+echo "== distribution: the tarball outside the checkout, and two builds byte-identical"
+tests/dist/tarball.sh
+tests/dist/reproducible.sh
 
 echo "== S3-backed volume end to end (on this machine: S3Proxy, the gateway over NBD, kill -9, outages)"
 tests/s3/run.sh
