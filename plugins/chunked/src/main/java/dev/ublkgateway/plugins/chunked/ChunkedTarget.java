@@ -309,27 +309,22 @@ public final class ChunkedTarget implements Target {
         if (failure != null) throw failure;
     }
 
-    /** Flushes until nothing is dirty, retrying a failing store a few times; the failure that remains, or null. */
+    /**
+     * Flushes until nothing is dirty; the failure that remains, or null. The store calls were already
+     * retried under the store's policy ({@link RetryingStore}), so a failure here is final: no retry on top.
+     */
     private IOException flushForClose() {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                writeBack.flush();
-                if (cache.dirty().isEmpty()) return null;
-            } catch (IOException e) {
-                if (attempt >= 5) {
-                    IOException failure = new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " could not be stored: "
-                            + e.getMessage());
-                    LOG.severe(failure.getMessage());
-                    return failure;
-                }
-                LOG.warning("volume " + volume + ": flush failed, retrying: " + e.getMessage());
-                try {
-                    Thread.sleep(1000L * attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return null;
-                }
-            }
+        try {
+            writeBack.flush();
+            if (cache.dirty().isEmpty()) return null;
+            writeBack.flush(); // chunks written to while the first pass ran
+            return cache.dirty().isEmpty() ? null
+                    : new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " still dirty after flushing twice");
+        } catch (IOException e) {
+            IOException failure = new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " could not be stored: "
+                    + e.getMessage(), e);
+            LOG.severe(failure.getMessage());
+            return failure;
         }
     }
 
