@@ -290,7 +290,8 @@ public final class ChunkedTarget implements Target {
                 } catch (InterruptedException e) {
                     return;
                 }
-                System.err.printf("volume %s: flushing, %.1f MiB dirty left%n", volume, dirtyBytes() / 1048576.0);
+                // exact bytes: `down` reads this line from the log to show progress (FlushLog)
+                System.err.printf("volume %s: flushing, %d bytes dirty left (%s)%n", volume, dirtyBytes(), mib(dirtyBytes()));
             }
         });
         IOException failure = null;
