@@ -282,18 +282,20 @@ public final class ChunkedTarget implements Target {
     /** Flushes everything (reporting the dirty bytes left every second), releases the lease and the store. */
     @Override
     public void close() throws IOException {
-        writeBack.stop();
+        // from the start (stopping the write-back waits for its writes in flight, which a slow store makes long)
         Thread progress = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
+                long dirty = dirtyBytes();
+                // exact bytes: `down` reads this line from the log to show progress (FlushLog)
+                if (dirty > 0) System.err.printf("volume %s: flushing, %d bytes dirty left (%s)%n", volume, dirty, mib(dirty));
                 try {
                     Thread.sleep(1000);
                 } catch (InterruptedException e) {
                     return;
                 }
-                // exact bytes: `down` reads this line from the log to show progress (FlushLog)
-                System.err.printf("volume %s: flushing, %d bytes dirty left (%s)%n", volume, dirtyBytes(), mib(dirtyBytes()));
             }
         });
+        writeBack.stop();
         IOException failure = null;
         try {
             failure = flushForClose();
