@@ -5,7 +5,8 @@
 # Covers: data round trip, nothing in the clear and compressed in the bucket, kill -9 after a flush and
 # restart with the data intact, a second gateway refused, discard and zeroes delete objects, the S3
 # server down mid-write (flush waits and succeeds once it is back; fails with EIO after the timeout,
-# and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused.
+# and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused,
+# down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone).
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")

@@ -69,6 +69,7 @@ final class DownCommand implements Callable<Integer> {
         ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
         long lastChange = System.nanoTime();
         java.util.OptionalLong shown = java.util.OptionalLong.empty();
+        boolean reported = false;
         // the process's exit, not the state file's removal, ends the wait: the flush outcome comes last
         while (ph != null && ph.isAlive()) {
             Thread.sleep(50);
@@ -77,12 +78,15 @@ final class DownCommand implements Callable<Integer> {
             if (!left.equals(shown)) {
                 lastChange = System.nanoTime();
                 shown = left;
-                progress.left(left.getAsLong());
+                if (left.isPresent()) { // empty again once a volume failed
+                    progress.left(left.getAsLong());
+                    reported = true;
+                }
             }
             if (System.nanoTime() - lastChange > STALL_SECONDS * 1_000_000_000L) return states.load(s.name()).isEmpty();
         }
         flush.poll();
-        if (shown.isPresent()) progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
+        if (reported) progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
         return true;
     }
 
