@@ -5,7 +5,8 @@
 # Covers: data round trip, nothing in the clear and compressed in the bucket, kill -9 after a flush and
 # restart with the data intact, a second gateway refused, discard and zeroes delete objects, the S3
 # server down mid-write (flush waits and succeeds once it is back; fails with EIO after the timeout,
-# and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused.
+# and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused,
+# down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone).
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -183,6 +184,32 @@ nbdcopy "$EXPORT" "$WORK/out2.img"
 cmp "$WORK/out2.img" "$WORK/expect.img" || fail "the volume does not hold what was written, after all of the above"
 "$GW" down s3vol > /dev/null
 ok "a wrong passphrase is refused in one line: $out; the right one reads back all 64 MiB as written"
+
+# down waits on a slow store: it shows the flush progress (plain lines: the output is not a terminal)
+# and ends with the outcome; the store calls retry under one policy, so the wait ends within timeout-seconds
+up
+kill -STOP "$S3PID"
+timeout 10 nbdcopy "$WORK/a5.img" "$EXPORT" || { kill -CONT "$S3PID"; fail "a write with S3 stalled was not acknowledged from the cache"; }
+( sleep 10; kill -CONT "$S3PID" ) &  # longer than down takes to start and signal
+"$GW" down s3vol > "$WORK/down1.out" 2>&1 || fail "down with a slow store failed: $(cat "$WORK/down1.out")"
+wait
+grep -qE '^s3vol: flushing: [0-9.]+ (KiB|MiB) left' "$WORK/down1.out" || fail "down showed no flush progress: $(cat "$WORK/down1.out")"
+[[ $(tail -n 2 "$WORK/down1.out") == "s3vol: flushed all data"$'\n'"s3vol: removed "* ]] \
+    || fail "down did not end with the outcome: $(cat "$WORK/down1.out")"
+ok "down on a slow store shows the dirty bytes left ($(grep -m1 flushing: "$WORK/down1.out")), then: flushed all data"
+
+# ... and with the store gone for good it fails (exit 1) saying what could not be stored and why
+up
+nbdcopy "$WORK/3c.img" "$EXPORT"
+s3_kill
+t0=$SECONDS
+"$GW" down s3vol > "$WORK/down2.out" 2>&1 && fail "down succeeded although S3 was gone: $(cat "$WORK/down2.out")"
+grep -q '^s3vol: flush failed$' "$WORK/down2.out" || fail "down did not report the failed flush: $(cat "$WORK/down2.out")"
+grep -qE '^s3vol: stopped, but not all data was stored: volume s3vol: [0-9.]+ MiB could not be stored: s3: PUT s3://vols/s3vol/chunks/' \
+    "$WORK/down2.out" || fail "down did not say what was not stored and why: $(cat "$WORK/down2.out")"
+((SECONDS - t0 <= 60)) || fail "down took $((SECONDS - t0)) s to give up (timeout-seconds is 15)"
+s3_start
+ok "down with S3 gone: exit 1 after $((SECONDS - t0)) s, naming the data left and the S3 error"
 
 # validate, with the bundled plugins: compression after encryption is refused at the codec's line
 awk '/codecs:/ { print; getline a; getline b; print b; print a; next } { print }' "$WORK/vol.yaml" > "$WORK/order.yaml"

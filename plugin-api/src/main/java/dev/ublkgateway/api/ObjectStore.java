@@ -17,6 +17,14 @@ public interface ObjectStore extends AutoCloseable {
     /** Deletes the object; deleting a missing object is not an error. */
     void delete(String key) throws IOException;
 
+    /**
+     * The retries this store makes inside each call. {@link RetryPolicy#NONE} (the default) leaves retrying
+     * to the caller; any other policy (even one of a single attempt) tells callers not to retry on top.
+     */
+    default RetryPolicy retries() {
+        return RetryPolicy.NONE;
+    }
+
     @Override
     void close() throws IOException;
 }

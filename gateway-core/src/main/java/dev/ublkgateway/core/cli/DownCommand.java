@@ -16,6 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "down", description = "Stop a device: its gateway flushes, stops and deletes it. A device "
         + "left by a crashed gateway is deleted directly.")
 final class DownCommand implements Callable<Integer> {
+    /** How long down waits for a gateway that neither stops nor reports flush progress. */
+    static final long STALL_SECONDS = 300;
+
     @Mixin
     DeviceRef device;
 
@@ -33,14 +36,16 @@ final class DownCommand implements Callable<Integer> {
         }
         if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
+            FlushLog flush = FlushLog.fromEnd(states.logFile(s.name()));
             Libc.kill((int) s.pid(), Libc.SIGTERM);
-            ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
-            long deadline = System.nanoTime() + 300_000_000_000L;
-            while (ph != null && ph.isAlive() && states.load(s.name()).isPresent() && System.nanoTime() < deadline) {
-                Thread.sleep(50);
+            if (!awaitStop(s, states, flush, Progress.onStdout(s.name() + ": flushing"))) {
+                throw new UblkException("gateway pid " + s.pid() + " made no progress stopping " + s.name() + " for "
+                        + STALL_SECONDS + " s; see its log " + states.logFile(s.name()));
             }
-            if (states.load(s.name()).isPresent() && StateStore.alive(s.pid())) {
-                throw new UblkException("gateway pid " + s.pid() + " did not stop " + s.name() + " within 300 s");
+            if (!flush.failures().isEmpty()) {
+                System.err.println(s.name() + ": stopped, but not all data was stored: " + String.join("; ", flush.failures())
+                        + " (log: " + states.logFile(s.name()) + ")");
+                return 1;
             }
         } else if (s.servedOverNbd()) {
             states.remove(s.name()); // an NBD export ends with its gateway: only the state is left
@@ -54,6 +59,35 @@ final class DownCommand implements Callable<Integer> {
         }
         System.out.println(s.name() + ": removed " + s.blockDevice());
         return 0;
+    }
+
+    /**
+     * Waits for the gateway process to end, showing the flush progress it logs; false when it still serves the
+     * device after {@link #STALL_SECONDS} without progress (its store calls end within their retry policy's time).
+     */
+    private static boolean awaitStop(DeviceState s, StateStore states, FlushLog flush, Progress progress) throws InterruptedException {
+        ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
+        long lastChange = System.nanoTime();
+        java.util.OptionalLong shown = java.util.OptionalLong.empty();
+        boolean reported = false;
+        // the process's exit, not the state file's removal, ends the wait: the flush outcome comes last
+        while (ph != null && ph.isAlive()) {
+            Thread.sleep(50);
+            flush.poll();
+            java.util.OptionalLong left = flush.left();
+            if (!left.equals(shown)) {
+                lastChange = System.nanoTime();
+                shown = left;
+                if (left.isPresent()) { // empty again once a volume failed
+                    progress.left(left.getAsLong());
+                    reported = true;
+                }
+            }
+            if (System.nanoTime() - lastChange > STALL_SECONDS * 1_000_000_000L) return states.load(s.name()).isEmpty();
+        }
+        flush.poll();
+        if (reported) progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
+        return true;
     }
 
     private int deleteOrphan(int id) throws Exception {

@@ -282,17 +282,20 @@ public final class ChunkedTarget implements Target {
     /** Flushes everything (reporting the dirty bytes left every second), releases the lease and the store. */
     @Override
     public void close() throws IOException {
-        writeBack.stop();
+        // from the start (stopping the write-back waits for its writes in flight, which a slow store makes long)
         Thread progress = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
+                long dirty = dirtyBytes();
+                // exact bytes: `down` reads this line from the log to show progress (FlushLog)
+                if (dirty > 0) System.err.printf("volume %s: flushing, %d bytes dirty left (%s)%n", volume, dirty, mib(dirty));
                 try {
                     Thread.sleep(1000);
                 } catch (InterruptedException e) {
                     return;
                 }
-                System.err.printf("volume %s: flushing, %.1f MiB dirty left%n", volume, dirtyBytes() / 1048576.0);
             }
         });
+        writeBack.stop();
         IOException failure = null;
         try {
             failure = flushForClose();
@@ -309,27 +312,22 @@ public final class ChunkedTarget implements Target {
         if (failure != null) throw failure;
     }
 
-    /** Flushes until nothing is dirty, retrying a failing store a few times; the failure that remains, or null. */
+    /**
+     * Flushes until nothing is dirty; the failure that remains, or null. The store calls were already
+     * retried under the store's policy ({@link RetryingStore}), so a failure here is final: no retry on top.
+     */
     private IOException flushForClose() {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                writeBack.flush();
-                if (cache.dirty().isEmpty()) return null;
-            } catch (IOException e) {
-                if (attempt >= 5) {
-                    IOException failure = new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " could not be stored: "
-                            + e.getMessage());
-                    LOG.severe(failure.getMessage());
-                    return failure;
-                }
-                LOG.warning("volume " + volume + ": flush failed, retrying: " + e.getMessage());
-                try {
-                    Thread.sleep(1000L * attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return null;
-                }
-            }
+        try {
+            writeBack.flush();
+            if (cache.dirty().isEmpty()) return null;
+            writeBack.flush(); // chunks written to while the first pass ran
+            return cache.dirty().isEmpty() ? null
+                    : new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " still dirty after flushing twice");
+        } catch (IOException e) {
+            IOException failure = new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " could not be stored: "
+                    + e.getMessage(), e);
+            LOG.severe(failure.getMessage());
+            return failure;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.ublkgateway.plugins.chunked;
 
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.ObjectStore;
+import dev.ublkgateway.api.RetryPolicy;
 import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.VolumeInfo;
 
@@ -57,8 +58,9 @@ final class VolumeFormat {
      * Opens (or, in an empty store, creates) the volume: takes the lease, checks the metadata against
      * the configuration and the key, loads the chunk map.
      */
-    static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore store,
+    static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore given,
                              List<String> codecNames, List<ChunkedTarget.CodecFactory> factories) throws IOException {
+        ObjectStore store = RetryingStore.over(given, RetryPolicy.DEFAULT);
         String names = String.join(",", codecNames);
         StoreLayer objects = new StoreLayer(store);
         Lease lease = Lease.acquire(store, d.name(), recovering, forceTakeover);

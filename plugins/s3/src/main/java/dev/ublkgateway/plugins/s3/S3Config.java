@@ -1,9 +1,11 @@
 package dev.ublkgateway.plugins.s3;
 
 import dev.ublkgateway.api.ConfigOption;
+import dev.ublkgateway.api.RetryPolicy;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 
 /** Options of the {@code s3} object store. */
 public record S3Config(
@@ -74,6 +76,14 @@ public record S3Config(
     /** Options with the defaults, for a bucket on a server with explicit credentials (tests, tools). */
     public static S3Config of(String endpoint, String bucket, String accessKeyId, String secretAccessKey) {
         return new S3Config(bucket, null, endpoint, null, null, accessKeyId, secretAccessKey, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The retries of every request: max-attempts, backoff with full jitter from 100 ms doubling up to 5 s
+     * apart (throttling starts at 500 ms), ended by timeout-seconds.
+     */
+    public RetryPolicy retryPolicy() {
+        return new RetryPolicy(maxAttempts, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(timeoutSeconds));
     }
 
     /** A copy with other time limits and attempts. */

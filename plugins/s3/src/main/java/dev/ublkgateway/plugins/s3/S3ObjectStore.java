@@ -1,6 +1,7 @@
 package dev.ublkgateway.plugins.s3;
 
 import dev.ublkgateway.api.ObjectStore;
+import dev.ublkgateway.api.RetryPolicy;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
@@ -37,7 +38,8 @@ import java.util.concurrent.Semaphore;
  * {@code timeout-seconds}, then the call fails with an {@link IOException} of one line.
  */
 public final class S3ObjectStore implements ObjectStore {
-    private static final Duration BASE_DELAY = Duration.ofMillis(100), MAX_DELAY = Duration.ofSeconds(5);
+    /** Throttling (503 SlowDown) backs off from a longer first delay than other failures. */
+    private static final Duration THROTTLING_BASE_DELAY = Duration.ofMillis(500);
     /** The bucket check at open waits at most this long, so `up` fails promptly on an unreachable server. */
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(20);
 
@@ -107,9 +109,10 @@ public final class S3ObjectStore implements ObjectStore {
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                                .maxAttempts(c.maxAttempts())
-                                .backoffStrategy(BackoffStrategy.exponentialDelay(BASE_DELAY, MAX_DELAY))
-                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(500), MAX_DELAY))
+                                // the client makes the retries of c.retryPolicy(), so the chunked target makes none on top
+                                .maxAttempts(c.retryPolicy().maxAttempts())
+                                .backoffStrategy(BackoffStrategy.exponentialDelay(c.retryPolicy().baseDelay(), c.retryPolicy().maxDelay()))
+                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(THROTTLING_BASE_DELAY, c.retryPolicy().maxDelay()))
                                 // keep retrying during an outage: the time limit ends it, not a token bucket
                                 .circuitBreakerEnabled(false)
                                 .build())
@@ -262,6 +265,12 @@ public final class S3ObjectStore implements ObjectStore {
 
     public S3Stats stats() {
         return stats;
+    }
+
+    /** The client retries each request under this policy (see {@link #client}). */
+    @Override
+    public RetryPolicy retries() {
+        return config.retryPolicy();
     }
 
     @Override

@@ -1,0 +1,58 @@
+package dev.ublkgateway.plugins.chunked;
+
+import dev.ublkgateway.api.ObjectStore;
+import dev.ublkgateway.api.RetryPolicy;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * The one place where the volume's store calls are retried: a store that makes no retries of its own
+ * gets {@link RetryPolicy#DEFAULT} around each call; a store that retries itself (S3) is used as it is,
+ * so that retries never multiply. Nothing above this layer retries a store failure.
+ */
+final class RetryingStore implements ObjectStore {
+    private final ObjectStore store;
+    private final RetryPolicy policy;
+
+    private RetryingStore(ObjectStore store, RetryPolicy policy) {
+        this.store = store;
+        this.policy = policy;
+    }
+
+    /** {@code store} with retries: itself when it has a policy of its own (even one attempt), else wrapped in {@code policy}. */
+    static ObjectStore over(ObjectStore store, RetryPolicy policy) {
+        return store.retries().equals(RetryPolicy.NONE) && policy.retries() ? new RetryingStore(store, policy) : store;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+        return policy.run("get " + key, () -> store.get(key));
+    }
+
+    @Override
+    public void put(String key, byte[] data, int offset, int length) throws IOException {
+        policy.run("put " + key, () -> {
+            store.put(key, data, offset, length);
+            return null;
+        });
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        policy.run("delete " + key, () -> {
+            store.delete(key);
+            return null;
+        });
+    }
+
+    @Override
+    public RetryPolicy retries() {
+        return policy;
+    }
+
+    @Override
+    public void close() throws IOException {
+        store.close();
+    }
+}
