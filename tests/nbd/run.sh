@@ -50,7 +50,10 @@ out=$($GW up "$WORK/vol.yaml" 2>&1) || fail "up: $out"
 echo "$out" | grep -q "e2e-mem: frontend nbd; connect with nbd+unix:///e2e-mem?socket=$SOCK or nbd://127.0.0.1:$PORT/e2e-mem" \
     || fail "up does not say how to connect: $out"
 echo "$out" | grep -q "e2e-file: frontend auto: " || fail "up does not say what auto chose: $out"
-ok "up prints the frontend and the NBD URIs"
+# one gateway, one log: the second device's log name leads to it
+[[ $(readlink "$WORK/run/e2e-file.log") == e2e-mem.log ]] || fail "e2e-file.log does not link to the gateway's log e2e-mem.log"
+grep -q "e2e-file" "$WORK/run/e2e-file.log" || fail "e2e-file.log does not mention e2e-file"
+ok "up prints the frontend and the NBD URIs; each device's log name leads to the gateway's log"
 
 MEM="nbd+unix:///e2e-mem?socket=$SOCK"
 FILE="nbd://127.0.0.1:$PORT/e2e-file"

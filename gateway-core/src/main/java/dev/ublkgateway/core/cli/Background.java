@@ -43,6 +43,7 @@ final class Background {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         p.getOutputStream().close();
+        linkLog(config, states, log);
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
@@ -61,6 +62,18 @@ final class Background {
         p.destroy();
         System.err.println("ublk-gateway: devices did not come up within 120 s (log: " + log + ")");
         return 1;
+    }
+
+    /**
+     * One gateway serves the file's devices and writes one log, named after the first device; every
+     * other device's log name links to it, so `down` and users find it under any of the names.
+     */
+    private static void linkLog(GatewayConfig config, StateStore states, Path log) throws java.io.IOException {
+        for (DeviceConfig d : config.devices().subList(1, config.devices().size())) {
+            Path link = states.logFile(d.name());
+            Files.deleteIfExists(link);
+            Files.createSymbolicLink(link, log.getFileName());
+        }
     }
 
     private static boolean allUp(GatewayConfig config, StateStore states, long pid) {
