@@ -15,9 +15,11 @@ final class DeviceReader {
 
     static final List<String> KEYS = List.of(
             "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script",
-            "frontend", "nbd-listen", "nbd-max-connections", "poll-us");
+            "frontend", "nbd-listen", "nbd-max-connections", "poll-us", "tls", "tls-certificates", "tls-verify-peer",
+            "tls-psk");
     private static final String NAME_RULE =
             "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
+    private static final String TLS_MODES = "use off, on (TLS when the client asks) or require (TLS only)";
     private static final String LISTEN_FIX = "use unix:/path/to.sock or host:port, e.g. 127.0.0.1:10809";
 
     private final Values values;
@@ -138,7 +140,48 @@ final class DeviceReader {
         if (mc != null) max = (int) values.integer("nbd-max-connections", mc.value(), 1, 4096);
         YamlNode.Entry pu = m.entry("poll-us");
         int poll = pu == null ? FrontendConfig.DEFAULT.pollMicros() : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
-        return new FrontendConfig(kind, listen, max, poll);
+        return new FrontendConfig(kind, listen, max, poll, tls(m));
+    }
+
+    /**
+     * tls:, tls-certificates:, tls-verify-peer: and tls-psk:. The certificates are loaded here, so that
+     * validate finds a missing file or a bad key, not the first client.
+     */
+    private NbdTlsConfig tls(YamlNode.Mapping m) {
+        YamlNode.Entry t = m.entry("tls"), certs = m.entry("tls-certificates"), verify = m.entry("tls-verify-peer"),
+                psk = m.entry("tls-psk");
+        String mode = "off";
+        if (t != null) {
+            // YAML 1.1 readers take on/off for booleans; as written they are the modes of the same names
+            mode = values.string("tls", t.value(), TLS_MODES);
+            if (mode.equals("true")) mode = "on";
+            if (mode.equals("false")) mode = "off";
+            if (!NbdTlsConfig.MODES.contains(mode)) throw values.at(t.value(), "tls " + Size.quote(mode) + " is not known; " + TLS_MODES);
+        }
+        if (psk != null) {
+            throw values.at(psk, "tls-psk is not supported: the JDK's TLS has no pre-shared key cipher suites; "
+                    + "use tls-certificates: DIR with an X.509 certificate instead");
+        }
+        boolean verifyPeer = verify != null && values.bool("tls-verify-peer", verify.value());
+        if (mode.equals("off")) {
+            YamlNode.Entry stray = certs != null ? certs : verify;
+            if (stray != null) {
+                throw values.at(stray, stray.key() + " is set but tls is off; add tls: on (or require), or remove "
+                        + stray.key());
+            }
+            return NbdTlsConfig.OFF;
+        }
+        if (certs == null) {
+            throw values.at(t, "tls: " + mode + " needs credentials; add tls-certificates: DIR (holding server-cert.pem "
+                    + "and server-key.pem)");
+        }
+        java.nio.file.Path dir = values.path("tls-certificates", certs.value());
+        try {
+            dev.ublkgateway.core.tls.ServerCredentials.load(dir, verifyPeer);
+        } catch (IllegalArgumentException e) {
+            throw values.at(certs.value(), e.getMessage());
+        }
+        return new NbdTlsConfig(mode, dir, verifyPeer);
     }
 
     private long size(YamlNode sizeNode, Integer blockSize) {

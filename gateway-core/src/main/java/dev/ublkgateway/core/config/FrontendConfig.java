@@ -13,16 +13,24 @@ import java.util.Objects;
  * @param nbdMaxConnections most NBD client connections at once
  * @param pollMicros        how long a ublk queue thread spins for the next request before it sleeps
  *                          (0: it sleeps at once); trades a busy CPU for a shorter round trip
+ * @param tls               TLS on the NBD frontend
  */
-public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros) {
+public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros,
+                             NbdTlsConfig tls) {
     public static final List<String> KINDS = List.of("auto", "ublk", "nbd");
     public static final int DEFAULT_NBD_MAX_CONNECTIONS = 64;
     public static final int MAX_POLL_MICROS = 10_000;
     public static final FrontendConfig DEFAULT = new FrontendConfig("auto", List.of(), DEFAULT_NBD_MAX_CONNECTIONS, 0);
 
+    /** Without TLS. */
+    public FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros) {
+        this(frontend, nbdListen, nbdMaxConnections, pollMicros, NbdTlsConfig.OFF);
+    }
+
     public FrontendConfig {
         Objects.requireNonNull(frontend, "frontend");
         if (!KINDS.contains(frontend)) throw new IllegalArgumentException("frontend \"" + frontend + "\" is not ublk, nbd or auto");
+        tls = tls == null ? NbdTlsConfig.OFF : tls;
         nbdListen = nbdListen == null ? List.of() : List.copyOf(nbdListen);
         if (nbdMaxConnections < 1) throw new IllegalArgumentException("nbd-max-connections must be at least 1");
         if (pollMicros < 0 || pollMicros > MAX_POLL_MICROS) throw new IllegalArgumentException("poll-us must be in 0.." + MAX_POLL_MICROS);

@@ -7,6 +7,9 @@ import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.frontend.nbd.Export;
 import dev.ublkgateway.core.frontend.nbd.ListenAddress;
 import dev.ublkgateway.core.frontend.nbd.NbdServer;
+import dev.ublkgateway.core.frontend.nbd.NbdTls;
+import dev.ublkgateway.core.config.NbdTlsConfig;
+import dev.ublkgateway.core.tls.ServerCredentials;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.ListenFds;
 
@@ -82,7 +85,8 @@ public final class NbdService {
             }
             // socket activation (LISTEN_FDS) replaces the configured addresses by systemd's sockets
             server = new NbdServer(exports, listenAddresses(devices, listenOverride, states.dir()), maxConn)
-                    .inherit(ListenFds.fromEnvironment());
+                    .inherit(ListenFds.fromEnvironment())
+                    .tls(tls(devices));
             server.start();
         } catch (IOException | RuntimeException e) {
             if (server != null) server.close();
@@ -102,6 +106,23 @@ public final class NbdService {
                     + ", " + d.sizeBytes() + " bytes)");
         }
         return new NbdService(server, chains, names, states, stats);
+    }
+
+    /**
+     * The server's TLS: one server serves all the devices, so they must agree on it. The credentials are
+     * loaded again here (validate loaded them too): they may have changed since.
+     */
+    static NbdTls tls(List<DeviceConfig> devices) {
+        NbdTlsConfig first = devices.getFirst().frontend().tls();
+        for (DeviceConfig d : devices) {
+            if (!d.frontend().tls().equals(first)) {
+                throw new IllegalArgumentException("NBD devices " + devices.getFirst().name() + " and " + d.name()
+                        + " have different TLS settings, but one gateway serves its NBD devices on one server; give them "
+                        + "the same tls:, tls-certificates: and tls-verify-peer:, or put them in separate files");
+            }
+        }
+        if (!first.enabled()) return NbdTls.OFF;
+        return NbdTls.of(first.mode(), ServerCredentials.load(first.certificates(), first.verifyPeer()));
     }
 
     /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */

@@ -37,6 +37,8 @@ public final class Sockets {
     private static final MethodHandle CONNECT = Libc.errnoCall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SETSOCKOPT = Libc.errnoCall("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SOCKETPAIR = Libc.errnoCall("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle SHUTDOWN = Libc.errnoCall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle RECV = Libc.errnoCall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SEND = Libc.errnoCall("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -267,6 +269,30 @@ public final class Sockets {
     public static void shutdownRead(int fd) {
         try (Arena a = Arena.ofConfined()) {
             int ignored = (int) SHUTDOWN.invokeExact(Libc.callState(a), fd, 0 /* SHUT_RD */);
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** Ends the writing side: the peer reads end-of-file once it has what was sent. */
+    public static void shutdownWrite(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int ignored = (int) SHUTDOWN.invokeExact(Libc.callState(a), fd, 1 /* SHUT_WR */);
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** Two connected unix stream sockets (close-on-exec). */
+    public static int[] socketPair() throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.callState(a);
+            MemorySegment fds = a.allocate(JAVA_INT, 2);
+            int r = (int) SOCKETPAIR.invokeExact(st, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+            if (r < 0) throw new NativeException("socketpair", Libc.errno(st));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        } catch (NativeException e) {
+            throw e;
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }

@@ -54,6 +54,17 @@ final class DeadlineSocket {
         return true;
     }
 
+    /** Reads what has arrived, at least one byte, into {@code buf}; 0 at end of file. */
+    long readSome(MemorySegment buf) throws NativeException {
+        while (true) {
+            armTimeout();
+            long n = Sockets.recv(fd, buf, st);
+            if (n == -EINTR || n == -EAGAIN) continue;
+            if (n < 0) throw new NativeException("recv", (int) -n);
+            return n;
+        }
+    }
+
     void writeFully(MemorySegment buf) throws NativeException {
         long done = 0, len = buf.byteSize();
         while (done < len) {

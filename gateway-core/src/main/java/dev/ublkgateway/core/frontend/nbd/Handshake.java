@@ -3,6 +3,7 @@ package dev.ublkgateway.core.frontend.nbd;
 import dev.ublkgateway.core.log.LogText;
 import dev.ublkgateway.core.sys.NativeException;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -38,7 +39,16 @@ final class Handshake {
      */
     record Result(Export export, boolean structured, boolean allocation) {}
 
-    private final DeadlineSocket io;
+    /** Starts TLS on the client's socket (after the STARTTLS reply); the handshake goes on over what it returns. */
+    interface StartTls {
+        DeadlineSocket start(DeadlineSocket plain) throws IOException;
+    }
+
+    private DeadlineSocket io;
+    private final NbdTls.Mode tlsMode;
+    private final StartTls startTls;
+    /** TLS was started: the options since went through it. */
+    private boolean tls;
     private final Function<String, Export> exports;
     private final Iterable<Export> all;
     private final BooleanSupplier establish;
@@ -54,7 +64,14 @@ final class Handshake {
      */
     Handshake(DeadlineSocket io, Arena arena, Function<String, Export> exports, Iterable<Export> all,
               BooleanSupplier establish) {
+        this(io, arena, exports, all, establish, NbdTls.Mode.OFF, null);
+    }
+
+    Handshake(DeadlineSocket io, Arena arena, Function<String, Export> exports, Iterable<Export> all,
+              BooleanSupplier establish, NbdTls.Mode tlsMode, StartTls startTls) {
         this.io = io;
+        this.tlsMode = tlsMode;
+        this.startTls = startTls;
         this.exports = exports;
         this.all = all;
         this.establish = establish;
@@ -65,7 +82,7 @@ final class Handshake {
     }
 
     /** Runs the handshake; null when the client aborted or broke the protocol (then just close). */
-    Result run() throws NativeException {
+    Result run() throws IOException {
         out.set(BE_LONG, 0, Nbd.NBDMAGIC);
         out.set(BE_LONG, 8, Nbd.IHAVEOPT);
         out.set(BE_SHORT, 16, (short) (Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES));
@@ -95,6 +112,12 @@ final class Handshake {
             }
             MemorySegment d = data.asSlice(0, length);
             if (length > 0 && !io.readFully(d)) return null;
+            if (tlsMode == NbdTls.Mode.REQUIRE && !tls && option != Nbd.OPT_STARTTLS && option != Nbd.OPT_ABORT) {
+                if (option == Nbd.OPT_EXPORT_NAME) return null; // it has no error reply: close
+                reply(option, Nbd.REP_ERR_TLS_REQD, "this server requires TLS: start it with NBD_OPT_STARTTLS "
+                        + "(e.g. an nbds:// URI with tls-certificates)");
+                continue;
+            }
             switch (option) {
                 case Nbd.OPT_EXPORT_NAME -> {
                     Export e = exports.apply(string(d, 0, (int) length));
@@ -143,9 +166,30 @@ final class Handshake {
                     if (option == Nbd.OPT_GO) return new Result(e, structured, structured && allocationFor == e);
                 }
                 case Nbd.OPT_LIST_META_CONTEXT, Nbd.OPT_SET_META_CONTEXT -> metaContext(option, d, length);
-                case Nbd.OPT_STARTTLS -> reply(option, Nbd.REP_ERR_UNSUP, "TLS is not supported by this server");
+                case Nbd.OPT_STARTTLS -> startTls(option, length);
                 default -> reply(option, Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");
             }
+        }
+    }
+
+    /**
+     * NBD_OPT_STARTTLS: the ACK goes out in plain, then TLS starts and the handshake goes on through it,
+     * forgetting what was negotiated before (the protocol asks so: a man in the middle may have sent it).
+     */
+    private void startTls(int option, long length) throws IOException {
+        if (tlsMode == NbdTls.Mode.OFF) {
+            reply(option, Nbd.REP_ERR_POLICY, "TLS is off on this server; connect without TLS, or set tls: on "
+                    + "with tls-certificates in the device's configuration");
+        } else if (tls) {
+            reply(option, Nbd.REP_ERR_INVALID, "TLS is already on");
+        } else if (length != 0) {
+            reply(option, Nbd.REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+        } else {
+            reply(option, Nbd.REP_ACK, 0);
+            io = startTls.start(io);
+            tls = true;
+            structured = false;
+            allocationFor = null;
         }
     }
 

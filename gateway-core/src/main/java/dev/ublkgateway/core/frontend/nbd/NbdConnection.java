@@ -54,6 +54,9 @@ final class NbdConnection implements QueueFrontend<Slot> {
     /** Changed under this object's lock, so the socket is never shut down after it was closed (and its number reused). */
     private volatile int phase = HANDSHAKE;
 
+    /** Where requests and replies go: the client's socket, or the plain end of its {@link TlsTunnel}. */
+    private int dataFd;
+    private TlsTunnel tunnel;
     private Export export;
     private boolean structured;
     private Commands commands;
@@ -76,6 +79,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
         this.server = server;
         this.id = id;
         this.fd = fd;
+        this.dataFd = fd;
         this.peer = peer;
         this.acceptedNanos = acceptedNanos;
         this.thread = Thread.ofPlatform().name("nbd-conn-" + id).unstarted(this::run);
@@ -133,11 +137,17 @@ final class NbdConnection implements QueueFrontend<Slot> {
         try {
             Handshake.Result h;
             try (Arena ha = Arena.ofConfined()) {
-                DeadlineSocket io = new DeadlineSocket(fd, acceptedNanos + server.handshakeMillis() * 1_000_000, ha);
-                h = new Handshake(io, ha, server::lookup, server.exports(), this::establish).run();
+                long deadline = acceptedNanos + server.handshakeMillis() * 1_000_000;
+                DeadlineSocket io = new DeadlineSocket(fd, deadline, ha);
+                NbdTls tls = server.tls();
+                h = new Handshake(io, ha, server::lookup, server.exports(), this::establish, tls.mode(), plain -> {
+                    tunnel = TlsTunnel.start(fd, tls.credentials().newEngine(), plain, "nbd-conn-" + id);
+                    dataFd = tunnel.innerFd();
+                    return new DeadlineSocket(dataFd, deadline, ha);
+                }).run();
             }
             if (h == null || stopRequested) return;
-            Sockets.setTimeout(fd, 0);
+            Sockets.setTimeout(dataFd, 0);
             export = h.export();
             structured = h.structured();
             commands = new Commands(export, structured, h.allocation());
@@ -149,6 +159,9 @@ final class NbdConnection implements QueueFrontend<Slot> {
             setUp(Arena.ofAuto());
             postRecv();
             engine.loop();
+        } catch (javax.net.ssl.SSLException e) {
+            server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer + ": "
+                    + LogText.oneLine(e.getMessage()) + "; closed");
         } catch (DeadlineSocket.Expired e) {
             server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer
                     + ": did not finish the handshake in " + server.handshakeTimeText() + "; closed");
@@ -158,6 +171,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
             else server.clientLog().log(LOG, Level.INFO, "nbd connection " + id + " from " + peer + " ended: " + m);
         } finally {
             tearDown();
+            if (tunnel != null) tunnel.close();
             synchronized (this) {
                 phase = CLOSED;
                 Libc.close(fd);
@@ -189,7 +203,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
             freeTags[t] = depth - 1 - t;
         }
         freeCount = depth;
-        replies = new Replies(ring, fd, UserData.of(KIND_SEND, 0), structured, slots, this::release, arena);
+        replies = new Replies(ring, dataFd, UserData.of(KIND_SEND, 0), structured, slots, this::release, arena);
         engine.open(slots, export.target());
     }
 
@@ -351,7 +365,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
             if (payloadTag >= 0 && rStart == rEnd) {
                 Slot s = slots[payloadTag];
                 rStart = rEnd = 0;
-                long sqe = ring.prepReadWrite(OP_RECV, fd, s.buffer().address() + payloadDone, s.length() - payloadDone, 0,
+                long sqe = ring.prepReadWrite(OP_RECV, dataFd, s.buffer().address() + payloadDone, s.length() - payloadDone, 0,
                         UserData.of(KIND_PAYLOAD, 0));
                 ring.setRwFlags(sqe, Sockets.MSG_WAITALL); // the rest of the payload in one completion
                 recvInFlight = true;
@@ -369,7 +383,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
             // After a large WRITE the next header most likely starts another: read just the header, so
             // that its payload goes straight into the slot buffer instead of through this one.
             int want = bulkWrites && rEnd < REQUEST_SIZE ? REQUEST_SIZE - rEnd : RECV_BUFFER - rEnd;
-            ring.prepReadWrite(OP_RECV, fd, recvBuf.address() + rEnd, want, 0, UserData.of(KIND_RECV, 0));
+            ring.prepReadWrite(OP_RECV, dataFd, recvBuf.address() + rEnd, want, 0, UserData.of(KIND_RECV, 0));
             recvInFlight = true;
         } catch (UringException e) {
             throw new IllegalStateException(e);

@@ -53,6 +53,7 @@ public final class NbdServer implements AutoCloseable {
     private LimitedLog refusedLog, evictedLog, acceptLog, clientLog, failureLog;
 
     private List<Integer> inheritedFds = List.of();
+    private NbdTls tls = NbdTls.OFF;
 
     /** A socket accepted on; {@code inherited} ones belong to systemd too: not shut down, their file kept. */
     private record Listener(ListenAddress address, int fd, Thread thread, boolean inherited) {}
@@ -86,6 +87,16 @@ public final class NbdServer implements AutoCloseable {
         clientLog = new LimitedLog(CLIENT_LOG_LINES, millis, "client connection messages");
         failureLog = new LimitedLog(LOG_LINES, millis, "stage and target failures");
         return this;
+    }
+
+    /** TLS for every connection (NBD_OPT_STARTTLS); before {@link #start()}. */
+    public NbdServer tls(NbdTls policy) {
+        tls = java.util.Objects.requireNonNull(policy);
+        return this;
+    }
+
+    NbdTls tls() {
+        return tls;
     }
 
     long handshakeMillis() {
