@@ -4,7 +4,7 @@
 # 7.x of trixie-backports. Idempotent: a second run with everything present does nothing but check.
 set -euo pipefail
 
-need_pkgs=(maven qemu-system-x86 busybox-static cpio fio e2fsprogs liburing2 libssl3 kmod util-linux cryptsetup-bin libnbd-bin qemu-utils nbdkit systemd python3)
+need_pkgs=(maven qemu-system-x86 busybox-static cpio fio e2fsprogs liburing2 libssl3 openssl kmod util-linux cryptsetup-bin libnbd-bin qemu-utils nbdkit systemd python3)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

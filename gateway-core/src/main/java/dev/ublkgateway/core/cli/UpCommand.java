@@ -102,7 +102,7 @@ final class UpCommand implements Callable<Integer> {
                     : "frontend " + chosen;
             if (chosen.equals("nbd")) {
                 java.util.List<String> uris = NbdService.listenAddresses(java.util.List.of(d), listen, states.dir()).stream()
-                        .map(a -> a.uri(d.name())).toList();
+                        .map(a -> a.uri(d.name(), d.frontend().tls().enabled())).toList();
                 System.out.println(d.name() + ": " + why + "; connect with " + String.join(" or ", uris)
                         + " (e.g. nbdinfo, nbdcopy, qemu-img, or nbd-client for a /dev/nbdX)");
             } else {

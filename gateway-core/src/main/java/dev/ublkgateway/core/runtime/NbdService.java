@@ -98,7 +98,7 @@ public final class NbdService {
         for (int i = 0; i < devices.size(); i++) {
             DeviceConfig d = devices.get(i);
             stats.add(d.name(), chains.get(i));
-            List<String> uris = bound.stream().map(a -> a.uri(d.name())).toList();
+            List<String> uris = bound.stream().map(a -> a.uri(d.name(), d.frontend().tls().enabled())).toList();
             states.save(new DeviceState(d.name(), -1, Libc.getpid(), config.source().toString(), false,
                     uris.getFirst(), ChainFactory.describe(d)));
             names.add(d.name());

@@ -23,6 +23,12 @@ public record ListenAddress(String unixPath, String host, int port) {
         return unixPath != null;
     }
 
+    /** The URI with TLS (nbds:// or nbds+unix://) when {@code tls}, else {@link #uri(String)}. */
+    public String uri(String export, boolean tls) {
+        String u = uri(export);
+        return tls ? "nbds" + u.substring(3) : u;
+    }
+
     /** The NBD URI (as libnbd, qemu and nbdkit write it) for one export on this address. */
     public String uri(String export) {
         if (isUnix()) return "nbd+unix:///" + export + "?socket=" + unixPath;
