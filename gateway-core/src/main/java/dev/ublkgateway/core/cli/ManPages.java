@@ -25,6 +25,9 @@ final class ManPages {
         options(r, spec);
         r.section("COMMANDS");
         commands(r, root);
+        r.section("NBD OVER TLS");
+        r.paragraph("Keys of a device in the YAML file, for its NBD frontend (clients connect with nbds:// URIs):");
+        optionItems(r, OptionDocs.recordOptions(dev.ublkgateway.core.config.NbdTlsConfig.class));
         r.section("EXIT STATUS");
         for (Map.Entry<String, String> e : spec.usageMessage().exitCodeList().entrySet()) r.item(e.getKey(), e.getValue());
         r.section("SEE ALSO");
@@ -63,6 +66,15 @@ final class ManPages {
         }
     }
 
+    /** "key (facts): description" lines as items: the key as the tag. */
+    private static void optionItems(Roff r, List<String> lines) {
+        for (String line : lines) {
+            int cut = line.indexOf(" (");
+            if (cut < 0) r.paragraph(line);
+            else r.item(line.substring(0, cut), line.substring(cut + 1));
+        }
+    }
+
     /** The page of one component, e.g. ublk-gateway-stage-stats(5). */
     static String component(Provided p, String version) {
         String name = pageName(p);
@@ -73,11 +85,7 @@ final class ManPages {
                 : "type: " + p.name() + "   (inside the configuration of the component that uses a " + p.kind() + ")");
         r.section("PROVIDED BY").line(p.pluginId().equals(Provided.BUILT_IN) ? "the gateway itself (built-in)" : "plugin " + p.pluginId());
         r.section("OPTIONS");
-        for (String line : OptionDocs.options(p.provider())) {
-            int cut = line.indexOf(" (");
-            if (cut < 0) r.paragraph(line);
-            else r.item(line.substring(0, cut), line.substring(cut + 1));
-        }
+        optionItems(r, OptionDocs.options(p.provider()));
         r.section("SEE ALSO").line("ublk-gateway(1)");
         return r.toString();
     }

@@ -35,7 +35,11 @@ final class OptionDocs {
 
     /** One line per option: "key (type, required|default X): description". */
     static List<String> options(Object provider) {
-        Class<?> type = configType(provider);
+        return recordOptions(configType(provider));
+    }
+
+    /** One line per component of a config record, as {@link #options(Object)} gives them. */
+    static List<String> recordOptions(Class<?> type) {
         List<String> out = new ArrayList<>();
         if (type == null || !type.isRecord() || type.getRecordComponents().length == 0) {
             out.add("(no options)");
@@ -60,6 +64,7 @@ final class OptionDocs {
         if (c == int.class || c == Integer.class || c == long.class || c == Long.class) return "integer";
         if (c == double.class || c == Double.class) return "number";
         if (List.class.isAssignableFrom(c)) return "list";
+        if (c == java.nio.file.Path.class) return "path";
         return c.getSimpleName();
     }
 

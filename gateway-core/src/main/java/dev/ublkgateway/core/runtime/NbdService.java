@@ -122,7 +122,7 @@ public final class NbdService {
             }
         }
         if (!first.enabled()) return NbdTls.OFF;
-        return NbdTls.of(first.mode(), ServerCredentials.load(first.certificates(), first.verifyPeer()));
+        return NbdTls.of(first.tls(), ServerCredentials.load(first.tlsCertificates(), first.tlsVerifyPeer()));
     }
 
     /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */

@@ -45,8 +45,8 @@ class NbdTlsConfigTest {
         DeviceConfig dev = NbdConfigTest.device("    tls: require\n    tls-certificates: " + d + "\n");
         assertEquals(new NbdTlsConfig("require", d, false), dev.frontend().tls());
         assertEquals(NbdTls.Mode.REQUIRE, NbdService.tls(List.of(dev)).mode());
-        assertEquals("on", NbdConfigTest.device("    tls: on\n    tls-certificates: " + d + "\n").frontend().tls().mode());
-        assertEquals("off", NbdConfigTest.device("    tls: off\n").frontend().tls().mode());
+        assertEquals("on", NbdConfigTest.device("    tls: on\n    tls-certificates: " + d + "\n").frontend().tls().tls());
+        assertEquals("off", NbdConfigTest.device("    tls: off\n").frontend().tls().tls());
     }
 
     @Test
@@ -56,7 +56,7 @@ class NbdTlsConfigTest {
         assertTrue(m.contains("ca-cert.pem does not exist"), m);
         TestCredentials.writePem(TestCredentials.keyStore("client", "EC"), d.resolve(ServerCredentials.CA), null);
         assertTrue(NbdConfigTest.device("    tls: on\n    tls-certificates: " + d + "\n    tls-verify-peer: true\n")
-                .frontend().tls().verifyPeer());
+                .frontend().tls().tlsVerifyPeer());
     }
 
     @Test
