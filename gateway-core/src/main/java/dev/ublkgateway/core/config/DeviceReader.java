@@ -158,22 +158,32 @@ final class DeviceReader {
             if (mode.equals("false")) mode = "off";
             if (!NbdTlsConfig.MODES.contains(mode)) throw values.at(t.value(), "tls " + Size.quote(mode) + " is not known; " + TLS_MODES);
         }
-        if (psk != null) {
-            throw values.at(psk, "tls-psk is not supported: the JDK's TLS has no pre-shared key cipher suites; "
-                    + "use tls-certificates: DIR with an X.509 certificate instead");
-        }
         boolean verifyPeer = verify != null && values.bool("tls-verify-peer", verify.value());
         if (mode.equals("off")) {
-            YamlNode.Entry stray = certs != null ? certs : verify;
+            YamlNode.Entry stray = certs != null ? certs : verify != null ? verify : psk;
             if (stray != null) {
                 throw values.at(stray, stray.key() + " is set but tls is off; add tls: on (or require), or remove "
                         + stray.key());
             }
             return NbdTlsConfig.OFF;
         }
+        if (certs != null && psk != null) {
+            throw values.at(psk, "tls-psk and tls-certificates are both set; use one: certificates, or pre-shared keys");
+        }
+        if (psk != null) {
+            if (verify != null) throw values.at(verify, "tls-verify-peer is for certificates; with tls-psk every client "
+                    + "proves its key: remove tls-verify-peer");
+            java.nio.file.Path file = values.path("tls-psk", psk.value());
+            try {
+                dev.ublkgateway.core.tls.PskKeys.load(file);
+            } catch (IllegalArgumentException e) {
+                throw values.at(psk.value(), e.getMessage());
+            }
+            return new NbdTlsConfig(mode, null, false, file);
+        }
         if (certs == null) {
             throw values.at(t, "tls: " + mode + " needs credentials; add tls-certificates: DIR (holding server-cert.pem "
-                    + "and server-key.pem)");
+                    + "and server-key.pem) or tls-psk: FILE (psktool's USERNAME:HEXKEY lines)");
         }
         java.nio.file.Path dir = values.path("tls-certificates", certs.value());
         try {

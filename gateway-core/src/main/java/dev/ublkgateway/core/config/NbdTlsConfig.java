@@ -18,16 +18,16 @@ public record NbdTlsConfig(
                 + "or require") Path tlsCertificates,
         @ConfigOption(defaultValue = "false", description = "clients must present a certificate signed by the "
                 + "directory's ca-cert.pem") boolean tlsVerifyPeer,
-        @ConfigOption(path = true, description = "TLS with pre-shared keys, from a psktool file of USER:HEXKEY "
-                + "lines; not supported yet (the JDK has no PSK cipher suites): use tls-certificates") Path tlsPsk) {
+        @ConfigOption(path = true, description = "instead of tls-certificates: TLS 1.3 with pre-shared keys, from a "
+                + "psktool file of USERNAME:HEXKEY lines (as nbdkit --tls-psk reads)") Path tlsPsk) {
     public static final List<String> MODES = List.of("off", "on", "require");
     public static final NbdTlsConfig OFF = new NbdTlsConfig("off", null, false, null);
 
     public NbdTlsConfig {
         Objects.requireNonNull(tls, "tls");
         if (!MODES.contains(tls)) throw new IllegalArgumentException("tls \"" + tls + "\" is not off, on or require");
-        if (!tls.equals("off") && tlsCertificates == null) {
-            throw new IllegalArgumentException("tls: " + tls + " needs tls-certificates: DIR");
+        if (!tls.equals("off") && (tlsCertificates == null) == (tlsPsk == null)) {
+            throw new IllegalArgumentException("tls: " + tls + " needs one of tls-certificates: DIR and tls-psk: FILE");
         }
     }
 

@@ -9,6 +9,7 @@ import dev.ublkgateway.core.frontend.nbd.ListenAddress;
 import dev.ublkgateway.core.frontend.nbd.NbdServer;
 import dev.ublkgateway.core.frontend.nbd.NbdTls;
 import dev.ublkgateway.core.config.NbdTlsConfig;
+import dev.ublkgateway.core.tls.PskKeys;
 import dev.ublkgateway.core.tls.ServerCredentials;
 import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.ListenFds;
@@ -122,7 +123,8 @@ public final class NbdService {
             }
         }
         if (!first.enabled()) return NbdTls.OFF;
-        return NbdTls.of(first.tls(), ServerCredentials.load(first.tlsCertificates(), first.tlsVerifyPeer()));
+        if (first.tlsPsk() != null) return NbdTls.of(first.tls(), null, PskKeys.load(first.tlsPsk()));
+        return NbdTls.of(first.tls(), ServerCredentials.load(first.tlsCertificates(), first.tlsVerifyPeer()), null);
     }
 
     /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */

@@ -56,7 +56,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
 
     /** Where requests and replies go: the client's socket, or the plain end of its {@link TlsTunnel}. */
     private int dataFd;
-    private TlsTunnel tunnel;
+    private Tunnel tunnel;
     private Export export;
     private boolean structured;
     private Commands commands;
@@ -141,7 +141,8 @@ final class NbdConnection implements QueueFrontend<Slot> {
                 DeadlineSocket io = new DeadlineSocket(fd, deadline, ha);
                 NbdTls tls = server.tls();
                 h = new Handshake(io, ha, server::lookup, server.exports(), this::establish, tls.mode(), plain -> {
-                    tunnel = TlsTunnel.start(fd, tls.credentials().newEngine(), plain, "nbd-conn-" + id);
+                    tunnel = tls.pskKeys() != null ? PskTunnel.start(fd, tls.pskKeys(), plain, "nbd-conn-" + id)
+                            : TlsTunnel.start(fd, tls.credentials().newEngine(), plain, "nbd-conn-" + id);
                     dataFd = tunnel.innerFd();
                     return new DeadlineSocket(dataFd, deadline, ha);
                 }).run();

@@ -26,7 +26,7 @@ import static dev.ublkgateway.api.Errno.EINTR;
  * as end-of-file on the connection's end; the connection closing its end makes the writer send
  * close_notify. A failure on either side shuts both down.
  */
-final class TlsTunnel implements AutoCloseable {
+final class TlsTunnel implements Tunnel {
     private static final int APP_CHUNK = 64 * 1024;
     private static final int RECORDS_PER_SEND = 4;
 
@@ -74,7 +74,7 @@ final class TlsTunnel implements AutoCloseable {
     }
 
     /** The connection's side of the tunnel: plain NBD in and out. */
-    int innerFd() {
+    public int innerFd() {
         return innerFd;
     }
 
