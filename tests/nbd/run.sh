@@ -278,11 +278,29 @@ qemu-img compare --object "tls-creds-x509,id=tls0,dir=$PKI,endpoint=client" --im
 if out=$(nbdinfo "nbd+unix:///tls0?socket=$WORK/tls.sock" 2>&1); then fail "tls: require served a plain client: $out"; fi
 grep -qi "tls0" <<< "$out" || fail "a refused plain client gets no clear error: $out"
 $GW down tls0 > /dev/null || fail "down tls0"
-sed -i "s#tls-certificates: pki#tls-certificates: nowhere#" "$WORK/tls.yaml"
+# TLS-PSK: psktool's USERNAME:HEXKEY file; nbdcopy in, qemu-img reads back, a wrong key is refused
+hexkey() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+echo "alice:$(hexkey)" > "$WORK/keys.psk"
+echo "alice:$(hexkey)" > "$WORK/wrong.psk"
+sed -i "s#tls-certificates: pki#tls-psk: keys.psk#" "$WORK/tls.yaml"
+out=$($GW up "$WORK/tls.yaml" 2>&1) || fail "up tls.yaml with tls-psk: $out"
+nbdinfo "nbds+unix://alice@/tls0?socket=$WORK/tls.sock&tls-psk-file=$WORK/keys.psk" | grep -q "with TLS" \
+    || fail "nbdinfo over TLS-PSK"
+nbdcopy "$WORK/tls.in" "nbds://alice@127.0.0.1:$TPORT/tls0?tls-psk-file=$WORK/keys.psk" || fail "nbdcopy over TLS-PSK (TCP)"
+qemu-img compare --object "tls-creds-psk,id=tls0,dir=$WORK,username=alice,endpoint=client" --image-opts \
+    "driver=file,filename=$WORK/tls.in" "driver=nbd,server.type=unix,server.path=$WORK/tls.sock,export=tls0,tls-creds=tls0" \
+    >/dev/null || fail "qemu-img over TLS-PSK reads back differently"
+if nbdinfo "nbds+unix://alice@/tls0?socket=$WORK/tls.sock&tls-psk-file=$WORK/wrong.psk" >/dev/null 2>&1; then
+    fail "TLS-PSK served a client with the wrong key"
+fi
+grep -q "TLS-PSK handshake failed: the PSK of user alice does not match" "$WORK/run/tls0.log" \
+    || fail "the log does not say why the wrong key was refused: $(tail -3 "$WORK/run/tls0.log")"
+$GW down tls0 > /dev/null || fail "down tls0 (PSK)"
+sed -i "s#tls-psk: keys.psk#tls-certificates: nowhere#" "$WORK/tls.yaml"
 if out=$($GW validate "$WORK/tls.yaml" 2>&1); then fail "validate accepted a missing tls-certificates directory"; fi
 grep -q "tls.yaml:.*nowhere does not exist; create it holding server-cert.pem and server-key.pem" <<< "$out" \
     || fail "validate's error for a missing tls-certificates directory: $out"
-ok "NBD over TLS: nbdinfo, nbdcopy and qemu-img with an openssl CA; require refuses plain clients; bad credentials fail validate"
+ok "NBD over TLS: nbdinfo, nbdcopy and qemu-img with an openssl CA and with TLS-PSK; require refuses plain clients and wrong keys; bad credentials fail validate"
 
 # Under systemd: socket activation hands the gateway its listening sockets (fd 3...), and sd_notify
 # messages (READY=1, STATUS=, WATCHDOG=1, STOPPING=1) arrive on $NOTIFY_SOCKET, here a python listener

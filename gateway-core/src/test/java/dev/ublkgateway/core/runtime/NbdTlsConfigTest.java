@@ -72,8 +72,26 @@ class NbdTlsConfigTest {
         assertTrue(m.contains("server-key.pem holds no -----BEGIN PRIVATE KEY----- block"), m);
         m = error("    tls-certificates: " + d + "\n");
         assertTrue(m.contains("tls-certificates is set but tls is off"), m);
-        m = error("    tls: on\n    tls-psk: /etc/keys.psk\n");
-        assertTrue(m.contains("tls-psk"), m);
+        m = error("    tls: on\n    tls-psk: " + tmp.resolve("no.psk") + "\n");
+        assertTrue(m.contains("tls-psk file " + tmp.resolve("no.psk") + " does not exist"), m);
+        Path psk = tmp.resolve("k.psk");
+        Files.writeString(psk, "alice:0011\n");
+        m = error("    tls: on\n    tls-psk: " + psk + "\n");
+        assertTrue(m.contains("line 1: the key of alice is 2 bytes"), m);
+        m = error("    tls: on\n    tls-psk: " + psk + "\n    tls-certificates: " + d + "\n");
+        assertTrue(m.contains("tls-psk and tls-certificates are both set; use one"), m);
+    }
+
+    @Test
+    void readsPreSharedKeys() throws Exception {
+        Path psk = tmp.resolve("k.psk");
+        Files.writeString(psk, "alice:00112233445566778899aabbccddeeff\n");
+        DeviceConfig dev = NbdConfigTest.device("    tls: require\n    tls-psk: " + psk + "\n");
+        assertEquals(new NbdTlsConfig("require", null, false, psk), dev.frontend().tls());
+        NbdTls tls = NbdService.tls(List.of(dev));
+        assertEquals(NbdTls.Mode.REQUIRE, tls.mode());
+        assertNull(tls.credentials());
+        assertEquals(16, tls.pskKeys().get("alice").length);
     }
 
     @Test
