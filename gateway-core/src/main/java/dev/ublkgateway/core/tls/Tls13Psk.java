@@ -448,7 +448,7 @@ public final class Tls13Psk {
 
     // RFC 8446 section 7.1, with SHA-256
 
-    private static byte[] x25519(KeyPair ours, byte[] peer) throws GeneralSecurityException {
+    static byte[] x25519(KeyPair ours, byte[] peer) throws GeneralSecurityException {
         byte[] le = peer.clone();
         le[31] &= 0x7f;
         byte[] be = new byte[32];
@@ -465,7 +465,7 @@ public final class Tls13Psk {
         return s;
     }
 
-    private static byte[] publicKey(KeyPair kp) {
+    static byte[] publicKey(KeyPair kp) {
         BigInteger u = ((XECPublicKey) kp.getPublic()).getU();
         byte[] be = u.toByteArray(), le = new byte[32];
         for (int i = 0; i < 32 && i < be.length; i++) le[i] = be[be.length - 1 - i];
