@@ -61,9 +61,10 @@ public final class Tls13Psk {
     private final Direction in = new Direction(), out = new Direction();
     private final byte[] header = new byte[5];
     private final byte[] record = new byte[MAX_PLAINTEXT + 256];
-    /** Plaintext of the last record not yet handed out. */
-    private byte[] pending = new byte[0];
-    private int pendingAt;
+    /** Plaintext of the last record not yet handed out: {@link #record} from here to there. */
+    private int pendingAt, pendingEnd;
+    /** One record on its way out; used under the lock of {@link #out}. */
+    private final byte[] sendBuffer = new byte[5 + MAX_PLAINTEXT + 1 + 16];
     private String user;
 
     /** One direction's traffic secret, key, IV and record number. */
@@ -294,7 +295,7 @@ public final class Tls13Psk {
 
     /** Application data into {@code b}: at least one byte, or -1 once the client closed TLS (or the connection). */
     public int read(byte[] b, int off, int len) throws IOException {
-        while (pendingAt == pending.length) {
+        while (pendingAt == pendingEnd) {
             int type;
             try {
                 type = readRecordHeader();
@@ -309,8 +310,8 @@ public final class Tls13Psk {
             int n = innerLength;
             switch (inner) {
                 case APPLICATION_DATA -> {
-                    pending = Arrays.copyOf(record, n);
                     pendingAt = 0;
+                    pendingEnd = n;
                 }
                 case ALERT -> {
                     if (n >= 2 && record[1] == 0) return -1; // close_notify
@@ -320,8 +321,8 @@ public final class Tls13Psk {
                 default -> throw fail(UNEXPECTED_MESSAGE, "an inner record of type " + inner);
             }
         }
-        int n = Math.min(len, pending.length - pendingAt);
-        System.arraycopy(pending, pendingAt, b, off, n);
+        int n = Math.min(len, pendingEnd - pendingAt);
+        System.arraycopy(record, pendingAt, b, off, n);
         pendingAt += n;
         return n;
     }
@@ -383,7 +384,7 @@ public final class Tls13Psk {
 
     /** One protected record: {@code type} becomes the inner type of an application_data record. */
     private void writeRecord(int type, byte[] b, int off, int len) throws IOException {
-        byte[] rec = new byte[5 + len + 1 + 16];
+        byte[] rec = sendBuffer;
         int clen = len + 1 + 16;
         rec[0] = APPLICATION_DATA;
         rec[1] = 3;
@@ -399,7 +400,7 @@ public final class Tls13Psk {
         } catch (GeneralSecurityException e) {
             throw new IOException("TLS encryption failed: " + e.getMessage(), e);
         }
-        wire.write(rec, 0, rec.length);
+        wire.write(rec, 0, 5 + clen);
     }
 
     private void writePlain(int type, byte[] body) throws IOException {
