@@ -54,7 +54,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
     /** Changed under this object's lock, so the socket is never shut down after it was closed (and its number reused). */
     private volatile int phase = HANDSHAKE;
 
-    /** Where requests and replies go: the client's socket, or the plain end of its {@link TlsTunnel}. */
+    /** Where requests and replies go: the client's socket, or the plain end of its TLS {@link Tunnel}. */
     private int dataFd;
     private Tunnel tunnel;
     private Export export;
