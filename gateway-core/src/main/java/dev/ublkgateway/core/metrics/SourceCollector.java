@@ -113,6 +113,10 @@ final class SourceCollector implements MultiCollector {
 
         @Override
         public void gauge(String name, String help, double value, String... labels) {
+            if (name.endsWith("_total")) {
+                warnOnce(name, "metric " + name + " left out: only a counter's name ends in _total");
+                return;
+            }
             add(false, name, help, value, labels);
         }
 
