@@ -61,7 +61,8 @@ final class StoreStats {
             sink.counter("store_retries_total", "Attempts beyond the first made for object store calls", retries(op),
                     "op", OPS[op]);
         }
-        sink.counter("store_bytes_total", "Bytes received from the object store", bytes(GET), "op", OPS[GET]);
-        sink.counter("store_bytes_total", "Bytes sent to the object store", bytes(PUT), "op", OPS[PUT]);
+        String help = "Bytes received from (get) and sent to (put) the object store";
+        sink.counter("store_bytes_total", help, bytes(GET), "op", OPS[GET]);
+        sink.counter("store_bytes_total", help, bytes(PUT), "op", OPS[PUT]);
     }
 }
