@@ -22,8 +22,20 @@ await_quiesced() {
     [[ $state == "quiesced,no-server" ]] || fail "list shows $1 as '${state:-missing}', expected quiesced,no-server"
 }
 
+# http_get PORT PATH: the body of a 200 answer from 127.0.0.1:PORT (bash's /dev/tcp: no client needed).
+http_get() {
+    local reply
+    exec 3<> "/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    reply=$(cat <&3)
+    exec 3<&-
+    [[ $reply == HTTP/1.?' 200'* ]] || return 1
+    printf '%s\n' "${reply#*$'\r\n\r\n'}"
+}
+
 # recovery_case NAME YAML BACKING: BACKING is the file that holds the data (checked after `down`),
-# or empty.
+# or empty. With RECOVER_METRICS=1 (and a stats stage in YAML) `recover --metrics-listen` must serve
+# the recovered device's requests.
 recovery_case() {
     local name=$1 yaml=$2 backing=$3 id pid pid2 fio_pid rc fio_done=""
     up_fg "$name" "$yaml"
@@ -63,7 +75,12 @@ recovery_case() {
         fio_done=1
     fi
 
-    gw_ok recover "$name"
+    local mport="" margs=()
+    if [[ -n ${RECOVER_METRICS:-} ]]; then
+        mport=$((20000 + RANDOM % 20000))
+        margs=(--metrics-listen "127.0.0.1:$mport")
+    fi
+    gw_ok recover "$name" "${margs[@]}"
     grep -q "^$name: $DEV" <<< "$GW_OUT" || fail "recover did not report $name: $DEV: $GW_OUT"
     pid2=$(state_field "$name" pid)
     [[ $pid2 != "$pid" ]] && alive "$pid2" || fail "no new gateway after recover (state file pid $pid2)"
@@ -91,6 +108,11 @@ recovery_case() {
     mk_random "$W/pat2" 4
     write_direct "$W/pat2" "$DEV" 16
     same_as "$DEV" 16 "$W/pat2" || fail "data written after recovery does not read back"
+    if [[ -n $mport ]]; then
+        http_get "$mport" /metrics > "$W/recover.metrics" || fail "recover serves no metrics at 127.0.0.1:$mport"
+        grep -qE "^ublkgw_bytes_total\{device=\"$name\",op=\"write\",queue=\"[0-9]+\"\} [1-9]" "$W/recover.metrics" \
+            || fail "recover's metrics lack the writes to $name: $(grep -m3 bytes_total "$W/recover.metrics")"
+    fi
 
     same_as "$DEV" 0 "$W/pat" || fail "the data written before the crash changed"
     gw_ok down "$name"

@@ -13,7 +13,8 @@ public final class ApiVersion {
      * ({@link BlockRequest#resume}); 1.2 added {@link Target#needsData};
      * 1.3 added {@link Target#extents} (holes, for NBD block status); 1.4 added {@link Capabilities}
      * ({@link BlockStage#capabilities}, {@link Target#capabilities}: multi-conn safety, data access, cache) and
-     * {@link Errno}.
+     * {@link Errno}; 1.5 added {@link RetryPolicy} and {@link ObjectStore#retries()}; 1.6 added {@link MetricsSource}
+     * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows).
      */
     public static final String CURRENT = load();
 

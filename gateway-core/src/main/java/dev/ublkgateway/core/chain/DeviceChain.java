@@ -36,6 +36,11 @@ public final class DeviceChain implements Target {
         return stages;
     }
 
+    /** The target at the end of the chain. */
+    public Target target() {
+        return target;
+    }
+
     @Override
     public TargetQueue openQueue(QueueContext queue) throws IOException {
         TargetQueue t = target.openQueue(queue);

@@ -65,8 +65,7 @@ final class UpCommand implements Callable<Integer> {
         serving.applyLogging(config);
         FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
-        MetricsAddress metrics = metricsListen != null ? metricsListen
-                : config.metricsListen() == null ? null : MetricsAddress.parse(config.metricsListen());
+        MetricsAddress metrics = MetricsListen.choose(metricsListen, config);
         if (config.devices().stream().anyMatch(d -> FrontendChoice.of(d, frontend).equals("ublk"))) {
             Common.requireRoot("up");
         }

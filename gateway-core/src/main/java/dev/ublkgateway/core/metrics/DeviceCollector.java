@@ -33,6 +33,10 @@ final class DeviceCollector implements MultiCollector {
         BOUNDS_SECONDS[StatsStage.BUCKETS - 1] = Double.POSITIVE_INFINITY;
     }
 
+    /** The families this collector shows (what other collectors may not name theirs). */
+    static final java.util.Set<String> NAMES = java.util.Set.of("ublkgw_requests", "ublkgw_bytes", "ublkgw_errors",
+            "ublkgw_in_flight_requests", "ublkgw_request_duration_seconds");
+
     private final Supplier<Map<String, StatsStage>> devices;
 
     DeviceCollector(Supplier<Map<String, StatsStage>> devices) {

@@ -120,7 +120,7 @@ public final class Gateway {
 
     /** Serves the devices' metrics at http://ADDRESS/metrics until {@link #stopAll}; returns the port. */
     public int serveMetrics(MetricsAddress address) throws IOException {
-        MetricsServer m = MetricsServer.start(address, stats::all);
+        MetricsServer m = MetricsServer.start(address, stats::all, stats::sources);
         metrics = m;
         LOG.info("metrics at http://" + new MetricsAddress(address.host(), m.port()) + "/metrics");
         return m.port();

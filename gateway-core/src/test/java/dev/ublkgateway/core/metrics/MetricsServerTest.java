@@ -2,6 +2,7 @@ package dev.ublkgateway.core.metrics;
 
 import dev.ublkgateway.api.BlockOp;
 import dev.ublkgateway.api.Errno;
+import dev.ublkgateway.api.MetricsSource;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.TestFrontend;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -49,6 +51,48 @@ class MetricsServerTest {
             assertTrue(text.contains("ublkgw_bytes_total{device=\"d7\",op=\"write\",queue=\"1\"} 0.0"), "failed writes move no bytes: " + text);
             assertFalse(text.contains("queue=\"0\""), "two connections on queue 1 are one series: " + text);
         }
+    }
+
+    @Test
+    void sourcesShowUnderTheDeviceWithThePrefixAndRepeatsAddUp() throws Exception {
+        MetricsSource good = sink -> {
+            sink.counter("widget_calls_total", "Widget calls", 3, "op", "get");
+            sink.counter("widget_calls_total", "Widget calls", 4, "op", "get"); // the same series again: added
+            sink.counter("widget_calls_total", "Widget calls", 5, "op", "put");
+            sink.gauge("widget_queued_bytes", "Bytes queued", 1.5);
+            sink.withLabels("store", "s3").gauge("widget_up", "1 while up", 1);
+        };
+        MetricsSource bad = sink -> {
+            sink.counter("WidgetCalls_total", "not snake case", 1);
+            sink.counter("widget_no_suffix", "a counter without _total", 1);
+            sink.counter("requests_total", "the gateway's own family", 1);
+            sink.gauge("widget_odd", "a label without a value", 1, "op");
+            sink.gauge("widget_calls_total", "a counter's name as a gauge", 1);
+            sink.gauge("widget_calls", "a counter's family as a gauge", 1);
+        };
+        MetricsSource broken = sink -> {
+            throw new IllegalStateException("boom");
+        };
+        try (MetricsServer server = MetricsServer.start(MetricsAddress.parse("127.0.0.1:0"), Map::of,
+                () -> Map.of("d1", List.of(good, bad, broken), "d2", List.of(good)))) {
+            String text = scrape(server.port());
+            assertTrue(text.contains("ublkgw_widget_calls_total{device=\"d1\",op=\"get\"} 7.0"), text);
+            assertTrue(text.contains("ublkgw_widget_calls_total{device=\"d2\",op=\"put\"} 5.0"), text);
+            assertTrue(text.contains("# TYPE ublkgw_widget_calls_total counter"), text);
+            assertTrue(text.contains("ublkgw_widget_queued_bytes{device=\"d1\"} 1.5"), text);
+            assertTrue(text.contains("# TYPE ublkgw_widget_queued_bytes gauge"), text);
+            assertTrue(text.contains("ublkgw_widget_up{device=\"d2\",store=\"s3\"} 1.0"), text);
+            for (String left : new String[] {"WidgetCalls", "widget_no_suffix", "ublkgw_requests", "widget_odd"}) {
+                assertFalse(text.contains(left), left + " breaks the rules and is left out: " + text);
+            }
+            assertEquals(4, text.lines().filter(l -> l.startsWith("ublkgw_widget_calls")).count(),
+                    "a counter's name reported as a gauge adds nothing: " + text);
+        }
+    }
+
+    static String scrape(int port) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

@@ -1,5 +1,12 @@
 package dev.ublkgateway.core.runtime;
 
+import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.MetricsSink;
+import dev.ublkgateway.api.MetricsSource;
+import dev.ublkgateway.api.QueueContext;
+import dev.ublkgateway.api.StageQueue;
+import dev.ublkgateway.api.Target;
+import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.stages.ReadOnlyStage;
 import dev.ublkgateway.core.stages.StatsStage;
@@ -23,5 +30,31 @@ class DeviceStatsTest {
         assertEquals(Map.of(), other.all());
         one.remove("d0");
         assertEquals(Map.of(), one.all());
+    }
+
+    /** A target and a stage that publish metrics of their own. */
+    static final class CountingTarget implements Target, MetricsSource {
+        public TargetQueue openQueue(QueueContext q) { return r -> 0; }
+        public void reportMetrics(MetricsSink sink) {}
+        public void close() {}
+    }
+
+    static final class CountingStage implements BlockStage, MetricsSource {
+        public StageQueue openQueue(QueueContext q) { return (r, next) -> next.submit(r); }
+        public void reportMetrics(MetricsSink sink) {}
+    }
+
+    @Test
+    void findsTheStagesAndTheTargetThatPublishMetricsWithOrWithoutAStatsStage() {
+        DeviceStats stats = new DeviceStats();
+        CountingTarget target = new CountingTarget();
+        CountingStage stage = new CountingStage();
+        StatsStage st = new StatsStage();
+        stats.add("d0", new DeviceChain(List.of(new ReadOnlyStage(false), stage), target));
+        stats.add("d1", new DeviceChain(List.of(st), new NullTarget()));
+        assertEquals(Map.of("d0", List.<MetricsSource>of(stage, target)), stats.sources(), "stages first, then the target");
+        assertEquals(Map.of("d1", st), stats.all());
+        stats.remove("d0");
+        assertEquals(Map.of(), stats.sources());
     }
 }

@@ -73,6 +73,72 @@ class MetricsEndpointTest {
         }
     }
 
+    /** What a scrape shows of a chunked volume, written and read back over NBD with known data. */
+    @Test
+    void scrapeShowsAChunkedVolumesCacheStoreAndLease() throws Exception {
+        Tools.require("nbdcopy");
+        Files.createDirectories(dir.resolve("plugins"));
+        ChainFactory chains = new ChainFactory(PluginHost.load(dir.resolve("plugins")));
+        Path sock = dir.resolve("c.sock"), store = dir.resolve("store");
+        // no background write-back (a long delay): FLUSH alone stores the chunks, each once
+        GatewayConfig config = ConfigLoader.parse("""
+                devices:
+                  - name: c0
+                    size: 4MiB
+                    frontend: nbd
+                    nbd-listen: unix:%s
+                    target:
+                      type: chunked
+                      chunk-size: 64KiB
+                      cache: 16MiB
+                      writeback-delay-ms: 600000
+                      store: {type: directory, path: %s}
+                """.formatted(sock, store), "c.yaml", chains.componentTypes());
+        Gateway gateway = new Gateway(new StateStore(dir.resolve("run")), chains);
+        try {
+            int port = gateway.serveMetrics(MetricsAddress.parse("127.0.0.1:0"));
+            gateway.up(config);
+            String fresh = scrape(port);
+            assertEquals(16 << 20, sum(fresh, "ublkgw_chunked_cache_capacity_bytes", "device=\"c0\""), fresh);
+            assertEquals(1, sum(fresh, "ublkgw_chunked_lease_held", "device=\"c0\""), fresh);
+            assertEquals(0, sum(fresh, "ublkgw_chunked_cache_dirty_bytes", "device=\"c0\""), fresh);
+
+            byte[] data = new byte[SIZE];
+            new Random(11).nextBytes(data);
+            Path in = dir.resolve("c.img"), out = dir.resolve("c.out");
+            Files.write(in, data);
+            String uri = "nbd+unix:///c0?socket=" + sock;
+            Tools.ok("nbdcopy", "--flush", in.toString(), uri);
+            String written = scrape(port);
+            int chunks = SIZE / (64 << 10);
+            assertEquals(0, sum(written, "ublkgw_chunked_cache_dirty_bytes", "device=\"c0\""), "flushed: " + written);
+            assertEquals(SIZE, sum(written, "ublkgw_chunked_cache_clean_bytes", "device=\"c0\""), written);
+            assertEquals(chunks, sum(written, "ublkgw_chunked_writeback_chunks_total", "device=\"c0\""), written);
+            assertEquals(0, sum(written, "ublkgw_chunked_flushes_in_progress", "device=\"c0\""), written);
+            String put = "op=\"put\"";
+            // each chunk object is the chunk and its 8-byte generation; the rest are the chunk map and the lease
+            long chunkObjects = (long) chunks * ((64 << 10) + 8);
+            double puts = sum(written, "ublkgw_store_requests_total", "store=\"directory\"", put);
+            double putBytes = sum(written, "ublkgw_store_bytes_total", "store=\"directory\"", put);
+            assertTrue(puts >= chunks + 2 && puts < chunks + 20, "chunks, the map and the lease: " + written);
+            assertTrue(putBytes >= chunkObjects && putBytes < chunkObjects + 16 * 1024, written);
+            assertEquals(0, sum(written, "ublkgw_store_failures_total", "device=\"c0\""), written);
+            assertEquals(0, sum(written, "ublkgw_store_retries_total", "device=\"c0\""), written);
+
+            double gets = sum(written, "ublkgw_store_requests_total", "store=\"directory\"", "op=\"get\"");
+            double beats = sum(written, "ublkgw_chunked_lease_renewals_total", "device=\"c0\"");
+            Tools.ok("nbdcopy", uri, out.toString());
+            assertArrayEquals(data, Files.readAllBytes(out));
+            String read = scrape(port);
+            // every chunk is cached: reading it back asks the store nothing (but the lease's heartbeat reads it)
+            double beatsSince = sum(read, "ublkgw_chunked_lease_renewals_total", "device=\"c0\"") - beats;
+            assertEquals(gets + beatsSince, sum(read, "ublkgw_store_requests_total", "store=\"directory\"", "op=\"get\""), read);
+            assertFalse(read.contains("ublkgw_requests_total{device=\"c0\""), "c0 has no stats stage: " + read);
+        } finally {
+            gateway.stopAll();
+        }
+    }
+
     @Test
     void aTakenPortIsOneLineNamingTheAddress() throws Exception {
         try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

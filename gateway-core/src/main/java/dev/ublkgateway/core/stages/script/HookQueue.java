@@ -32,6 +32,8 @@ final class HookQueue implements StageQueue {
     final long[] tagged = new long[Prelude.MAX_TAGS];
     final long[] latency = new long[BUCKETS];
     long denied, delayed, failures;
+    // for the metrics endpoint, by hook (Watchdog.Guard.REQUEST, FLUSH): calls, and those that denied or failed
+    final long[] hookCalls = new long[2], hookDenied = new long[2], hookErrors = new long[2];
     private final long[] started;
 
     HookQueue(ScriptStage stage, QueueContext queue) throws IOException {
@@ -59,6 +61,8 @@ final class HookQueue implements StageQueue {
         Value fn = flushHook ? in.flush : in.request;
         if (fn != null) {
             long res;
+            int hook = flushHook ? Watchdog.Guard.FLUSH : Watchdog.Guard.REQUEST;
+            hookCalls[hook]++;
             Watchdog.Guard guard = in.guard;
             guard.armCall(flushHook ? Watchdog.Guard.FLUSH : Watchdog.Guard.REQUEST);
             try {
@@ -66,6 +70,7 @@ final class HookQueue implements StageQueue {
             } catch (PolyglotException | ClassCastException | IllegalStateException e) {
                 guard.disarm();
                 failures++;
+                hookErrors[hook]++;
                 String what = e instanceof PolyglotException pe ? stage.describe(pe, guard) : e.getMessage();
                 stage.failure(flushHook ? "onFlush" : "onRequest", what);
                 if (!stage.config.failOpen()) return -Errno.EIO;
@@ -75,6 +80,7 @@ final class HookQueue implements StageQueue {
             }
             if (res < 0) {
                 denied++;
+                hookDenied[hook]++;
                 return (int) Math.max(res, -4095);
             }
             if (res != 0) {

@@ -1,6 +1,8 @@
 package dev.ublkgateway.core.stages.script;
 
 import dev.ublkgateway.api.BlockStage;
+import dev.ublkgateway.api.MetricsSink;
+import dev.ublkgateway.api.MetricsSource;
 import dev.ublkgateway.api.Capabilities;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.QueueContext;
@@ -34,7 +36,7 @@ import java.util.logging.Level;
  * {@code onDetach} in a context of its own, and watches the file: a changed script is checked and, if
  * good, every queue switches to it before its next request; a broken one is logged and ignored.
  */
-public final class ScriptStage implements BlockStage {
+public final class ScriptStage implements BlockStage, MetricsSource {
     static final long RELOAD_POLL_NANOS = 500_000_000L;
     private static final Set<String> REQUEST_HOOKS = Set.of("onRequest", "onFlush");
 
@@ -50,6 +52,10 @@ public final class ScriptStage implements BlockStage {
     private final LimitedLog failureLog = new LimitedLog(1, 1000, "failures");
     private ScriptInstance controlInstance; // used by the control thread only (and the constructor before it starts)
     private FileStamp seen;
+    // for the metrics endpoint: the counts of closed queues (guarded by themselves), and the control hooks'
+    // calls and failures by Watchdog.Guard id (written by the control thread only)
+    private final long[][] retired = new long[3][2];
+    private final long[] controlCalls = new long[5], controlErrors = new long[5];
 
     /** One version of the script file. */
     record Version(long generation, Source source, String text, boolean measures) {}
@@ -145,8 +151,52 @@ public final class ScriptStage implements BlockStage {
         return q;
     }
 
+    /** Forgets a closed queue, keeping its hook counts (counters never go down). */
     void closed(HookQueue q) {
-        queues.remove(q);
+        synchronized (retired) {
+            if (!queues.remove(q)) return;
+            for (int h = 0; h < 2; h++) {
+                retired[0][h] += q.hookCalls[h];
+                retired[1][h] += q.hookDenied[h];
+                retired[2][h] += q.hookErrors[h];
+            }
+        }
+    }
+
+    /**
+     * The hooks' calls by outcome: a request hook allowed its request, denied it (a negative errno), or
+     * failed (threw, or ran over its budget); a control hook ran or failed.
+     */
+    @Override
+    public void reportMetrics(MetricsSink sink) {
+        long[][] n = new long[3][2];
+        synchronized (retired) {
+            for (int i = 0; i < 3; i++) {
+                for (int h = 0; h < 2; h++) n[i][h] = retired[i][h];
+            }
+            for (HookQueue q : queues) {
+                for (int h = 0; h < 2; h++) {
+                    n[0][h] += q.hookCalls[h];
+                    n[1][h] += q.hookDenied[h];
+                    n[2][h] += q.hookErrors[h];
+                }
+            }
+        }
+        String help = "Calls of the script's hooks, by hook and outcome";
+        String[] requestHooks = {"onRequest", "onFlush"};
+        for (int h = 0; h < 2; h++) {
+            sink.counter("script_hook_calls_total", help, Math.max(0, n[0][h] - n[1][h] - n[2][h]),
+                    "hook", requestHooks[h], "outcome", "allowed");
+            sink.counter("script_hook_calls_total", help, n[1][h], "hook", requestHooks[h], "outcome", "denied");
+            sink.counter("script_hook_calls_total", help, n[2][h], "hook", requestHooks[h], "outcome", "error");
+        }
+        String[] controlHooks = {"onTick", "onAttach", "onDetach"};
+        for (int i = 0; i < controlHooks.length; i++) {
+            int id = Watchdog.Guard.TICK + i;
+            long calls = controlCalls[id], errors = controlErrors[id];
+            sink.counter("script_hook_calls_total", help, Math.max(0, calls - errors), "hook", controlHooks[i], "outcome", "ok");
+            sink.counter("script_hook_calls_total", help, errors, "hook", controlHooks[i], "outcome", "error");
+        }
     }
 
     /**
@@ -173,11 +223,13 @@ public final class ScriptStage implements BlockStage {
 
     private void callControl(String hook, int hookId, ScriptInstance inst, org.graalvm.polyglot.Value fn, String arg) {
         if (fn == null) return;
+        controlCalls[hookId]++;
         inst.guard.armCall(hookId);
         try {
             if (arg == null) fn.executeVoid();
             else fn.executeVoid(arg);
         } catch (PolyglotException e) {
+            controlErrors[hookId]++;
             inst.guard.disarm();
             failure(hook, describe(e, inst.guard));
         } finally {

@@ -31,6 +31,7 @@ final class ChunkCache {
         return capacity;
     }
 
+    /** Bytes of chunks held in memory, dirty or clean (a chunk counts from when its room is reserved). */
     long used() {
         return used.get();
     }

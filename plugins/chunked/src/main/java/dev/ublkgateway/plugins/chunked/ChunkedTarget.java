@@ -6,6 +6,8 @@ import dev.ublkgateway.api.ChunkCodec;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.api.ExtentSink;
+import dev.ublkgateway.api.MetricsSink;
+import dev.ublkgateway.api.MetricsSource;
 import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
@@ -35,7 +37,7 @@ import java.util.logging.Logger;
  * encode it. The cache ({@link ChunkCache}), its write-back ({@link WriteBack}) and read-ahead
  * ({@link ReadAhead}) sit on top; the volume's own objects are {@link VolumeFormat}'s.
  */
-public final class ChunkedTarget implements Target {
+public final class ChunkedTarget implements Target, MetricsSource {
     private static final Logger LOG = Logger.getLogger(ChunkedTarget.class.getName());
 
     /** Creates one codec for a volume; called once per codec chain (one per concurrent worker). */
@@ -45,6 +47,8 @@ public final class ChunkedTarget implements Target {
     }
 
     private final String volume;
+    private final String storeType;
+    private final List<String> codecNames;
     private final int chunkSize;
     private final VolumeFormat format;
     private final ChunkMap map;
@@ -54,8 +58,10 @@ public final class ChunkedTarget implements Target {
     private final ReadAhead readAhead;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
 
-    private ChunkedTarget(DeviceDescriptor d, ChunkedTargetConfig c, VolumeFormat format) {
+    private ChunkedTarget(DeviceDescriptor d, ChunkedTargetConfig c, VolumeFormat format, List<String> codecNames) {
         this.volume = d.name();
+        this.storeType = c.store() == null ? "unknown" : c.store().type();
+        this.codecNames = List.copyOf(codecNames);
         this.chunkSize = (int) c.chunkSize().bytes();
         this.format = format;
         this.map = format.map;
@@ -78,7 +84,7 @@ public final class ChunkedTarget implements Target {
     public static ChunkedTarget open(ChunkedTargetConfig c, DeviceDescriptor d, boolean recovering, boolean forceTakeover,
                                      ObjectStore store, List<String> codecNames, List<CodecFactory> codecs) throws IOException {
         VolumeFormat format = VolumeFormat.open(d, (int) c.chunkSize().bytes(), recovering, forceTakeover, store, codecNames, codecs);
-        ChunkedTarget t = new ChunkedTarget(d, c, format);
+        ChunkedTarget t = new ChunkedTarget(d, c, format, codecNames);
         t.writeBack.start();
         return t;
     }
@@ -277,6 +283,34 @@ public final class ChunkedTarget implements Target {
     /** Bytes in chunks not yet stored. */
     public long dirtyBytes() {
         return cache.dirtyBytes();
+    }
+
+    /**
+     * The cache, the write-back, the store calls (labelled with the store's type), the lease and the codecs
+     * (labelled with the codec's type), and whatever the store and the codecs report themselves.
+     */
+    @Override
+    public void reportMetrics(MetricsSink sink) {
+        long dirty = cache.dirtyBytes();
+        sink.gauge("chunked_cache_dirty_bytes", "Bytes of cached chunks with writes not stored yet", dirty);
+        sink.gauge("chunked_cache_clean_bytes", "Bytes of cached chunks that match the store", Math.max(0, cache.used() - dirty));
+        sink.gauge("chunked_cache_capacity_bytes", "The cache's size (cache:)", cache.capacity());
+        sink.gauge("chunked_writeback_chunks_in_progress", "Chunk writes to the store under way", writeBack.chunksInProgress.sum());
+        sink.counter("chunked_writeback_chunks_total", "Chunks written back to the store", writeBack.chunksStored.sum());
+        sink.gauge("chunked_flushes_in_progress", "FLUSH requests (and flushes on close) storing the dirty chunks",
+                writeBack.flushesInProgress.sum());
+        MetricsSink store = sink.withLabels("store", storeType);
+        format.storeStats.report(store);
+        if (format.given instanceof MetricsSource own) own.reportMetrics(store);
+        format.lease.report(sink);
+        List<ChunkCodec> codecs = format.codecs.sample();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < codecs.size() && i < codecNames.size(); i++) {
+            // instances of one type on one volume share their counters: report them once
+            if (codecs.get(i) instanceof MetricsSource m && seen.add(codecNames.get(i))) {
+                m.reportMetrics(sink.withLabels("codec", codecNames.get(i)));
+            }
+        }
     }
 
     /** Flushes everything (reporting the dirty bytes left every second), releases the lease and the store. */

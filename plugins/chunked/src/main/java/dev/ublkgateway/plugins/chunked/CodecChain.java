@@ -18,6 +18,10 @@ final class CodecChain {
         this.codecs = codecs;
     }
 
+    List<ChunkCodec> codecs() {
+        return codecs;
+    }
+
     /** Result of a call: the bytes are valid until the next call on this chain. */
     record Bytes(byte[] data, int length) {}
 

@@ -29,6 +29,12 @@ final class CodecLayer implements ChunkStore {
         this.maxPlain = maxPlain;
     }
 
+    /** The codecs of one chain in the pool (none before the first use); their counters are the volume's. */
+    List<ChunkCodec> sample() {
+        CodecChain c = chains.peek();
+        return c == null ? List.of() : c.codecs();
+    }
+
     private CodecChain borrow() throws IOException {
         CodecChain c = chains.poll();
         if (c != null) return c;

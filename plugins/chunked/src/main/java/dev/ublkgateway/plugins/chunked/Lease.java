@@ -1,5 +1,6 @@
 package dev.ublkgateway.plugins.chunked;
 
+import dev.ublkgateway.api.MetricsSink;
 import dev.ublkgateway.api.ObjectStore;
 
 import java.io.IOException;
@@ -28,6 +29,8 @@ final class Lease implements AutoCloseable {
     private final String owner;
     private final Thread heartbeat;
     private volatile boolean lost, closed;
+    // written by the heartbeat thread only, read when metrics are scraped
+    private volatile long renewals, renewalFailures, renewedMillis;
 
     private Lease(ObjectStore store, String volume, String owner) {
         this.store = store;
@@ -80,6 +83,7 @@ final class Lease implements AutoCloseable {
     private void write() throws IOException {
         byte[] b = ("owner=" + owner + "\nheartbeat=" + System.currentTimeMillis() + "\n").getBytes(StandardCharsets.UTF_8);
         store.put(KEY, b, 0, b.length);
+        renewedMillis = System.currentTimeMillis();
     }
 
     private void beat() {
@@ -94,12 +98,23 @@ final class Lease implements AutoCloseable {
                     continue;
                 }
                 write();
+                renewals++;
             } catch (InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {
+                renewalFailures++;
                 LOG.log(Level.WARNING, "volume " + volume + ": lease heartbeat failed: " + e.getMessage());
             }
         }
+    }
+
+    /** The lease's state and heartbeats, for the metrics endpoint. */
+    void report(MetricsSink sink) {
+        sink.gauge("chunked_lease_held", "1 while this gateway holds the volume's lease, 0 once another took it over or it was released",
+                lost || closed ? 0 : 1);
+        sink.counter("chunked_lease_renewals_total", "Heartbeats that renewed the lease", renewals);
+        sink.counter("chunked_lease_renewal_failures_total", "Heartbeats that could not reach the store", renewalFailures);
+        sink.gauge("chunked_lease_renewed_timestamp_seconds", "When the lease was last written (Unix time)", renewedMillis / 1000.0);
     }
 
     /** True when another gateway took the volume over: this one must not write any more. */

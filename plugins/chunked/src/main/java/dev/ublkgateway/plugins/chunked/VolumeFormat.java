@@ -29,13 +29,18 @@ final class VolumeFormat {
     final Lease lease;
     final StoreLayer objects;
     final CodecLayer codecs;
+    /** The volume's calls to its store (counted above the retries), and the store as given (it may count more). */
+    final StoreStats storeStats;
+    final ObjectStore given;
     private final Object mapIo = new Object();
 
-    private VolumeFormat(ChunkMap map, Lease lease, StoreLayer objects, CodecLayer codecs) {
+    private VolumeFormat(ChunkMap map, Lease lease, StoreLayer objects, CodecLayer codecs, StoreStats storeStats, ObjectStore given) {
         this.map = map;
         this.lease = lease;
         this.objects = objects;
         this.codecs = codecs;
+        this.storeStats = storeStats;
+        this.given = given;
     }
 
     /** The volume's number of chunks; a size that needs more than the map can hold is refused with the fix. */
@@ -60,7 +65,8 @@ final class VolumeFormat {
      */
     static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore given,
                              List<String> codecNames, List<ChunkedTarget.CodecFactory> factories) throws IOException {
-        ObjectStore store = RetryingStore.over(given, RetryPolicy.DEFAULT);
+        StoreStats storeStats = new StoreStats();
+        ObjectStore store = new CountingStore(RetryingStore.over(given, RetryPolicy.DEFAULT, storeStats), storeStats);
         String names = String.join(",", codecNames);
         StoreLayer objects = new StoreLayer(store);
         Lease lease = Lease.acquire(store, d.name(), recovering, forceTakeover);
@@ -90,7 +96,7 @@ final class VolumeFormat {
                 checkKey(meta, codecs, "volume " + d.name() + ": ");
                 loadMap(map, objects, codecs, "volume " + d.name() + ": ");
             }
-            return new VolumeFormat(map, lease, objects, codecs);
+            return new VolumeFormat(map, lease, objects, codecs, storeStats, given);
         } catch (IOException | RuntimeException e) {
             try {
                 lease.close();

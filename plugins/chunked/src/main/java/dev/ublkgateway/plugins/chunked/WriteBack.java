@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
@@ -31,6 +32,8 @@ final class WriteBack {
     private final ConcurrentLinkedQueue<byte[]> frames = new ConcurrentLinkedQueue<>();
     private final Thread flusher;
     private volatile boolean closing;
+    // for the metrics endpoint: chunk writes and FLUSH barriers under way, chunks stored
+    final LongAdder chunksInProgress = new LongAdder(), flushesInProgress = new LongAdder(), chunksStored = new LongAdder();
 
     WriteBack(String volume, int chunkSize, ChunkCache cache, ChunkStore store, VolumeFormat format, ExecutorService workers,
               int threads, int delayMs) {
@@ -72,7 +75,13 @@ final class WriteBack {
             } finally {
                 e.lock.unlock();
             }
-            store.write(e.index, frame, chunkSize);
+            chunksInProgress.increment();
+            try {
+                store.write(e.index, frame, chunkSize);
+            } finally {
+                chunksInProgress.decrement();
+            }
+            chunksStored.increment();
             e.lock.lock();
             try {
                 e.storedGen = gen;
@@ -94,6 +103,15 @@ final class WriteBack {
 
     /** Writes back every chunk dirty now, then the chunk map: the FLUSH barrier. */
     int flush() throws IOException {
+        flushesInProgress.increment();
+        try {
+            return flushNow();
+        } finally {
+            flushesInProgress.decrement();
+        }
+    }
+
+    private int flushNow() throws IOException {
         List<CachedChunk> dirty = cache.dirty();
         List<Future<?>> done = new ArrayList<>(dirty.size());
         for (CachedChunk e : dirty) {

@@ -22,7 +22,7 @@ class StoreRetryTest {
     final ChunkedTargetTest io = new ChunkedTargetTest();
 
     /** A memory store whose next {@code failPuts} puts of chunk objects fail; it counts the chunk puts tried. */
-    static final class FlakyStore implements ObjectStore {
+    static class FlakyStore implements ObjectStore {
         final MemoryStore objects = new MemoryStore();
         final AtomicInteger failPuts = new AtomicInteger(), chunkPuts = new AtomicInteger();
         RetryPolicy own = RetryPolicy.NONE;

@@ -58,6 +58,16 @@ public final class CodecStats implements CodecStatsMBean {
         }
     }
 
+    /** The counters as metrics; the ratio is input over output bytes. */
+    void report(dev.ublkgateway.api.MetricsSink sink) {
+        sink.counter("codec_input_bytes_total", "Bytes given to the codec to encode", getBytesIn());
+        sink.counter("codec_output_bytes_total", "Bytes the codec's encoding produced (headers included)", getBytesOut());
+        sink.counter("codec_chunks_encoded_total", "Chunks encoded", getChunksEncoded());
+        sink.counter("codec_chunks_stored_raw_total", "Chunks stored raw because they did not shrink", getChunksStoredRaw());
+        sink.counter("codec_chunks_decoded_total", "Chunks decoded", getChunksDecoded());
+        sink.counter("codec_decode_errors_total", "Chunks that failed to decode (corrupt or foreign data)", getDecodeErrors());
+    }
+
     void encoded(int in, int out, boolean raw) {
         chunksEncoded.increment();
         bytesIn.add(in);

@@ -1,6 +1,8 @@
 package dev.ublkgateway.plugins.compression;
 
 import dev.ublkgateway.api.ChunkCodec;
+import dev.ublkgateway.api.MetricsSink;
+import dev.ublkgateway.api.MetricsSource;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +24,7 @@ import java.util.zip.CRC32C;
  * format byte, the lengths and the CRC of what it produced, so corrupt or foreign input is an
  * {@link IOException}, never wrong data. Either codec reads raw chunks.
  */
-abstract class FramedCodec implements ChunkCodec {
+abstract class FramedCodec implements ChunkCodec, MetricsSource {
     static final int HEADER = 9;
     static final byte RAW = 0, ZSTD = 1, LZ4 = 2;
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -47,6 +49,12 @@ abstract class FramedCodec implements ChunkCodec {
      * returns the decompressed length; throws on malformed input.
      */
     abstract int decompress(ByteBuffer src, ByteBuffer dst) throws IOException;
+
+    /** The device's counters of this codec (shared by its instances), the same numbers as over JMX. */
+    @Override
+    public void reportMetrics(MetricsSink sink) {
+        stats.report(sink);
+    }
 
     static String formatName(byte f) {
         return switch (f) {

@@ -1,5 +1,7 @@
 package dev.ublkgateway.plugins.s3;
 
+import dev.ublkgateway.api.MetricsSink;
+import dev.ublkgateway.api.MetricsSource;
 import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.RetryPolicy;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -37,7 +39,7 @@ import java.util.concurrent.Semaphore;
  * network errors are retried with exponential backoff and jitter until {@code max-attempts} or
  * {@code timeout-seconds}, then the call fails with an {@link IOException} of one line.
  */
-public final class S3ObjectStore implements ObjectStore {
+public final class S3ObjectStore implements ObjectStore, MetricsSource {
     /** Throttling (503 SlowDown) backs off from a longer first delay than other failures. */
     private static final Duration THROTTLING_BASE_DELAY = Duration.ofMillis(500);
     /** The bucket check at open waits at most this long, so `up` fails promptly on an unreachable server. */
@@ -50,13 +52,17 @@ public final class S3ObjectStore implements ObjectStore {
     private final S3Stats stats;
     private final String where;
 
-    private S3ObjectStore(S3Config config, S3Client s3, AwsCredentialsProvider credentials) {
+    private S3ObjectStore(S3Config config, S3Client s3, AwsCredentialsProvider credentials, S3Stats stats) {
         this.config = config;
         this.s3 = s3;
         this.credentials = credentials;
         this.permits = new Semaphore(config.maxConcurrency());
-        this.where = "s3://" + config.bucket() + "/" + config.prefix();
-        this.stats = S3Stats.of(where + (config.endpoint() == null ? "" : " at " + config.endpoint()));
+        this.where = where(config);
+        this.stats = stats;
+    }
+
+    private static String where(S3Config config) {
+        return "s3://" + config.bucket() + "/" + config.prefix();
     }
 
     /** Builds the client and checks that the bucket exists and the credentials may use it. */
@@ -64,9 +70,10 @@ public final class S3ObjectStore implements ObjectStore {
         Region region = S3Credentials.region(config);
         AwsCredentialsProvider credentials = S3Credentials.provider(config);
         S3Client s3;
+        S3Stats stats = S3Stats.of(where(config) + (config.endpoint() == null ? "" : " at " + config.endpoint()));
         try {
             S3Credentials.check(credentials, config);
-            s3 = client(config, region, credentials);
+            s3 = client(config, region, credentials, stats);
         } catch (SdkException | IllegalArgumentException e) {
             closeQuietly(credentials);
             throw new IOException("s3: cannot set up the client for bucket " + config.bucket() + ": " + oneLine(e));
@@ -74,7 +81,7 @@ public final class S3ObjectStore implements ObjectStore {
             closeQuietly(credentials);
             throw e;
         }
-        S3ObjectStore store = new S3ObjectStore(config, s3, credentials);
+        S3ObjectStore store = new S3ObjectStore(config, s3, credentials, stats);
         try {
             store.checkBucket();
         } catch (IOException | RuntimeException e) {
@@ -95,7 +102,7 @@ public final class S3ObjectStore implements ObjectStore {
         }
     }
 
-    private static S3Client client(S3Config c, Region region, AwsCredentialsProvider credentials) {
+    private static S3Client client(S3Config c, Region region, AwsCredentialsProvider credentials, S3Stats stats) {
         S3ClientBuilder b = S3Client.builder()
                 .httpClientBuilder(Apache5HttpClient.builder()
                         .maxConnections(c.maxConcurrency())
@@ -108,6 +115,7 @@ public final class S3ObjectStore implements ObjectStore {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .addExecutionInterceptor(new RetryCounter(stats))
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                                 // the client makes the retries of c.retryPolicy(), so the chunked target makes none on top
                                 .maxAttempts(c.retryPolicy().maxAttempts())
@@ -265,6 +273,12 @@ public final class S3ObjectStore implements ObjectStore {
 
     public S3Stats stats() {
         return stats;
+    }
+
+    /** The client's retries (the calls, failures and bytes the volume counts itself). */
+    @Override
+    public void reportMetrics(MetricsSink sink) {
+        stats.report(sink);
     }
 
     /** The client retries each request under this policy (see {@link #client}). */

@@ -10,11 +10,15 @@ import javax.management.ObjectName;
 
 /** Request counters of the stores on one bucket and prefix, registered with the platform MBean server. */
 public final class S3Stats implements S3StatsMBean {
+    static final int GET = 0, PUT = 1, DELETE = 2;
+    private static final String[] OPS = {"get", "put", "delete"};
+
     private static final Map<String, S3Stats> ALL = new ConcurrentHashMap<>();
 
     private final String name;
     private final LongAdder gets = new LongAdder(), missing = new LongAdder(), puts = new LongAdder(),
             deletes = new LongAdder(), read = new LongAdder(), written = new LongAdder(), failures = new LongAdder();
+    private final LongAdder[] retries = {new LongAdder(), new LongAdder(), new LongAdder()};
 
     private S3Stats(String name) {
         this.name = name;
@@ -58,6 +62,27 @@ public final class S3Stats implements S3StatsMBean {
         failures.increment();
     }
 
+    /** An attempt of a {@code GET}, {@code PUT} or {@code DELETE} call after its first. */
+    void retried(int op) {
+        retries[op].increment();
+    }
+
+    long retries(int op) {
+        return retries[op].sum();
+    }
+
+    /** What the volume's own counting cannot see: the client's retries inside each call. */
+    void report(dev.ublkgateway.api.MetricsSink sink) {
+        for (int op = 0; op < OPS.length; op++) {
+            sink.counter("store_retries_total", "Attempts beyond the first made for object store calls", retries(op), "op", OPS[op]);
+        }
+    }
+
+    @Override
+    public long getRetries() {
+        return retries[GET].sum() + retries[PUT].sum() + retries[DELETE].sum();
+    }
+
     @Override
     public long getGets() {
         return gets.sum();
@@ -96,6 +121,7 @@ public final class S3Stats implements S3StatsMBean {
     @Override
     public String toString() {
         return name + ": " + getGets() + " GET (" + getGetsMissing() + " missing), " + getPuts() + " PUT, " + getDeletes()
-                + " DELETE, " + getBytesRead() + " bytes read, " + getBytesWritten() + " written, " + getFailures() + " failed";
+                + " DELETE, " + getBytesRead() + " bytes read, " + getBytesWritten() + " written, " + getRetries() + " retries, "
+                + getFailures() + " failed";
     }
 }

@@ -14,6 +14,9 @@ public interface S3StatsMBean {
 
     long getBytesWritten();
 
+    /** Attempts the client made beyond the first of each call. */
+    long getRetries();
+
     /** Calls that failed after their retries. */
     long getFailures();
 }

@@ -44,6 +44,7 @@ class S3RetryTest {
             proxy.fail("PUT", 3, 503, "SlowDown");
             int before = proxy.injected();
             long failures = s.stats().getFailures(); // the stats are per bucket and prefix, shared by the tests
+            long retries = s.stats().retries(S3Stats.PUT);
             long t0 = System.nanoTime();
             s.put("throttled", d, 0, d.length);
             long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -51,6 +52,7 @@ class S3RetryTest {
             assertTrue(ms >= 500, "throttling backs off (at least 500 ms before the first retry), took " + ms + " ms");
             assertArrayEquals(d, s.get("throttled").orElseThrow());
             assertEquals(failures, s.stats().getFailures(), "no request failed");
+            assertEquals(retries + 3, s.stats().retries(S3Stats.PUT), "the client's retries are counted");
         }
     }
 
@@ -62,8 +64,20 @@ class S3RetryTest {
             s.put("flaky", d, 0, d.length);
             proxy.fail("GET", 2, 503, "ServiceUnavailable");
             int before = proxy.injected();
+            long retries = s.stats().retries(S3Stats.GET), putRetries = s.stats().retries(S3Stats.PUT);
             assertArrayEquals(d, s.get("flaky").orElseThrow());
             assertEquals(2, proxy.injected() - before);
+            assertEquals(retries + 2, s.stats().retries(S3Stats.GET));
+            java.util.Map<String, Long> shown = new java.util.HashMap<>();
+            s.reportMetrics(new dev.ublkgateway.api.MetricsSink() {
+                public void counter(String name, String help, long value, String... labels) {
+                    shown.put(name + "/" + labels[1], value);
+                }
+
+                public void gauge(String name, String help, double value, String... labels) {}
+            });
+            assertEquals(retries + 2, shown.get("store_retries_total/get"), "what the metrics endpoint shows: " + shown);
+            assertEquals(putRetries, shown.get("store_retries_total/put"), shown.toString());
         }
     }
 
