@@ -317,6 +317,30 @@ class ChunkedTargetTest {
         assertTrue(last.startsWith("failed flush: volume vol: ") && last.contains("could not be stored"), last);
     }
 
+    @Test
+    void aFlushOfMuchDirtyDataPublishesACacheDrainASmallOneDoesNot() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Recorder progress = new Recorder();
+        int chunks = (int) (WriteBack.DRAIN_REPORT_BYTES / CHUNK);
+        DeviceDescriptor big = new DeviceDescriptor("vol", 4L * chunks * CHUNK, 4096, 1, 32, 512 * 1024);
+        ChunkedTargetConfig c = new ChunkedTargetConfig(Size.of(CHUNK), Size.of(4L * chunks * CHUNK), 4, 600_000, 4, List.of(), null);
+        ChunkedTarget t = ChunkedTarget.open(c, big, false, false, store, List.of("xor"), List.of(v -> new XorCodec((byte) 1)),
+                progress);
+        open.add(t);
+        TargetQueue q = queue(t);
+        write(q, 0, random(CHUNK, 3), false);
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertEquals(List.of(), progress.events(), "one chunk is not a long operation");
+        byte[] part = random(512 * 1024, 4);
+        for (long off = 0; off < (long) chunks * CHUNK; off += part.length) write(q, off, part, false);
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        List<String> ev = progress.events();
+        assertEquals("start cache-drain " + (long) chunks * CHUNK, ev.getFirst());
+        assertEquals("left 0", ev.get(ev.size() - 2));
+        assertEquals("done cache-drain", ev.getLast());
+        assertEquals(chunks + 2, ev.size(), "one report per chunk stored");
+    }
+
     /** The XOR codec, whose encoding fails once {@code broken}: no chunk can be stored. */
     static ChunkCodec failingEncoder(java.util.concurrent.atomic.AtomicBoolean broken) {
         XorCodec xor = new XorCodec((byte) 1);
