@@ -37,7 +37,7 @@ public final class Gateway {
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
         this.chains = chains;
-        chains.publishProgressIn(states.dir());
+        if (chains != null) chains.publishProgressIn(states.dir()); // null: a gateway that opens no devices
     }
 
     public static DeviceSpec spec(DeviceConfig d) {
