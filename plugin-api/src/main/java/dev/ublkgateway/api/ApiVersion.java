@@ -8,13 +8,14 @@ package dev.ublkgateway.api;
  */
 public final class ApiVersion {
     /**
-     * The version of this API, from the build (the {@code plugin.api.version} property, also written
-     * to this jar's manifest as {@code Plugin-Api-Version}). 1.1 added stages that hold requests
+     * The version of this API, from the build (this module's Maven version, also written to this jar's
+     * manifest as {@code Plugin-Api-Version}). 1.1 added stages that hold requests
      * ({@link BlockRequest#resume}); 1.2 added {@link Target#needsData};
      * 1.3 added {@link Target#extents} (holes, for NBD block status); 1.4 added {@link Capabilities}
      * ({@link BlockStage#capabilities}, {@link Target#capabilities}: multi-conn safety, data access, cache) and
      * {@link Errno}; 1.5 added {@link RetryPolicy} and {@link ObjectStore#retries()}; 1.6 added {@link MetricsSource}
-     * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows).
+     * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows) and {@link ProgressReporter}
+     * ({@link ProviderContext#progress}).
      */
     public static final String CURRENT = load();
 

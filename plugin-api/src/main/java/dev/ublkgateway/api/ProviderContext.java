@@ -22,4 +22,12 @@ public interface ProviderContext {
      * holds ({@code up --force-takeover}).
      */
     boolean forceTakeover();
+
+    /**
+     * Where the target publishes the progress of its long operations for this device. The default (a
+     * gateway older than API 1.6) publishes nothing. Since API 1.6.
+     */
+    default ProgressReporter progress() {
+        return ProgressReporter.NONE;
+    }
 }

@@ -17,6 +17,9 @@ class ApiVersionTest {
         Matcher m = Pattern.compile("<plugin\\.api\\.version>([^<]+)</plugin\\.api\\.version>").matcher(pom);
         assertTrue(m.find(), "the root pom declares plugin.api.version");
         assertEquals(m.group(1), ApiVersion.CURRENT);
+        // the plugin-api artifact a plugin author depends on carries the same version
+        assertTrue(Files.readString(Path.of("pom.xml")).contains("<version>${plugin.api.version}</version>"),
+                "plugin-api/pom.xml takes its version from plugin.api.version");
     }
 
     @Test

@@ -45,12 +45,20 @@ final class Background {
         p.getOutputStream().close();
         linkLog(config, states, log);
         long deadline = System.nanoTime() + 120_000_000_000L;
+        // what the new gateway does before its devices serve (a recovery, a cache drain), as bars
+        List<String> names = config.devices().stream().map(DeviceConfig::name).toList();
+        long since = System.currentTimeMillis();
+        OperationWatch work = new OperationWatch(states.dir(), op -> op.startedAt() >= since, Progress::onStdout);
         while (System.nanoTime() < deadline) {
+            if (work.poll(names)) deadline = Math.max(deadline, System.nanoTime() + 120_000_000_000L); // still working
             if (!p.isAlive()) {
+                work.finishAll();
                 System.err.println("ublk-gateway: " + lastLine(log) + " (log: " + log + ")");
                 return 1;
             }
             if (allUp(config, states, p.pid())) {
+                work.poll(names);
+                work.finishAll();
                 for (DeviceConfig d : config.devices()) {
                     System.out.println(d.name() + ": " + states.load(d.name()).orElseThrow().blockDevice());
                 }

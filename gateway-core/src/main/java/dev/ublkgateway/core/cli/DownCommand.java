@@ -10,7 +10,11 @@ import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
+import dev.ublkgateway.api.ProgressReporter;
+import dev.ublkgateway.core.runtime.ProgressFile;
+
 import java.nio.file.Files;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "down", description = "Stop a device: its gateway flushes, stops and deletes it. A device "
@@ -36,9 +40,16 @@ final class DownCommand implements Callable<Integer> {
         }
         if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
-            FlushLog flush = FlushLog.fromEnd(states.logFile(s.name()));
+            // the gateway stops every device it serves, so down follows the flushes of all of them
+            List<String> served = states.all().stream().filter(o -> o.pid() == s.pid()).map(DeviceState::name).toList();
+            if (!served.contains(s.name())) served = List.of(s.name());
+            long since = System.currentTimeMillis();
+            OperationWatch flush = new OperationWatch(states.dir(),
+                    op -> op.operation().equals(ProgressReporter.FLUSH) && op.startedAt() >= since, label -> null);
             Libc.kill((int) s.pid(), Libc.SIGTERM);
-            if (!awaitStop(s, states, flush, Progress.onStdout(s.name() + ": flushing"))) {
+            boolean stopped = awaitStop(s, states, served, flush, Progress.onStdout(s.name() + ": flushing"));
+            for (String d : served) ProgressFile.remove(states.dir(), d); // read: its outcome is told below
+            if (!stopped) {
                 throw new UblkException("gateway pid " + s.pid() + " made no progress stopping " + s.name() + " for "
                         + STALL_SECONDS + " s; see its log " + states.logFile(s.name()));
             }
@@ -62,31 +73,30 @@ final class DownCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits for the gateway process to end, showing the flush progress it logs; false when it still serves the
-     * device after {@link #STALL_SECONDS} without progress (its store calls end within their retry policy's time).
+     * Waits for the gateway process to end, showing the bytes its flushes have left (published in the run
+     * directory); false when it still serves the device after {@link #STALL_SECONDS} without progress (its store
+     * calls end within their retry policy's time).
      */
-    private static boolean awaitStop(DeviceState s, StateStore states, FlushLog flush, Progress progress) throws InterruptedException {
+    private static boolean awaitStop(DeviceState s, StateStore states, List<String> served, OperationWatch flush,
+                                     Progress progress) throws InterruptedException {
         ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
         long lastChange = System.nanoTime();
-        java.util.OptionalLong shown = java.util.OptionalLong.empty();
-        boolean reported = false;
         // the process's exit, not the state file's removal, ends the wait: the flush outcome comes last
         while (ph != null && ph.isAlive()) {
             Thread.sleep(50);
-            flush.poll();
-            java.util.OptionalLong left = flush.left();
-            if (!left.equals(shown)) {
+            if (flush.poll(served)) {
                 lastChange = System.nanoTime();
-                shown = left;
-                if (left.isPresent()) { // empty again once a volume failed
-                    progress.left(left.getAsLong());
-                    reported = true;
+                if (flush.seen().stream().anyMatch(o -> o.op().running())) {
+                    long total = flush.seen().stream().filter(o -> o.op().running()).mapToLong(o -> o.op().total()).sum();
+                    progress.left(total, flush.left());
                 }
             }
             if (System.nanoTime() - lastChange > STALL_SECONDS * 1_000_000_000L) return states.load(s.name()).isEmpty();
         }
-        flush.poll();
-        if (reported) progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
+        flush.poll(served);
+        if (!flush.seen().isEmpty()) {
+            progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
+        }
         return true;
     }
 

@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.function.LongSupplier;
 
 /**
- * Shows how much of a long operation is left (bytes to flush, to copy): on a terminal one line redrawn
+ * Shows how much of a long operation is left (bytes to flush, to store, to discard): on a terminal one line redrawn
  * in place with a bar, the bytes left, the rate and the time left; otherwise (a log, a pipe) a plain
  * line every {@code plainEveryNanos}, so logs stay readable. {@link #finish} prints the outcome.
  */
@@ -15,7 +15,7 @@ final class Progress {
     private final boolean terminal;
     private final LongSupplier nanos;
     private final long plainEveryNanos;
-    private long total = -1, startNanos, lastPlain;
+    private long total = -1, startLeft = -1, startNanos, lastPlain;
     private boolean drawn;
 
     Progress(String label, PrintStream out, boolean terminal, LongSupplier nanos, long plainEveryNanos) {
@@ -34,11 +34,20 @@ final class Progress {
 
     /** {@code left} bytes remain; the first report is the total the bar and the rate count from. */
     void left(long left) {
+        left(-1, left);
+    }
+
+    /**
+     * {@code left} bytes of {@code total} remain (a total below 0: not known, the first report's left is the
+     * total). The rate counts from the first report.
+     */
+    void left(long total, long left) {
         long now = nanos.getAsLong();
-        if (total < 0 || left > total) {
-            total = left;
+        if (startLeft < 0 || left > startLeft) { // the rate counts from the first report, or anew when more is left
+            startLeft = left;
             startNanos = now;
         }
+        if (total > this.total || left > this.total) this.total = Math.max(total, left);
         String line = describe(left, now);
         if (terminal) {
             out.print("\r\033[K" + bar(left) + " " + line);
@@ -58,9 +67,10 @@ final class Progress {
     }
 
     String describe(long left, long now) {
+        if (total <= 0) return label + " (" + duration((now - startNanos) / 1_000_000_000L) + ")"; // size not known
         StringBuilder b = new StringBuilder(label).append(": ").append(bytes(left)).append(" left");
         double seconds = (now - startNanos) / 1e9;
-        long done = total - left;
+        long done = startLeft - left;
         if (seconds >= 0.5 && done > 0) {
             double rate = done / seconds;
             b.append(", ").append(bytes((long) rate)).append("/s, ETA ").append(duration((long) Math.ceil(left / rate)));

@@ -23,6 +23,8 @@ import java.util.List;
 public final class ChainFactory {
     private final PluginHost host;
     private final boolean forceTakeover;
+    private final java.util.Map<String, ProgressBoard> boards = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile java.nio.file.Path progressDir;
 
     public ChainFactory(PluginHost host) {
         this(host, false);
@@ -32,6 +34,18 @@ public final class ChainFactory {
     public ChainFactory(PluginHost host, boolean forceTakeover) {
         this.host = host;
         this.forceTakeover = forceTakeover;
+    }
+
+    /** Targets opened from now on publish their long operations in {@code runDir} ({@link ProgressFile}). */
+    public void publishProgressIn(java.nio.file.Path runDir) {
+        progressDir = runDir;
+    }
+
+    /** Where this process publishes the device's long operations: one board per device, shared by its target and the gateway. */
+    public dev.ublkgateway.api.ProgressReporter progress(String device) {
+        java.nio.file.Path dir = progressDir;
+        if (dir == null) return dev.ublkgateway.api.ProgressReporter.NONE;
+        return boards.computeIfAbsent(device, n -> new ProgressBoard(dir, n));
     }
 
     /** The names and config types the YAML may use, with the stages' ordering rules. */
@@ -89,7 +103,7 @@ public final class ChainFactory {
             }
             TargetProvider<Record> tp = host.target(d.target().type()).orElseThrow(() -> new IOException(
                     "device " + d.name() + ": target type \"" + d.target().type() + "\" is not provided by any loaded plugin"));
-            target = tp.open(d.target().config(), desc, recovering, new HostProviderContext(host, d.name(), forceTakeover));
+            target = tp.open(d.target().config(), desc, recovering, new HostProviderContext(host, d.name(), forceTakeover, progress(d.name())));
             return new DeviceChain(stages, target);
         } catch (IOException | RuntimeException e) {
             new DeviceChain(stages, target == null ? new dev.ublkgateway.core.targets.NullTarget() : target).close();

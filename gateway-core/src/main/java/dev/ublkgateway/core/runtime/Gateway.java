@@ -37,6 +37,7 @@ public final class Gateway {
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
         this.chains = chains;
+        if (chains != null) chains.publishProgressIn(states.dir()); // null: a gateway that opens no devices
     }
 
     public static DeviceSpec spec(DeviceConfig d) {
@@ -97,10 +98,21 @@ public final class Gateway {
                 + " is no longer in " + state.config() + "; recover needs the configuration it was created with"));
         control = UblkControl.open();
         installShutdownHook();
-        DeviceChain target = chains.open(d, true);
+        // from re-opening the target (which may replay what it kept) until the device serves again
+        var recovery = chains.progress(d.name()).start(dev.ublkgateway.api.ProgressReporter.RECOVERY, 0);
+        DeviceChain target;
         try {
-            register(d, config, UblkDevice.recover(control, state.devId(), spec(d), target), target, "recovered");
+            target = chains.open(d, true);
+        } catch (IOException | RuntimeException e) {
+            recovery.failed(e.getMessage());
+            throw e;
+        }
+        try {
+            UblkDevice dev = UblkDevice.recover(control, state.devId(), spec(d), target);
+            recovery.done();
+            register(d, config, dev, target, "recovered");
         } catch (UblkException | RuntimeException e) {
+            recovery.failed(e.getMessage());
             closeQuietly(target);
             throw e;
         }

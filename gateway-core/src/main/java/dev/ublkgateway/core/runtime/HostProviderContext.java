@@ -6,6 +6,7 @@ import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.NestedSpec;
 import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.ObjectStoreProvider;
+import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.api.ProviderContext;
 import dev.ublkgateway.api.VolumeInfo;
 import dev.ublkgateway.core.plugins.PluginHost;
@@ -17,11 +18,18 @@ final class HostProviderContext implements ProviderContext {
     private final PluginHost host;
     private final String device;
     private final boolean forceTakeover;
+    private final ProgressReporter progress;
 
-    HostProviderContext(PluginHost host, String device, boolean forceTakeover) {
+    HostProviderContext(PluginHost host, String device, boolean forceTakeover, ProgressReporter progress) {
         this.host = host;
         this.device = device;
         this.forceTakeover = forceTakeover;
+        this.progress = progress;
+    }
+
+    @Override
+    public ProgressReporter progress() {
+        return progress;
     }
 
     @Override

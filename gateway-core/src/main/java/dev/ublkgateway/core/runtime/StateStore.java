@@ -87,7 +87,8 @@ public final class StateStore {
         if (!Files.isDirectory(dir)) return out;
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")
-                    && !p.getFileName().toString().endsWith(".stats.json")).sorted().toList()) {
+                    && !p.getFileName().toString().endsWith(".stats.json")
+                    && !p.getFileName().toString().endsWith(ProgressFile.SUFFIX)).sorted().toList()) {
                 String n = f.getFileName().toString();
                 load(n.substring(0, n.length() - 5)).ifPresent(out::add);
             }

@@ -50,6 +50,27 @@ class ProgressTest {
     }
 
     @Test
+    void aGivenTotalFillsTheBarAndTheRateCountsFromTheFirstReport() {
+        Progress p = new Progress("vol0: discarding", out, true, () -> now, 5 * S);
+        p.left(100 * MIB, 50 * MIB); // joined halfway: the bar shows it, the rate does not count it
+        now += 2 * S;
+        p.left(100 * MIB, 30 * MIB);
+        String t = text();
+        assertTrue(t.contains("[############............] vol0: discarding: 50.0 MiB left\r"), t.replace("\033", "ESC"));
+        assertTrue(t.endsWith("[################........] vol0: discarding: 30.0 MiB left, 10.0 MiB/s, ETA 3 s"),
+                t.replace("\033", "ESC"));
+    }
+
+    @Test
+    void anOperationOfUnknownSizeShowsHowLongItRuns() {
+        Progress p = new Progress("vol0: recovering", out, false, () -> now, 5 * S);
+        p.left(0, 0);
+        now += 65 * S;
+        p.left(0, 0);
+        assertEquals("vol0: recovering (0 s)\nvol0: recovering (1:05)\n", text());
+    }
+
+    @Test
     void unitsAndDurations() {
         assertEquals("512 B", Progress.bytes(512));
         assertEquals("1.5 KiB", Progress.bytes(1536));

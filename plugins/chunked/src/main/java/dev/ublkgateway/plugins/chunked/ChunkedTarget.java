@@ -9,6 +9,7 @@ import dev.ublkgateway.api.ExtentSink;
 import dev.ublkgateway.api.MetricsSink;
 import dev.ublkgateway.api.MetricsSource;
 import dev.ublkgateway.api.ObjectStore;
+import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetQueue;
@@ -56,18 +57,26 @@ public final class ChunkedTarget implements Target, MetricsSource {
     private final ChunkCache cache;
     private final WriteBack writeBack;
     private final ReadAhead readAhead;
+    private final ProgressReporter progress;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
 
-    private ChunkedTarget(DeviceDescriptor d, ChunkedTargetConfig c, VolumeFormat format, List<String> codecNames) {
+    /** A discard of at least this many whole chunks (object deletes) publishes its progress. */
+    static final int DISCARD_REPORT_CHUNKS = 64;
+    private static final long LOG_EVERY_NANOS = 5_000_000_000L;
+
+    private ChunkedTarget(DeviceDescriptor d, ChunkedTargetConfig c, VolumeFormat format, List<String> codecNames,
+                          ProgressReporter progress) {
         this.volume = d.name();
         this.storeType = c.store() == null ? "unknown" : c.store().type();
         this.codecNames = List.copyOf(codecNames);
+        this.progress = progress;
         this.chunkSize = (int) c.chunkSize().bytes();
         this.format = format;
         this.map = format.map;
         this.layers = format.layers(chunkSize, volume);
         this.cache = new ChunkCache(chunkSize, c.cache().bytes(), layers);
-        this.writeBack = new WriteBack(volume, chunkSize, cache, layers, format, workers, c.writebackThreads(), c.writebackDelayMs());
+        this.writeBack = new WriteBack(volume, chunkSize, cache, layers, format, workers, c.writebackThreads(), c.writebackDelayMs(),
+                progress);
         this.readAhead = new ReadAhead(chunkSize, Math.ceilDiv(d.sizeBytes(), chunkSize), c.readAhead(), cache, map, workers);
     }
 
@@ -77,14 +86,22 @@ public final class ChunkedTarget implements Target, MetricsSource {
         return open(c, d, recovering, false, store, codecNames, codecs);
     }
 
-    /**
-     * Opens (or, in an empty store, creates) the volume in {@code store}: see {@link VolumeFormat#open}.
-     * {@code forceTakeover}: take the volume's lease over whoever holds it.
-     */
+    /** As {@link #open(ChunkedTargetConfig, DeviceDescriptor, boolean, boolean, ObjectStore, List, List, ProgressReporter)}, publishing nothing. */
     public static ChunkedTarget open(ChunkedTargetConfig c, DeviceDescriptor d, boolean recovering, boolean forceTakeover,
                                      ObjectStore store, List<String> codecNames, List<CodecFactory> codecs) throws IOException {
+        return open(c, d, recovering, forceTakeover, store, codecNames, codecs, ProgressReporter.NONE);
+    }
+
+    /**
+     * Opens (or, in an empty store, creates) the volume in {@code store}: see {@link VolumeFormat#open}.
+     * {@code forceTakeover}: take the volume's lease over whoever holds it. Long operations (the flush at
+     * close, a FLUSH of much data, a large discard) are published through {@code progress}.
+     */
+    public static ChunkedTarget open(ChunkedTargetConfig c, DeviceDescriptor d, boolean recovering, boolean forceTakeover,
+                                     ObjectStore store, List<String> codecNames, List<CodecFactory> codecs,
+                                     ProgressReporter progress) throws IOException {
         VolumeFormat format = VolumeFormat.open(d, (int) c.chunkSize().bytes(), recovering, forceTakeover, store, codecNames, codecs);
-        ChunkedTarget t = new ChunkedTarget(d, c, format, codecNames);
+        ChunkedTarget t = new ChunkedTarget(d, c, format, codecNames, progress);
         t.writeBack.start();
         return t;
     }
@@ -260,10 +277,34 @@ public final class ChunkedTarget implements Target, MetricsSource {
         return r.length();
     }
 
-    /** DISCARD and WRITE_ZEROES: whole chunks lose their object, parts of chunks are zeroed in the cache. */
+    /**
+     * DISCARD and WRITE_ZEROES: whole chunks lose their object, parts of chunks are zeroed in the cache. One
+     * spanning many chunks publishes its progress and logs it every few seconds.
+     */
     private int discard(long off, int len) throws IOException {
+        if ((long) len / chunkSize < DISCARD_REPORT_CHUNKS) return discard(off, len, ProgressReporter.Progress.NONE);
+        ProgressReporter.Progress p = progress.start(ProgressReporter.DISCARD, len);
+        LOG.info("volume " + volume + ": discarding " + mib(len) + " at " + off);
+        try {
+            discard(off, len, p);
+        } catch (IOException | RuntimeException e) {
+            p.failed("volume " + volume + ": discard at " + off + " failed: " + e.getMessage());
+            throw e;
+        }
+        p.done();
+        LOG.info("volume " + volume + ": discarded " + mib(len) + " at " + off);
+        return 0;
+    }
+
+    private int discard(long off, int len, ProgressReporter.Progress p) throws IOException {
+        boolean logged = p != ProgressReporter.Progress.NONE;
+        long lastLog = System.nanoTime();
         ChunkWalk w = new ChunkWalk(chunkSize).over(off, len);
         while (w.next()) {
+            if (logged && System.nanoTime() - lastLog >= LOG_EVERY_NANOS) {
+                lastLog = System.nanoTime();
+                LOG.info("volume " + volume + ": discarding, " + mib(w.done) + " of " + mib(len) + " done");
+            }
             if (w.whole()) {
                 cache.drop(w.index);
                 layers.delete(w.index);
@@ -276,6 +317,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
                     e.lock.unlock();
                 }
             }
+            p.advance(w.n);
         }
         return 0;
     }
@@ -313,28 +355,18 @@ public final class ChunkedTarget implements Target, MetricsSource {
         }
     }
 
-    /** Flushes everything (reporting the dirty bytes left every second), releases the lease and the store. */
+    /** Flushes everything (publishing its progress), releases the lease and the store. */
     @Override
     public void close() throws IOException {
-        // from the start (stopping the write-back waits for its writes in flight, which a slow store makes long)
-        Thread progress = Thread.ofPlatform().daemon().start(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                long dirty = dirtyBytes();
-                // exact bytes: `down` reads this line from the log to show progress (FlushLog)
-                if (dirty > 0) System.err.printf("volume %s: flushing, %d bytes dirty left (%s)%n", volume, dirty, mib(dirty));
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        long dirty = dirtyBytes();
+        ProgressReporter.Progress p = dirty > 0 ? progress.start(ProgressReporter.FLUSH, dirty) : ProgressReporter.Progress.NONE;
+        long start = System.nanoTime();
+        if (dirty > 0) LOG.info("volume " + volume + ": flushing " + mib(dirty) + " of dirty data");
         writeBack.stop();
         IOException failure = null;
         try {
-            failure = flushForClose();
+            failure = flushForClose(p);
         } finally {
-            progress.interrupt();
             workers.shutdown();
             try {
                 workers.awaitTermination(30, TimeUnit.SECONDS);
@@ -343,18 +375,26 @@ public final class ChunkedTarget implements Target, MetricsSource {
             }
             format.close(failure == null);
         }
-        if (failure != null) throw failure;
+        if (failure != null) {
+            p.failed(failure.getMessage());
+            throw failure;
+        }
+        p.done();
+        if (dirty > 0) {
+            LOG.info("volume " + volume + ": flushed all data (" + mib(dirty) + " in "
+                    + (System.nanoTime() - start) / 1_000_000 + " ms)");
+        }
     }
 
     /**
      * Flushes until nothing is dirty; the failure that remains, or null. The store calls were already
      * retried under the store's policy ({@link RetryingStore}), so a failure here is final: no retry on top.
      */
-    private IOException flushForClose() {
+    private IOException flushForClose(ProgressReporter.Progress p) {
         try {
-            writeBack.flush();
+            writeBack.flush(p);
             if (cache.dirty().isEmpty()) return null;
-            writeBack.flush(); // chunks written to while the first pass ran
+            writeBack.flush(p); // chunks written to while the first pass ran
             return cache.dirty().isEmpty() ? null
                     : new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " still dirty after flushing twice");
         } catch (IOException e) {

@@ -40,7 +40,7 @@ public final class ChunkedTargetProvider implements TargetProvider<ChunkedTarget
         }
         ObjectStore store = context.openStore(c.store());
         try {
-            return ChunkedTarget.open(c, d, recovering, context.forceTakeover(), store, names, codecs);
+            return ChunkedTarget.open(c, d, recovering, context.forceTakeover(), store, names, codecs, context.progress());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;

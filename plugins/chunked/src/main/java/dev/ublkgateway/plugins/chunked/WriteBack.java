@@ -1,5 +1,7 @@
 package dev.ublkgateway.plugins.chunked;
 
+import dev.ublkgateway.api.ProgressReporter;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,13 +33,18 @@ final class WriteBack {
     private final Semaphore slots;
     private final ConcurrentLinkedQueue<byte[]> frames = new ConcurrentLinkedQueue<>();
     private final Thread flusher;
+    private final ProgressReporter progress;
     private volatile boolean closing;
     // for the metrics endpoint: chunk writes and FLUSH barriers under way, chunks stored
     final LongAdder chunksInProgress = new LongAdder(), flushesInProgress = new LongAdder(), chunksStored = new LongAdder();
 
+    /** A FLUSH finding at least this much dirty data publishes its progress as a cache drain. */
+    static final long DRAIN_REPORT_BYTES = 32L << 20;
+
     WriteBack(String volume, int chunkSize, ChunkCache cache, ChunkStore store, VolumeFormat format, ExecutorService workers,
-              int threads, int delayMs) {
+              int threads, int delayMs, ProgressReporter progress) {
         this.volume = volume;
+        this.progress = progress;
         this.chunkSize = chunkSize;
         this.cache = cache;
         this.store = store;
@@ -101,7 +108,7 @@ final class WriteBack {
         format.persistMap();
     }
 
-    /** Writes back every chunk dirty now, then the chunk map: the FLUSH barrier. */
+    /** Writes back every chunk dirty now, then the chunk map: the FLUSH barrier. Much data is published as a cache drain. */
     int flush() throws IOException {
         flushesInProgress.increment();
         try {
@@ -113,6 +120,25 @@ final class WriteBack {
 
     private int flushNow() throws IOException {
         List<CachedChunk> dirty = cache.dirty();
+        long bytes = (long) dirty.size() * chunkSize;
+        if (bytes < DRAIN_REPORT_BYTES) return flush(dirty, ProgressReporter.Progress.NONE);
+        ProgressReporter.Progress p = progress.start(ProgressReporter.CACHE_DRAIN, bytes);
+        try {
+            flush(dirty, p);
+            p.done();
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            p.failed("volume " + volume + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    /** As {@link #flush()}, counting each chunk stored (or found clean) into {@code p}, which the caller ends. */
+    int flush(ProgressReporter.Progress p) throws IOException {
+        return flush(cache.dirty(), p);
+    }
+
+    private int flush(List<CachedChunk> dirty, ProgressReporter.Progress p) throws IOException {
         List<Future<?>> done = new ArrayList<>(dirty.size());
         for (CachedChunk e : dirty) {
             done.add(workers.submit(() -> {
@@ -122,6 +148,7 @@ final class WriteBack {
                 } finally {
                     slots.release();
                 }
+                p.advance(chunkSize);
                 return null;
             }));
         }

@@ -5,6 +5,7 @@ import dev.ublkgateway.api.BlockRequest;
 import dev.ublkgateway.api.ChunkCodec;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.ExtentSink;
+import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.api.QueueContext;
 import dev.ublkgateway.api.TargetQueue;
 import dev.ublkgateway.plugins.chunked.store.MemoryStore;
@@ -243,6 +244,134 @@ class ChunkedTargetTest {
         long gets = store.gets.get();
         extents(t, 0, size);
         assertEquals(gets, store.gets.get(), "answered without the store");
+    }
+
+    /** Records what a target publishes: each operation's start, the bytes left after every report, its end. */
+    static final class Recorder implements ProgressReporter {
+        final List<String> events = new ArrayList<>();
+
+        public synchronized Progress start(String operation, long totalBytes) {
+            events.add("start " + operation + " " + totalBytes);
+            long[] totalDone = {totalBytes, 0};
+            return new Progress() {
+                public void advance(long bytes) {
+                    synchronized (Recorder.this) {
+                        totalDone[1] += bytes;
+                        totalDone[0] = Math.max(totalDone[0], totalDone[1]);
+                        events.add("left " + (totalDone[0] - totalDone[1]));
+                    }
+                }
+                public void total(long bytes) {
+                    synchronized (Recorder.this) {
+                        totalDone[0] = Math.max(bytes, totalDone[1]);
+                        events.add("left " + (totalDone[0] - totalDone[1]));
+                    }
+                }
+                public void done() {
+                    synchronized (Recorder.this) { events.add("done " + operation); }
+                }
+                public void failed(String message) {
+                    synchronized (Recorder.this) { events.add("failed " + operation + ": " + message); }
+                }
+            };
+        }
+
+        synchronized List<String> events() {
+            return List.copyOf(events);
+        }
+    }
+
+    @Test
+    void theFlushAtClosePublishesBytesLeftFallingToDone() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Recorder progress = new Recorder();
+        // a long write-back delay and a large cache: the 12 chunks are still dirty at close
+        ChunkedTargetConfig c = new ChunkedTargetConfig(Size.of(CHUNK), Size.of(64L * CHUNK), 4, 600_000, 4, List.of(), null);
+        ChunkedTarget t = ChunkedTarget.open(c, DEV, false, false, store, List.of("xor"), List.of(v -> new XorCodec((byte) 1)),
+                progress);
+        write(queue(t), 0, random(12 * CHUNK, 9), false);
+        assertEquals(12L * CHUNK, t.dirtyBytes());
+        t.close();
+        List<String> ev = progress.events();
+        assertEquals("start flush " + 12L * CHUNK, ev.getFirst());
+        assertEquals("done flush", ev.getLast());
+        List<Long> left = ev.stream().filter(e -> e.startsWith("left ")).map(e -> Long.parseLong(e.substring(5))).toList();
+        assertEquals(12, left.size(), "one report per chunk stored: " + ev);
+        for (int i = 1; i < left.size(); i++) assertTrue(left.get(i) < left.get(i - 1), "bytes left fall: " + left);
+        assertEquals(0L, left.getLast());
+        assertEquals(12, store.keys().stream().filter(k -> k.startsWith("chunks/")).count());
+    }
+
+    @Test
+    void aFailedFlushAtCloseIsPublishedWithWhatWasNotStored() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Recorder progress = new Recorder();
+        java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean();
+        ChunkedTargetConfig c = new ChunkedTargetConfig(Size.of(CHUNK), Size.of(64L * CHUNK), 4, 600_000, 4, List.of(), null);
+        ChunkedTarget t = ChunkedTarget.open(c, DEV, false, false, store, List.of("xor"),
+                List.of(v -> failingEncoder(broken)), progress);
+        write(queue(t), 0, random(2 * CHUNK, 9), false);
+        broken.set(true);
+        assertThrows(Exception.class, t::close);
+        String last = progress.events().getLast();
+        assertTrue(last.startsWith("failed flush: volume vol: ") && last.contains("could not be stored"), last);
+    }
+
+    @Test
+    void aFlushOfMuchDirtyDataPublishesACacheDrainASmallOneDoesNot() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Recorder progress = new Recorder();
+        int chunks = (int) (WriteBack.DRAIN_REPORT_BYTES / CHUNK);
+        DeviceDescriptor big = new DeviceDescriptor("vol", 4L * chunks * CHUNK, 4096, 1, 32, 512 * 1024);
+        ChunkedTargetConfig c = new ChunkedTargetConfig(Size.of(CHUNK), Size.of(4L * chunks * CHUNK), 4, 600_000, 4, List.of(), null);
+        ChunkedTarget t = ChunkedTarget.open(c, big, false, false, store, List.of("xor"), List.of(v -> new XorCodec((byte) 1)),
+                progress);
+        open.add(t);
+        TargetQueue q = queue(t);
+        write(q, 0, random(CHUNK, 3), false);
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertEquals(List.of(), progress.events(), "one chunk is not a long operation");
+        byte[] part = random(512 * 1024, 4);
+        for (long off = 0; off < (long) chunks * CHUNK; off += part.length) write(q, off, part, false);
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        List<String> ev = progress.events();
+        assertEquals("start cache-drain " + (long) chunks * CHUNK, ev.getFirst());
+        assertEquals("left 0", ev.get(ev.size() - 2));
+        assertEquals("done cache-drain", ev.getLast());
+        assertEquals(chunks + 2, ev.size(), "one report per chunk stored");
+    }
+
+    /** The XOR codec, whose encoding fails once {@code broken}: no chunk can be stored. */
+    static ChunkCodec failingEncoder(java.util.concurrent.atomic.AtomicBoolean broken) {
+        XorCodec xor = new XorCodec((byte) 1);
+        return new ChunkCodec() {
+            public int maxEncodedLength(int length) { return xor.maxEncodedLength(length); }
+            public int encode(MemorySegment in, MemorySegment out, long idx) throws IOException {
+                if (broken.get()) throw new IOException("store is gone");
+                return xor.encode(in, out, idx);
+            }
+            public int decode(MemorySegment in, MemorySegment out, long idx) throws IOException {
+                return xor.decode(in, out, idx);
+            }
+        };
+    }
+
+    @Test
+    void aDiscardOfManyChunksPublishesItsProgressSmallOnesDoNot() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Recorder progress = new Recorder();
+        ChunkedTarget t = ChunkedTarget.open(config(CHUNK, 16L * CHUNK), DEV, false, false, store, List.of("xor"),
+                List.of(v -> new XorCodec((byte) 1)), progress);
+        open.add(t);
+        TargetQueue q = queue(t);
+        assertEquals(0, op(q, BlockOp.DISCARD, 0, CHUNK));
+        assertEquals(List.of(), progress.events(), "one chunk is not a long operation");
+        int all = ChunkedTarget.DISCARD_REPORT_CHUNKS * CHUNK;
+        assertEquals(0, op(q, BlockOp.DISCARD, 0, all));
+        List<String> ev = progress.events();
+        assertEquals("start discard " + all, ev.getFirst());
+        assertEquals("left 0", ev.get(ev.size() - 2));
+        assertEquals("done discard", ev.getLast());
     }
 
     @Test
