@@ -13,7 +13,8 @@ public final class ApiVersion {
      * ({@link BlockRequest#resume}); 1.2 added {@link Target#needsData};
      * 1.3 added {@link Target#extents} (holes, for NBD block status); 1.4 added {@link Capabilities}
      * ({@link BlockStage#capabilities}, {@link Target#capabilities}: multi-conn safety, data access, cache) and
-     * {@link Errno}.
+     * {@link Errno}; 1.5 added {@link RetryPolicy}; 1.6 added volume operations
+     * ({@link TargetProvider#volume}, {@link Volume}) and {@link ObjectStore#list}.
      */
     public static final String CURRENT = load();
 
