@@ -4,6 +4,7 @@ import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.ChunkCodecProvider;
 import dev.ublkgateway.api.ObjectStoreProvider;
 import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.ProviderContext;
 import dev.ublkgateway.api.StageProvider;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetProvider;
@@ -58,6 +59,11 @@ public final class ChainFactory {
             return "it compresses, and the output of an encrypting codec does not compress: list compression first";
         }
         return null;
+    }
+
+    /** What targets get while they open: the loaded plugins' codecs and stores (also for offline volume operations). */
+    public ProviderContext providerContext(String device) {
+        return new HostProviderContext(host, device, forceTakeover);
     }
 
     public static DeviceDescriptor descriptor(DeviceConfig d) {
