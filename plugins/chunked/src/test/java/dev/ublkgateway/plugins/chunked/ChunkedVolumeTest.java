@@ -46,7 +46,7 @@ class ChunkedVolumeTest {
 
     /** The store under test: "memory" or "directory". */
     ObjectStore store(String kind) throws IOException {
-        if (store == null) store = kind.equals("memory") ? new MemoryStore() : new DirectoryStore(tmp.resolve("store/vol"), false);
+        if (store == null) store = kind.equals("memory") ? new MemoryStore() : new DirectoryStore(tmp.resolve("store/vol"), true);
         return store;
     }
 

@@ -87,7 +87,11 @@ public final class DirectoryStore implements ObjectStore {
     public void delete(String key) throws IOException {
         Path f = file(key);
         if (!Files.deleteIfExists(f)) return;
-        if (sync) syncDir(f.getParent());
+        try {
+            if (sync) syncDir(f.getParent());
+        } catch (NoSuchFileException e) {
+            return; // a delete of the folder's last other object removed the folder meanwhile
+        }
         // a folder emptied by the delete goes too, so a deleted volume leaves no tree of empty folders
         for (Path p = f.getParent(); p != null && !p.equals(dir) && p.startsWith(dir); p = p.getParent()) {
             try {
