@@ -98,6 +98,7 @@ final class VolumeRef {
         StoreUrl url = StoreUrl.parse(o.store);
         String chunk = o.chunkSize == null ? "1MiB" : o.chunkSize;
         if (newSize >= 0) return fromUrl(url, name, newSize, chunk, o.codecs, "--codecs");
+        requireStoreFolder(url, name);
         try (Opened probe = fromUrl(url, name, Size.MiB, chunk, "[]", "--codecs")) {
             Optional<Volume.VolumeStatus> s = probe.volume().status();
             if (s.isEmpty()) {
@@ -161,9 +162,21 @@ final class VolumeRef {
         return new Opened(volumeOf(d), name, -1, url.location() + name);
     }
 
+    /** A directory store's folder is created when opened: only a new volume may create it, a look must not. */
+    private static void requireStoreFolder(StoreUrl url, String name) throws IOException {
+        if (!url.type().equals("directory")) return;
+        Path root = Path.of(url.options().get("path"));
+        if (!java.nio.file.Files.isDirectory(root)) throw new IOException("no store folder " + root + "; check --store");
+        if (name != null && !java.nio.file.Files.isDirectory(root.resolve(name))) {
+            throw new IOException("no volume " + name + " in " + url.location() + "; check the name (ublk-gateway volume list --store "
+                    + url.url() + ")");
+        }
+    }
+
     /** The store of --store itself (not a volume's), to list the volumes in it. */
     ObjectStore openRootStore() throws IOException {
         StoreUrl url = StoreUrl.parse(o.store);
+        requireStoreFolder(url, null);
         String yaml = device("list", Size.MiB, "1MiB", "[]", StoreUrl.yaml(url.type(), url.options(), "        "));
         DeviceConfig d = ConfigLoader.parse(yaml, "--store", chains.componentTypes()).devices().getFirst();
         return chains.providerContext("list").openStore(storeOf(d.target().config()));
@@ -172,6 +185,7 @@ final class VolumeRef {
     /** Volume {@code name} under --store, with the codecs its metadata names (enough for its status). */
     Opened child(String name) throws IOException {
         StoreUrl url = StoreUrl.parse(o.store);
+        requireStoreFolder(url, name);
         return fromUrl(url, name, Size.MiB, "1MiB", "[]", "--store");
     }
 

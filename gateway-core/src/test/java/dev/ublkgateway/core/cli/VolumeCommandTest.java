@@ -77,6 +77,13 @@ class VolumeCommandTest {
         assertEquals(0, run("volume", "list", "--store", store));
         assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("v1 ")), out.toString());
 
+        Path nowhere = dir.resolve("nowhere");
+        assertEquals(1, run("volume", "list", "--store", "dir:" + nowhere));
+        assertTrue(errLine().startsWith("ublk-gateway: no store folder " + nowhere), errLine());
+        assertFalse(Files.exists(nowhere), "looking at a store creates nothing");
+        assertEquals(1, run("volume", "export", "v1", nowhere.resolve("b.img").toString(), "--store", store));
+        assertEquals("ublk-gateway: " + nowhere.resolve("b.img") + ": no such file or folder; check the path", errLine());
+
         assertEquals(0, run("volume", "verify", "v1", "--store", store), out.toString() + err);
         Path chunk = dir.resolve("vols/v1/chunks/0/12"); // chunk 18, at 1 MiB + 128 KiB
         Files.write(chunk, new byte[10]);

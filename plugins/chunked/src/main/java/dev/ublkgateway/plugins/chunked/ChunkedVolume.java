@@ -11,7 +11,6 @@ import dev.ublkgateway.api.Volume;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -151,7 +150,7 @@ final class ChunkedVolume implements Volume {
                     + "); use a larger volume");
         }
         int cs = chunkSize();
-        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+        try (FileChannel in = openImage(source, StandardOpenOption.READ)) {
             VolumeFormat f = open(sizeBytes, VolumeFormat.Use.CREATE);
             boolean ok = false;
             AtomicLong stored = new AtomicLong(), done = new AtomicLong();
@@ -196,7 +195,7 @@ final class ChunkedVolume implements Volume {
         VolumeMeta meta = requireMeta();
         boolean device = RawImage.isBlockDevice(dest);
         if (!device && Files.exists(dest)) {
-            throw new FileAlreadyExistsException(dest + " exists; remove it or name a new file (export writes a new file or a block device)");
+            throw new IOException(dest + " exists; remove it or name a new file (export writes a new file or a block device)");
         }
         if (device && RawImage.size(dest) < meta.size()) {
             throw new IOException(dest + " is " + Size.format(RawImage.size(dest)) + ", smaller than volume " + name + " ("
@@ -212,12 +211,12 @@ final class ChunkedVolume implements Volume {
             ChunkStore layers = f.layers(cs, name);
             RandomAccessFile file = null;
             if (!device) {
-                Files.newByteChannel(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                openImage(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
                 created = true;
                 file = new RandomAccessFile(dest.toFile(), "rw");
                 file.setLength(size); // sparse: chunks without data stay holes
             }
-            try (FileChannel out = file != null ? file.getChannel() : FileChannel.open(dest, StandardOpenOption.WRITE)) {
+            try (FileChannel out = file != null ? file.getChannel() : openImage(dest, StandardOpenOption.WRITE)) {
                 AtomicLong done = new AtomicLong();
                 byte[] zeros = new byte[cs];
                 bytesLeft.accept(size);
@@ -236,6 +235,19 @@ final class ChunkedVolume implements Volume {
         } finally {
             f.close(true);
             if (!ok && created) Files.deleteIfExists(dest);
+        }
+    }
+
+    /** Opens an image file or device; a missing folder or a refused permission is one line naming the path. */
+    private static FileChannel openImage(Path p, StandardOpenOption... options) throws IOException {
+        try {
+            return FileChannel.open(p, options);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException(p + ": no such file or folder; check the path");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IOException(p + ": permission denied; check its permissions (a block device needs root or the disk group)");
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IOException(p + ": " + (e.getReason() == null ? "cannot be opened" : e.getReason()));
         }
     }
 

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** A raw image a volume is imported from or exported to: a regular file or a block device. */
@@ -18,7 +17,7 @@ final class RawImage {
 
     /** The image's length in bytes; a block device's from sysfs. */
     static long size(Path p) throws IOException {
-        if (!Files.exists(p)) throw new NoSuchFileException(p.toString(), null, "no such file or block device; check the path");
+        if (!Files.exists(p)) throw new IOException(p + ": no such file or block device; check the path");
         if (Files.isDirectory(p)) throw new IOException(p + " is a directory; name a raw image file or a block device");
         if (Files.isRegularFile(p)) return Files.size(p);
         Path dev = p.toRealPath();
