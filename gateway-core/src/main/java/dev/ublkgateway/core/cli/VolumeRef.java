@@ -66,9 +66,10 @@ final class VolumeRef {
         this.o = o;
         this.host = host;
         this.chains = new ChainFactory(host);
-        if ((o.config == null) == (o.store == null)) {
+        if (o.config == null && o.store == null) {
             throw new IllegalArgumentException("say where the volume is: --config FILE.yaml [--device NAME], or --store URL");
         }
+        if (o.config != null && o.store != null) throw new IllegalArgumentException("give --config or --store, not both");
         if (o.store != null && o.device != null) throw new IllegalArgumentException("--device goes with --config, not --store");
         if (o.config != null && (o.codecs != null || o.chunkSize != null)) {
             throw new IllegalArgumentException("--codecs and --chunk-size go with --store; with --config they come from the device");
