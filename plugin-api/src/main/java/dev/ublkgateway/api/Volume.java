@@ -25,8 +25,9 @@ public interface Volume extends AutoCloseable {
     void delete() throws IOException;
 
     /**
-     * Creates the volume with {@code sizeBytes} and stores {@code source} (a raw image file or block
-     * device, at most that long) into it; all-zero chunks are not stored. Refuses an existing volume.
+     * Creates the volume with {@code sizeBytes} (-1: the source's length rounded up to 4 KiB) and stores
+     * {@code source} (a raw image file or block device, at most that long) into it; all-zero chunks are not
+     * stored. Refuses an existing volume.
      *
      * @return the chunks stored
      */

@@ -43,14 +43,15 @@ final class VolumeDataCommands {
                     if (ref.fromConfig()) {
                         if (size != null) throw new IllegalArgumentException("--size goes with --store; with --config the device's size is the volume's");
                     } else {
-                        bytes = size != null ? VolumeCommand.sizeOption(size) : Math.max(4096, Math.ceilDiv(imageSize(src), 4096) * 4096);
+                        if (size != null) bytes = VolumeCommand.sizeOption(size);
                     }
                     try (VolumeRef.Opened v = ref.open(n, Math.max(bytes, 0))) {
-                        long volSize = bytes < 0 ? v.deviceSize() : bytes;
                         Progress p = Progress.onStdout("importing " + n);
-                        long stored = v.volume().importFrom(src, volSize, throttled(p));
-                        p.finish("imported " + src + " into volume " + n + " (" + v.where() + "): " + Size.format(volSize) + ", "
-                                + stored + " of " + Math.ceilDiv(volSize, chunkBytes(v)) + " chunks stored (the rest are all zeros)");
+                        // with --store and no --size: -1, the image's own size
+                        long stored = v.volume().importFrom(src, ref.fromConfig() ? v.deviceSize() : bytes, throttled(p));
+                        Volume.VolumeStatus s = v.volume().status().orElseThrow();
+                        p.finish("imported " + src + " into volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + ", "
+                                + stored + " of " + Math.ceilDiv(s.sizeBytes(), s.chunkBytes()) + " chunks stored (the rest are all zeros)");
                     }
                 }
                 return 0;
@@ -117,21 +118,6 @@ final class VolumeDataCommands {
                     }
                 }
             });
-        }
-    }
-
-    private static long chunkBytes(VolumeRef.Opened v) throws IOException {
-        return v.volume().status().map(Volume.VolumeStatus::chunkBytes).orElse(1L);
-    }
-
-    private static long imageSize(Path p) throws IOException {
-        if (Files.isRegularFile(p)) return Files.size(p);
-        // a block device: sysfs knows its length
-        Path sys = Path.of("/sys/class/block", p.toRealPath().getFileName().toString(), "size");
-        try {
-            return Long.parseLong(Files.readString(sys).strip()) * 512;
-        } catch (IOException | NumberFormatException e) {
-            throw new IOException(p + " is neither a regular file nor a block device; name a raw image file or a block device");
         }
     }
 

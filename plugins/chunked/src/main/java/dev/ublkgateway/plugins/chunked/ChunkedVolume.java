@@ -145,6 +145,7 @@ final class ChunkedVolume implements Volume {
     @Override
     public long importFrom(Path source, long sizeBytes, LongConsumer bytesLeft) throws IOException {
         long srcSize = RawImage.size(source);
+        if (sizeBytes < 0) sizeBytes = Math.max(4096, Math.ceilDiv(srcSize, 4096) * 4096);
         if (srcSize > sizeBytes) {
             throw new IOException(source + " is " + Size.format(srcSize) + ", larger than volume " + name + " (" + Size.format(sizeBytes)
                     + "); use a larger volume");
