@@ -6,7 +6,8 @@
 # restart with the data intact, a second gateway refused, discard and zeroes delete objects, the S3
 # server down mid-write (flush waits and succeeds once it is back; fails with EIO after the timeout,
 # and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused,
-# down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone).
+# down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone),
+# volume import/export/verify of an S3 volume (served by up in between).
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -25,6 +26,7 @@ CHUNK=$((256 * 1024))
 pass=0 S3PID=""
 cleanup() {
     "$GW" down s3vol >/dev/null 2>&1 || true
+    "$GW" down s3imp >/dev/null 2>&1 || true
     [[ -n $S3PID ]] && kill -9 "$S3PID" 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -218,4 +220,51 @@ if out=$("$GW" validate "$WORK/order.yaml" 2>&1); then fail "validate accepted z
 [[ $out == *'order.yaml:13:11: codec "zstd" cannot come after "aes-gcm" in codecs'*'reorder the codecs'* ]] \
     || fail "codec order: $out"
 ok "validate refuses compression after encryption, at the codec's line: ${out##*order.yaml:}"
+# volume operations: a sparse image imported into a new S3 volume (the device's codecs and passphrase),
+# served by up, exported, verified; a corrupt and a missing object are found by offset
+t0=$SECONDS
+sed -e 's/name: s3vol/name: s3imp/' -e 's|prefix: s3vol/|prefix: s3imp/|' -e "s|unix:$SOCK|unix:$WORK/imp.sock|" \
+    "$WORK/vol.yaml" > "$WORK/imp.yaml"
+truncate -s 64M "$WORK/sparse.img"
+dd if="$WORK/in.img" of="$WORK/sparse.img" bs=1M count=3 seek=5 conv=notrunc status=none    # 12 chunks at 5 MiB
+dd if="$WORK/text" of="$WORK/sparse.img" bs=1M count=1 seek=40 conv=notrunc status=none     # 4 chunks at 40 MiB
+dd if="$WORK/in.img" of="$WORK/sparse.img" bs=4k count=1 seek=16128 conv=notrunc status=none # 1 chunk at 63 MiB
+"$GW" volume import "$WORK/sparse.img" --config "$WORK/imp.yaml" --device s3imp > "$WORK/imp.out" 2>&1 \
+    || fail "volume import: $(cat "$WORK/imp.out")"
+grep -q "^imported $WORK/sparse.img into volume s3imp (device s3imp of $WORK/imp.yaml): 64 MiB, 17 of 256 chunks stored" \
+    "$WORK/imp.out" || fail "volume import said: $(cat "$WORK/imp.out")"
+n=$(find "$S3/$BUCKET/s3imp/chunks" -type f | wc -l)
+((n == 17)) || fail "import stored $n chunk objects, expected 17 (the image's chunks that are not all zeros)"
+ok "volume import: a sparse 64 MiB image into S3 as 17 objects (all-zero chunks not stored)"
+# the same volume by store URL (the volume is NAME/ under the URL's prefix), with the device's codecs
+STORE="s3://$BUCKET?endpoint=http://127.0.0.1:$PORT&region=us-east-1&access-key-id=\${env:S3_KEY}&secret-access-key=\${env:S3_SECRET}"
+CODECS='[{type: zstd, level: 1}, {type: aes-gcm, passphrase: "${env:VOLPASS}", kdf-iterations: 10000}]'
+
+"$GW" up "$WORK/imp.yaml" > "$WORK/upimp.out" 2>&1 || fail "up of the imported volume: $(cat "$WORK/upimp.out")"
+nbdcopy "nbd+unix:///s3imp?socket=$WORK/imp.sock" "$WORK/served.img"
+cmp "$WORK/served.img" "$WORK/sparse.img" || { "$GW" down s3imp; fail "the imported volume serves other data than the image"; }
+"$GW" down s3imp > /dev/null
+"$GW" volume export s3imp "$WORK/exp.img" --store "$STORE" --codecs "$CODECS" > "$WORK/exp.out" 2>&1 \
+    || fail "volume export: $(cat "$WORK/exp.out")"
+cmp "$WORK/exp.img" "$WORK/sparse.img" || fail "the exported image differs from the imported one"
+used=$(du -k "$WORK/exp.img" | cut -f1)
+((used < 8192)) || fail "the exported image is not sparse: $used KiB allocated for 4 MiB of data"
+"$GW" volume verify s3imp --store "$STORE" --codecs "$CODECS" > "$WORK/ver1.out" 2>&1 || fail "verify of a clean volume: $(cat "$WORK/ver1.out")"
+ok "up serves the imported volume as the image (nbdcopy, cmp); export is identical and sparse ($used KiB); verify clean"
+
+obj=$S3/$BUCKET/s3imp/chunks/0/14   # chunk 20, at 5 MiB
+cp "$obj" "$WORK/obj14.orig"
+printf '\x01' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
+cmp -s "$obj" "$WORK/obj14.orig" && printf '\x02' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
+rm "$S3/$BUCKET/s3imp/chunks/0/a0"  # chunk 160, at 40 MiB
+if "$GW" volume verify s3imp --store "$STORE" --codecs "$CODECS" > "$WORK/ver2.out" 2>&1; then
+    fail "verify of a damaged volume exited 0: $(cat "$WORK/ver2.out")"
+else
+    rc=$?
+fi
+((rc == 1)) || fail "verify of a damaged volume exited $rc, not 1: $(cat "$WORK/ver2.out")"
+grep -q "^damaged: chunk 20 at offset 5242880 (5 MiB): chunk 20 cannot be decoded" "$WORK/ver2.out" \
+    && grep -q "^damaged: chunk 160 at offset 41943040 (40 MiB): missing" "$WORK/ver2.out" \
+    || fail "verify did not report the damage by offset: $(cat "$WORK/ver2.out")"
+ok "verify reports a corrupt object and a missing one by offset, exit 1 ($((SECONDS - t0)) s for the volume cases)"
 echo "s3 e2e: all $pass passed"

@@ -14,8 +14,9 @@ public final class ApiVersion {
      * 1.3 added {@link Target#extents} (holes, for NBD block status); 1.4 added {@link Capabilities}
      * ({@link BlockStage#capabilities}, {@link Target#capabilities}: multi-conn safety, data access, cache) and
      * {@link Errno}; 1.5 added {@link RetryPolicy} and {@link ObjectStore#retries()}; 1.6 added {@link MetricsSource}
-     * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows) and {@link ProgressReporter}
-     * ({@link ProviderContext#progress}).
+     * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows), {@link ProgressReporter}
+     * ({@link ProviderContext#progress}), volume operations ({@link TargetProvider#volume}, {@link Volume}) and
+     * {@link ObjectStore#list}.
      */
     public static final String CURRENT = load();
 

@@ -1,6 +1,7 @@
 package dev.ublkgateway.api;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,6 +17,16 @@ public interface ObjectStore extends AutoCloseable {
 
     /** Deletes the object; deleting a missing object is not an error. */
     void delete(String key) throws IOException;
+
+    /**
+     * The keys that start with {@code prefix}, in no particular order. With {@code recursive} false, only
+     * one level: keys with no further {@code /} after the prefix, and each deeper level once, as its name
+     * up to and including the next {@code /} (S3's delimiter listing). A store that cannot list throws.
+     * Volume operations use it (list, delete, verify); serving a volume does not. (Since API 1.6.)
+     */
+    default List<String> list(String prefix, boolean recursive) throws IOException {
+        throw new IOException("this object store cannot list its objects; it needs a plugin built for API 1.6 or later");
+    }
 
     /**
      * The retries this store makes inside each call. {@link RetryPolicy#NONE} (the default) leaves retrying

@@ -34,4 +34,14 @@ public interface TargetProvider<C extends Record> extends ExtensionPoint {
     default Target open(C config, DeviceDescriptor device, boolean recovering, ProviderContext context) throws IOException {
         return open(config, device, recovering);
     }
+
+    /**
+     * The volume {@code name} of this target type, configured by {@code config}, for operations that run
+     * while no gateway serves it ({@code ublk-gateway volume}), or null when the target keeps no volumes
+     * of its own (the default). Nothing is read or created until a method of the {@link Volume} is called.
+     * (Since API 1.6.)
+     */
+    default Volume volume(C config, String name, ProviderContext context) throws IOException {
+        return null;
+    }
 }

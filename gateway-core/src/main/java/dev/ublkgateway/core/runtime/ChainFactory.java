@@ -1,9 +1,11 @@
 package dev.ublkgateway.core.runtime;
 
+import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.api.BlockStage;
 import dev.ublkgateway.api.ChunkCodecProvider;
 import dev.ublkgateway.api.ObjectStoreProvider;
 import dev.ublkgateway.api.DeviceDescriptor;
+import dev.ublkgateway.api.ProviderContext;
 import dev.ublkgateway.api.StageProvider;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetProvider;
@@ -42,9 +44,9 @@ public final class ChainFactory {
     }
 
     /** Where this process publishes the device's long operations: one board per device, shared by its target and the gateway. */
-    public dev.ublkgateway.api.ProgressReporter progress(String device) {
+    public ProgressReporter progress(String device) {
         java.nio.file.Path dir = progressDir;
-        if (dir == null) return dev.ublkgateway.api.ProgressReporter.NONE;
+        if (dir == null) return ProgressReporter.NONE;
         return boards.computeIfAbsent(device, n -> new ProgressBoard(dir, n));
     }
 
@@ -72,6 +74,14 @@ public final class ChainFactory {
             return "it compresses, and the output of an encrypting codec does not compress: list compression first";
         }
         return null;
+    }
+
+    /**
+     * What offline volume operations get: the loaded plugins' codecs and stores; no progress is published
+     * (the command shows its own).
+     */
+    public ProviderContext providerContext(String device) {
+        return new HostProviderContext(host, device, forceTakeover, ProgressReporter.NONE);
     }
 
     public static DeviceDescriptor descriptor(DeviceConfig d) {

@@ -6,6 +6,7 @@ import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.ProviderContext;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.api.TargetProvider;
+import dev.ublkgateway.api.Volume;
 import org.pf4j.Extension;
 
 import java.io.IOException;
@@ -45,5 +46,11 @@ public final class ChunkedTargetProvider implements TargetProvider<ChunkedTarget
             store.close();
             throw e;
         }
+    }
+
+    /** The volume {@code name} in the configured store: see {@link ChunkedVolume}. */
+    @Override
+    public Volume volume(ChunkedTargetConfig c, String name, ProviderContext context) {
+        return new ChunkedVolume(c, name, context);
     }
 }

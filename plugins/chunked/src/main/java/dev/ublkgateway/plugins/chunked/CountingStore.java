@@ -52,6 +52,12 @@ final class CountingStore implements ObjectStore {
         }
     }
 
+    /** Not counted: only offline volume operations list, and they serve no metrics. */
+    @Override
+    public java.util.List<String> list(String prefix, boolean recursive) throws IOException {
+        return store.list(prefix, recursive);
+    }
+
     @Override
     public RetryPolicy retries() {
         return store.retries();

@@ -80,6 +80,17 @@ final class Lease implements AutoCloseable {
         return l;
     }
 
+    /** Who holds the volume's lease and how long ago it last beat, or empty when nobody does. */
+    static Optional<String> holder(ObjectStore store) throws IOException {
+        Optional<byte[]> existing = store.get(KEY);
+        if (existing.isEmpty()) return Optional.empty();
+        Properties p = new Properties();
+        p.load(new StringReader(new String(existing.get(), StandardCharsets.UTF_8)));
+        long age = System.currentTimeMillis() - Long.parseLong(p.getProperty("heartbeat", "0"));
+        return Optional.of("gateway " + p.getProperty("owner", "?") + ", heartbeat " + TimeUnit.MILLISECONDS.toSeconds(age)
+                + " s ago" + (age < STALE_MS ? "" : " (stale: the gateway may be dead)"));
+    }
+
     private void write() throws IOException {
         byte[] b = ("owner=" + owner + "\nheartbeat=" + System.currentTimeMillis() + "\n").getBytes(StandardCharsets.UTF_8);
         store.put(KEY, b, 0, b.length);

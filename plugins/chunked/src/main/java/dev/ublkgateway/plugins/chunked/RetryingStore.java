@@ -62,6 +62,11 @@ final class RetryingStore implements ObjectStore {
     }
 
     @Override
+    public java.util.List<String> list(String prefix, boolean recursive) throws IOException {
+        return policy.run("list " + prefix, () -> store.list(prefix, recursive));
+    }
+
+    @Override
     public RetryPolicy retries() {
         return policy;
     }

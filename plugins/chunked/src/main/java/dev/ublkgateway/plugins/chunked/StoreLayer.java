@@ -20,6 +20,18 @@ final class StoreLayer implements ChunkStore {
         return "chunks/" + Long.toHexString(index >>> 12) + "/" + Long.toHexString(index);
     }
 
+    /** The chunk index a key of {@link #key} names, or -1 for any other key. */
+    static long index(String key) {
+        String[] parts = key.split("/");
+        if (parts.length != 3 || !parts[0].equals("chunks")) return -1;
+        try {
+            long i = Long.parseUnsignedLong(parts[2], 16);
+            return i >= 0 && key.equals(key(i)) ? i : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     ObjectStore store() {
         return store;
     }

@@ -65,6 +65,21 @@ final class VolumeFormat {
      */
     static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore given,
                              List<String> codecNames, List<ChunkedTarget.CodecFactory> factories) throws IOException {
+        return open(d, chunkSize, recovering, forceTakeover, given, codecNames, factories, Use.SERVE);
+    }
+
+    /** What an open is for: serving (creates a missing volume), creating (refuses an existing one), checking. */
+    enum Use {
+        SERVE, CREATE,
+        /** an existing volume only; a chunk map that cannot be read is kept in {@link #mapProblem}, not thrown */
+        CHECK
+    }
+
+    /** Why the chunk map could not be read (an open for {@link Use#CHECK}), else null; the map is then empty. */
+    String mapProblem;
+
+    static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore given,
+                             List<String> codecNames, List<ChunkedTarget.CodecFactory> factories, Use use) throws IOException {
         StoreStats storeStats = new StoreStats();
         ObjectStore store = new CountingStore(RetryingStore.over(given, RetryPolicy.DEFAULT, storeStats), storeStats);
         String names = String.join(",", codecNames);
@@ -74,7 +89,9 @@ final class VolumeFormat {
             ChunkMap map = new ChunkMap(chunkCount(d, chunkSize));
             Optional<byte[]> metaBytes = objects.get(VolumeMeta.KEY);
             CodecLayer codecs;
+            String mapProblem = null;
             if (metaBytes.isEmpty()) {
+                if (use == Use.CHECK) throw new IOException("no volume " + d.name() + " in this store; check the name and the store");
                 if (objects.get(ChunkMap.KEY).isPresent()) {
                     throw new IOException("volume " + d.name() + ": the store holds a chunk map but no metadata object ("
                             + VolumeMeta.KEY + "); it was not created by this gateway or is damaged");
@@ -85,18 +102,31 @@ final class VolumeFormat {
                 rnd.nextBytes(salt);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(id, salt), chunkSize + GenerationCheck.TRAILER);
                 byte[] check = codecs.encode(KEY_CHECK_PLAIN.clone(), KEY_CHECK_PLAIN.length, KEY_CHECK_INDEX);
-                objects.put(VolumeMeta.KEY, new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check).toBytes());
+                objects.put(VolumeMeta.KEY, new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check,
+                        System.currentTimeMillis()).toBytes());
                 map.fresh();
                 LOG.info("volume " + d.name() + ": created (chunk size " + chunkSize + ", codecs [" + names + "])");
             } else {
+                if (use == Use.CREATE) {
+                    throw new IOException("volume " + d.name() + " already exists in this store; delete it first"
+                            + " (ublk-gateway volume delete) or choose another name");
+                }
                 VolumeMeta meta = VolumeMeta.parse(metaBytes.get());
                 check(meta, d, chunkSize, names);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(meta.volumeId(), meta.kdfSalt()),
                         chunkSize + GenerationCheck.TRAILER);
                 checkKey(meta, codecs, "volume " + d.name() + ": ");
-                loadMap(map, objects, codecs, "volume " + d.name() + ": ");
+                try {
+                    loadMap(map, objects, codecs, "volume " + d.name() + ": ");
+                } catch (IOException e) {
+                    if (use != Use.CHECK) throw e;
+                    mapProblem = e.getMessage();
+                    map.fresh();
+                }
             }
-            return new VolumeFormat(map, lease, objects, codecs, storeStats, given);
+            VolumeFormat f = new VolumeFormat(map, lease, objects, codecs, storeStats, given);
+            f.mapProblem = mapProblem;
+            return f;
         } catch (IOException | RuntimeException e) {
             try {
                 lease.close();
@@ -105,6 +135,12 @@ final class VolumeFormat {
             }
             throw e;
         }
+    }
+
+    /** The volume's metadata in {@code store}, or empty when it holds no volume. */
+    static Optional<VolumeMeta> readMeta(ObjectStore store) throws IOException {
+        Optional<byte[]> b = RetryingStore.over(store, RetryPolicy.DEFAULT).get(VolumeMeta.KEY);
+        return b.isEmpty() ? Optional.empty() : Optional.of(VolumeMeta.parse(b.get()));
     }
 
     /** Refuses a configuration that differs from what the volume was created with. */
@@ -152,10 +188,10 @@ final class VolumeFormat {
         byte[] plain;
         try {
             plain = codecs.decode(stored.get(), MAP_INDEX, 24 + 8 * map.count());
+            map.load(plain, plain.length);
         } catch (IOException e) {
             throw new IOException(v + "its chunk map object cannot be read (" + e.getMessage() + ")");
         }
-        map.load(plain, plain.length);
     }
 
     /** The layers a chunk passes through on its way to the store, top first. */

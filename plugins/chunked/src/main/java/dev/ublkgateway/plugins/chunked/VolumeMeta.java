@@ -9,9 +9,11 @@ import java.util.Properties;
 /**
  * The volume's metadata object ({@code volume.meta}, a small properties text): format version, size,
  * chunk size, codec list, volume id, KDF salt and a key check value (a fixed block encoded through the
- * codecs, which only the right key and codec settings decode).
+ * codecs, which only the right key and codec settings decode), and when it was created (epoch milliseconds;
+ * 0 in metadata written before the field existed).
  */
-record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck) {
+record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck,
+                  long created) {
     static final int FORMAT = 1;
     static final String KEY = "volume.meta";
 
@@ -24,7 +26,8 @@ record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] v
                 + "codecs=" + codecs + "\n"
                 + "volume-id=" + hex.formatHex(volumeId) + "\n"
                 + "kdf-salt=" + hex.formatHex(kdfSalt) + "\n"
-                + "key-check=" + hex.formatHex(keyCheck) + "\n";
+                + "key-check=" + hex.formatHex(keyCheck) + "\n"
+                + "created=" + created + "\n";
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -36,7 +39,7 @@ record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] v
             return new VolumeMeta(Integer.parseInt(p.getProperty("format")), Long.parseLong(p.getProperty("size")),
                     Long.parseLong(p.getProperty("chunk-size")), p.getProperty("codecs", ""),
                     hex.parseHex(p.getProperty("volume-id")), hex.parseHex(p.getProperty("kdf-salt")),
-                    hex.parseHex(p.getProperty("key-check")));
+                    hex.parseHex(p.getProperty("key-check")), Long.parseLong(p.getProperty("created", "0")));
         } catch (RuntimeException e) {
             throw new IOException("the volume metadata object " + KEY + " is damaged (" + e.getMessage() + ")");
         }

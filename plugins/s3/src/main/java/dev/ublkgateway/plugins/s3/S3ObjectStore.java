@@ -229,6 +229,27 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         }
     }
 
+    @Override
+    public java.util.List<String> list(String prefix, boolean recursive) throws IOException {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        int strip = config.prefix().length();
+        acquire();
+        try {
+            for (var page : s3.listObjectsV2Paginator(b -> {
+                b.bucket(config.bucket()).prefix(key(prefix));
+                if (!recursive) b.delimiter("/");
+            })) {
+                for (var o : page.contents()) keys.add(o.key().substring(strip));
+                for (var p : page.commonPrefixes()) keys.add(p.prefix().substring(strip));
+            }
+        } catch (SdkException e) {
+            throw failure("LIST", prefix, e);
+        } finally {
+            permits.release();
+        }
+        return keys;
+    }
+
     private void acquire() throws IOException {
         try {
             permits.acquire();

@@ -84,6 +84,17 @@ class S3ObjectStoreTest {
     }
 
     @Test
+    void listingIsRelativeToThePrefixOneLevelOrAll() throws IOException {
+        try (ObjectStore s = S3ObjectStore.open(config("vol").withPrefix("ls"))) {
+            for (String k : List.of("a", "b/c", "b/d/e", "f/g")) s.put(k, new byte[] {1}, 0, 1);
+            assertEquals(List.of("a", "b/", "f/"), s.list("", false).stream().sorted().toList());
+            assertEquals(List.of("b/c", "b/d/"), s.list("b/", false).stream().sorted().toList());
+            assertEquals(List.of("b/c", "b/d/e"), s.list("b/", true).stream().sorted().toList());
+            assertEquals(List.of(), s.list("none/", true));
+        }
+    }
+
+    @Test
     void prefixesSeparateVolumes() throws IOException {
         try (ObjectStore a = S3ObjectStore.open(config("vol").withPrefix("a")); ObjectStore b = S3ObjectStore.open(config("vol").withPrefix("b"))) {
             a.put("x", new byte[] {1}, 0, 1);

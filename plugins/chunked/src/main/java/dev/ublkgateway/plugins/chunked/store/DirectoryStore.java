@@ -11,7 +11,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -59,8 +64,15 @@ public final class DirectoryStore implements ObjectStore {
             if (sync) syncDir(parent.getParent()); // the new directory's own entry
         }
         Path tmp = parent.resolve("." + target.getFileName() + ".tmp" + tmpSeq.incrementAndGet());
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (NoSuchFileException e) {
+            // a delete of the folder's last object removed the folder meanwhile
+            Files.createDirectories(parent);
+            opened = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        try (FileChannel ch = opened) {
             ByteBuffer b = ByteBuffer.wrap(data, offset, length);
             while (b.hasRemaining()) ch.write(b);
             if (sync) ch.force(false);
@@ -73,7 +85,42 @@ public final class DirectoryStore implements ObjectStore {
     }
 
     public void delete(String key) throws IOException {
-        if (Files.deleteIfExists(file(key)) && sync) syncDir(file(key).getParent());
+        Path f = file(key);
+        if (!Files.deleteIfExists(f)) return;
+        try {
+            if (sync) syncDir(f.getParent());
+        } catch (NoSuchFileException e) {
+            return; // a delete of the folder's last other object removed the folder meanwhile
+        }
+        // a folder emptied by the delete goes too, so a deleted volume leaves no tree of empty folders
+        for (Path p = f.getParent(); p != null && !p.equals(dir) && p.startsWith(dir); p = p.getParent()) {
+            try {
+                Files.delete(p);
+            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                return;
+            }
+        }
+    }
+
+    /** Keys under {@code prefix}; temporary files of puts in progress are left out. */
+    @Override
+    public List<String> list(String prefix, boolean recursive) throws IOException {
+        List<String> keys = new ArrayList<>();
+        int slash = prefix.lastIndexOf('/');
+        Path from = slash < 0 ? dir : dir.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(from)) return keys;
+        try (Stream<Path> s = recursive ? Files.walk(from) : Files.list(from)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (p.equals(from) || p.getFileName().toString().startsWith(".")) continue;
+                boolean folder = Files.isDirectory(p);
+                if (recursive && folder) continue;
+                String key = dir.relativize(p).toString() + (folder ? "/" : "");
+                if (key.startsWith(prefix)) keys.add(key);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return keys;
     }
 
     private static void syncDir(Path d) throws IOException {

@@ -39,6 +39,17 @@ public final class MemoryStore implements ObjectStore {
         objects.remove(key);
     }
 
+    @Override
+    public java.util.List<String> list(String prefix, boolean recursive) {
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        for (String k : objects.keySet()) {
+            if (!k.startsWith(prefix)) continue;
+            int slash = recursive ? -1 : k.indexOf('/', prefix.length());
+            keys.add(slash < 0 ? k : k.substring(0, slash + 1));
+        }
+        return java.util.List.copyOf(keys);
+    }
+
     /** The stored keys (tests). */
     public java.util.Set<String> keys() {
         return java.util.Set.copyOf(objects.keySet());

@@ -1,0 +1,94 @@
+package dev.ublkgateway.api;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+/**
+ * One volume of a target that keeps its data in a store of its own (the {@code chunked} target), for
+ * the operations that run while no gateway serves it: create, describe, delete, import a raw image,
+ * export one, verify. Operations that change or read every chunk hold the volume's lease, so a gateway
+ * serving it refuses them and no gateway starts on it meanwhile. Failures are {@link IOException}s with a
+ * one-line message naming the problem and the fix. Progress callbacks receive the bytes left and may be
+ * called from several threads. (Since API 1.6.)
+ */
+public interface Volume extends AutoCloseable {
+    /** What the volume's metadata says, or empty when the store holds no volume. */
+    Optional<VolumeStatus> status() throws IOException;
+
+    /** Creates an empty volume of {@code sizeBytes}; refuses a store that already holds a volume. */
+    VolumeStatus create(long sizeBytes) throws IOException;
+
+    /** Removes every object of the volume; refuses a volume a gateway serves. */
+    void delete() throws IOException;
+
+    /**
+     * Creates the volume with {@code sizeBytes} (-1: the source's length rounded up to 4 KiB) and stores
+     * {@code source} (a raw image file or block device, at most that long) into it; all-zero chunks are not
+     * stored. Refuses an existing volume.
+     *
+     * @return the chunks stored
+     */
+    long importFrom(Path source, long sizeBytes, LongConsumer bytesLeft) throws IOException;
+
+    /**
+     * Writes the volume to {@code dest}: a new regular file (chunks without data are left as holes) or a
+     * block device (they are written as zeros). Refuses a volume a gateway serves.
+     */
+    void exportTo(Path dest, LongConsumer bytesLeft) throws IOException;
+
+    /** Reads every object of the volume and checks it; damage is reported, not thrown. */
+    VerifyReport verify(LongConsumer bytesLeft) throws IOException;
+
+    @Override
+    void close() throws IOException;
+
+    /**
+     * A volume as its metadata describes it.
+     *
+     * @param sizeBytes     the volume's size
+     * @param chunkBytes    bytes per chunk (one object each)
+     * @param codecs        codec types in the order they are applied on the way out
+     * @param format        the metadata format version
+     * @param volumeId      the volume's random id, in hex
+     * @param createdMillis when it was created (epoch milliseconds), 0 when its metadata predates the field
+     * @param storedChunks  chunk objects in the store, -1 when the store cannot list them
+     * @param servedBy      the gateway whose lease is live (owner and heartbeat age), or null
+     */
+    record VolumeStatus(String name, long sizeBytes, long chunkBytes, List<String> codecs, int format, String volumeId,
+                        long createdMillis, long storedChunks, String servedBy) {
+        public VolumeStatus {
+            codecs = List.copyOf(codecs);
+        }
+    }
+
+    /**
+     * What {@link #verify} found.
+     *
+     * @param chunks       chunks the volume has
+     * @param stored       chunk objects read and checked
+     * @param damage       every problem, by chunk
+     * @param unreferenced chunk objects the chunk map does not list (a write not yet flushed when its gateway
+     *                     died, or a leftover); they read as zeros and are not damage
+     */
+    record VerifyReport(long chunks, long stored, List<Damage> damage, long unreferenced) {
+        public VerifyReport {
+            damage = List.copyOf(damage);
+        }
+
+        public boolean clean() {
+            return damage.isEmpty();
+        }
+    }
+
+    /**
+     * One damaged part of a volume.
+     *
+     * @param chunk   the chunk's index, or -1 for the volume's own objects (its chunk map)
+     * @param offset  the byte offset in the volume where the chunk starts, or -1
+     * @param problem what is wrong, e.g. "missing" or "corrupt (tag mismatch)"
+     */
+    record Damage(long chunk, long offset, String problem) {}
+}
