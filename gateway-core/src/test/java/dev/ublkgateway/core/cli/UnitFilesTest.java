@@ -70,6 +70,16 @@ class UnitFilesTest {
     }
 
     @Test
+    void restartsDoNotRepeatAReportedError() throws IOException {
+        for (Path unit : services()) {
+            String text = Files.readString(unit);
+            if (!text.contains("\nRestart=on-failure\n")) continue;
+            // a restarted `up` would refuse a device left for recovery (exit 1) every RestartSec= forever
+            assertTrue(text.contains("\nRestartPreventExitStatus=1\n"), unit + ": restarts an `up` that exits 1");
+        }
+    }
+
+    @Test
     void theSocketUnitStartsTheNbdService() throws IOException {
         assertTrue(Files.exists(UNITS.resolve("ublk-gateway-nbd@.socket")));
         String service = Files.readString(UNITS.resolve("ublk-gateway-nbd@.service"));
