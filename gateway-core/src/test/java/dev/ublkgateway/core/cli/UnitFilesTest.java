@@ -61,6 +61,7 @@ class UnitFilesTest {
             String text = Files.readString(unit);
             assertTrue(text.contains("\nType=notify\n"), unit.toString());
             assertTrue(text.contains("\nWatchdogSec="), unit.toString());
+            assertTrue(text.contains("\nTimeoutStartSec="), unit + ": systemd's default 90 s would tear down a slow start");
             assertTrue(text.contains("\nSuccessExitStatus=143 "), unit + ": a stop (SIGTERM) would count as a failure");
             String[] start = commands(unit).stream().filter(a -> a[0].equals("up") || a[0].equals("recover"))
                     .findFirst().orElseThrow(() -> new AssertionError(unit + " has no up or recover"));
