@@ -2,11 +2,12 @@
 # End-to-end suite against real /dev/ublkbN devices: builds on this machine, then boots one VM of the
 # test bed (tests/vm/run.sh) that runs tests/e2e/guest.sh, which runs every case under cases/.
 #
-#   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [FILTER]
+#   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [--no-systemd] [FILTER]
 #
 #   --kernel   the guest kernel (tests/vm/run.sh --kernel): 6.12, 7 (newest 7.x, default) or 7.N
 #   --out      results, per-case logs and the build snapshot (default tests/e2e/out, emptied first)
 #   --timeout  limit for the whole VM run (default 3000)
+#   --no-systemd  leave out the systemd-units case (a second VM boot, with systemd as PID 1)
 #   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
 #
 # E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest. E2E_JVM_OPTS replaces
@@ -19,13 +20,14 @@ cd "$ROOT"
 OUT=$ROOT/tests/e2e/out
 TIMEOUT=3000
 KERNEL=${UBLKGW_VM_KERNEL:-7}
-FILTER=""
+FILTER="" NO_SYSTEMD=""
 while (($#)); do
     case $1 in
         --kernel) KERNEL=${2:?--kernel needs 6.12, 7 or 7.N}; shift 2 ;;
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
         --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
-        -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-systemd) NO_SYSTEMD=1; shift ;;
+        -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "e2e: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) FILTER=$1; shift ;;
     esac
@@ -81,7 +83,7 @@ export E2E_S3PROXY_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}
 # the cases' VM. Which of the two the filter selects:
 SYSTEMD_CASE=systemd-units
 run_systemd="" run_cases=""
-[[ -z $FILTER || $SYSTEMD_CASE =~ $FILTER ]] && run_systemd=1
+[[ -z $NO_SYSTEMD ]] && [[ -z $FILTER || $SYSTEMD_CASE =~ $FILTER ]] && run_systemd=1
 if [[ -z $FILTER ]]; then
     run_cases=1
 else

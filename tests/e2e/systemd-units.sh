@@ -165,7 +165,9 @@ SOCK=/run/ublk-gateway/nbd.nbd.sock
 step "the first nbdinfo"
 size=$(timeout 240 nbdinfo --size "nbd+unix:///nbddisk?socket=$SOCK") || fail "nbdinfo through the socket failed"
 [[ $size == 33554432 ]] || fail "nbdinfo says the export has $size bytes, expected 33554432"
-[[ $(prop ublk-gateway-nbd@nbd.service ActiveState) == active ]] || fail "the NBD service is not active after the first client"
+# the exports serve before the gateway tells systemd READY=1
+nbd_active() { [[ $(prop ublk-gateway-nbd@nbd.service ActiveState) == active ]]; }
+wait_for 60 "the NBD service to become active after the first client" nbd_active
 status=$(prop ublk-gateway-nbd@nbd.service StatusText)
 [[ $status == *"serving from nbd.yaml"* ]] || fail "ublk-gateway-nbd@nbd status text is '$status'"
 systemctl stop ublk-gateway-nbd@nbd.service || fail "systemctl stop ublk-gateway-nbd@nbd.service failed"

@@ -15,7 +15,7 @@ BOOT_MODULES=(9pnet_virtio 9p overlay ublk_drv loop ext4)
 # xts + aesni_intel (aes_generic is usually built in) back dm-crypt's aes-xts-plain64;
 # algif_skcipher lets cryptsetup reach the kernel ciphers.
 # Names a kernel lacks (aes_generic became `aes` in 7.x) are skipped.
-EXTRA_MODULES=(null_blk nbd dm_crypt xts aesni_intel aes_generic algif_skcipher virtio_pci autofs4)
+EXTRA_MODULES=(null_blk nbd dm_crypt xts aesni_intel aes_generic algif_skcipher virtio_pci)
 # Busybox applets /init uses.
 APPLETS=(sh mount umount mkdir insmod ip chroot poweroff sync stty cat ln env switch_root)
 
