@@ -134,13 +134,13 @@ KVER=@KVER@
 fail() { echo "vm-init: error: $*"; poweroff -f; }
 
 # systemd as PID 1: its target (ublkgw-vm.target) runs only the command script's service and what
-# services need by default (sysinit.target, basic.target, the journal). Everything else a full boot
-# would start is masked, generators included, so the boot takes seconds under TCG. The service
-# prints the exit marker and powers off.
+# services need by default (sysinit.target, the journal). Everything else a full boot would start is
+# masked, generators included, so the boot takes seconds under TCG. The service prints the exit
+# marker and powers off.
 boot_systemd() {
   E=$N/etc/systemd/system
   mkdir -p $E $N/etc/systemd/system-generators
-  for g in /newroot/lib/systemd/system-generators/* /newroot/usr/lib/systemd/system-generators/*; do
+  for g in $N/lib/systemd/system-generators/* $N/usr/lib/systemd/system-generators/*; do
     [ -e "$g" ] && ln -sf /dev/null "$N/etc/systemd/system-generators/${g##*/}"
   done
   for u in timers.target paths.target dbus.socket dbus.service systemd-initctl.socket \
@@ -184,7 +184,8 @@ echo "UBLKGW-VM-EXIT=\$?"
 sync
 systemctl --force --force poweroff
 RUNNER
-  # The host's container marker would make systemd think it runs in a container (no /proc/cmdline).
+  # The host's container marker would put systemd in container mode (no kernel command line, cgroups
+  # and mounts left to a container manager).
   rm -f $N/.dockerenv $N/run/.containerenv
   ip link set lo up
   exec switch_root $N /lib/systemd/systemd --unit=ublkgw-vm.target
