@@ -184,8 +184,8 @@ echo "UBLKGW-VM-EXIT=\$?"
 sync
 systemctl --force --force poweroff
 RUNNER
-  # The host's container marker would put systemd in container mode (no kernel command line, cgroups
-  # and mounts left to a container manager).
+  # The host's container marker would put systemd in container mode (it then ignores the kernel
+  # command line, for one).
   rm -f $N/.dockerenv $N/run/.containerenv
   ip link set lo up
   exec switch_root $N /lib/systemd/systemd --unit=ublkgw-vm.target
