@@ -2,11 +2,12 @@
 # End-to-end suite against real /dev/ublkbN devices: builds on this machine, then boots one VM of the
 # test bed (tests/vm/run.sh) that runs tests/e2e/guest.sh, which runs every case under cases/.
 #
-#   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [FILTER]
+#   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [--no-systemd] [FILTER]
 #
 #   --kernel   the guest kernel (tests/vm/run.sh --kernel): 6.12, 7 (newest 7.x, default) or 7.N
 #   --out      results, per-case logs and the build snapshot (default tests/e2e/out, emptied first)
 #   --timeout  limit for the whole VM run (default 3000)
+#   --no-systemd  leave out the systemd-units case (a second VM boot, with systemd as PID 1)
 #   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
 #
 # E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest. E2E_JVM_OPTS replaces
@@ -19,13 +20,14 @@ cd "$ROOT"
 OUT=$ROOT/tests/e2e/out
 TIMEOUT=3000
 KERNEL=${UBLKGW_VM_KERNEL:-7}
-FILTER=""
+FILTER="" NO_SYSTEMD=""
 while (($#)); do
     case $1 in
         --kernel) KERNEL=${2:?--kernel needs 6.12, 7 or 7.N}; shift 2 ;;
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
         --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
-        -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-systemd) NO_SYSTEMD=1; shift ;;
+        -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "e2e: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) FILTER=$1; shift ;;
     esac
@@ -77,30 +79,67 @@ export E2E_JAVA_TOOL_OPTIONS=$E2E_JVM_OPTS
 scripts/s3proxy.sh classpath > /dev/null || { echo "e2e: could not resolve S3Proxy (scripts/s3proxy.sh classpath)" >&2; exit 1; }
 export E2E_S3PROXY_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}
 
-echo "e2e: $version; booting the VM, kernel $KERNEL (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
-t0=$SECONDS
-rc=0
-tests/vm/run.sh --kernel "$KERNEL" --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS --env E2E_S3PROXY_CACHE ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
-    bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
-secs=$((SECONDS - t0))
-
-results=$OUT/results.txt
-echo
-echo "==== e2e results, kernel $KERNEL (VM run ${secs} s; logs in $OUT/logs)"
-if [[ -f $results ]]; then
-    grep -E '^(PASS|FAIL|SETUP-FAILED) ' "$results" || true
-    if ! grep -q '^SUMMARY ' "$results"; then
-        last=$(grep '^RUN ' "$results" | tail -1 | cut -d' ' -f2)
-        if [[ -n $last ]] && ! grep -qE "^(PASS|FAIL) $last[ :]" "$results"; then
-            echo "FAIL $last: the VM ended during this case (exit $rc)"
-        fi
-        echo "SUMMARY incomplete: the VM ended before the suite finished (exit $rc)"
-        ((rc != 0)) || rc=1
-    else
-        grep '^SUMMARY ' "$results"
-    fi
+# The systemd units' case needs systemd as PID 1: its own VM boot (tests/vm/run.sh --systemd), after
+# the cases' VM. Which of the two the filter selects:
+SYSTEMD_CASE=systemd-units
+run_systemd="" run_cases=""
+[[ -z $NO_SYSTEMD ]] && [[ -z $FILTER || $SYSTEMD_CASE =~ $FILTER ]] && run_systemd=1
+if [[ -z $FILTER ]]; then
+    run_cases=1
 else
-    echo "no results: the VM did not get to run the suite (exit $rc)"
-    ((rc != 0)) || rc=1
+    for f in tests/e2e/cases/*.sh; do
+        n=$(basename "$f" .sh)
+        for s in "${n#[0-9][0-9]-}" $(sed -n 's/^[[:space:]]*subcase \(--always \)\{0,1\}\([a-z0-9._-]*\) .*/\2/p' "$f"); do
+            [[ $s =~ $FILTER ]] && run_cases=1
+        done
+    done
+fi
+[[ -n $run_cases || -n $run_systemd ]] || { echo "e2e: no case matches /$FILTER/" >&2; exit 1; }
+
+rc=0
+results=$OUT/results.txt
+if [[ -n $run_cases ]]; then
+    echo "e2e: $version; booting the VM, kernel $KERNEL (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
+    t0=$SECONDS
+    tests/vm/run.sh --kernel "$KERNEL" --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS --env E2E_S3PROXY_CACHE ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
+        bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
+    secs=$((SECONDS - t0))
+
+    echo
+    echo "==== e2e results, kernel $KERNEL (VM run ${secs} s; logs in $OUT/logs)"
+    if [[ -f $results ]]; then
+        grep -E '^(PASS|FAIL|SETUP-FAILED) ' "$results" || true
+        if ! grep -q '^SUMMARY ' "$results"; then
+            last=$(grep '^RUN ' "$results" | tail -1 | cut -d' ' -f2)
+            if [[ -n $last ]] && ! grep -qE "^(PASS|FAIL) $last[ :]" "$results"; then
+                echo "FAIL $last: the VM ended during this case (exit $rc)"
+            fi
+            echo "SUMMARY incomplete: the VM ended before the suite finished (exit $rc)"
+            ((rc != 0)) || rc=1
+        else
+            grep '^SUMMARY ' "$results"
+        fi
+    else
+        echo "no results: the VM did not get to run the suite (exit $rc)"
+        ((rc != 0)) || rc=1
+    fi
+fi
+
+if [[ -n $run_systemd ]]; then
+    echo
+    echo "e2e: $version; booting a VM with systemd as PID 1, kernel $KERNEL, for $SYSTEMD_CASE"
+    t0=$SECONDS
+    src=0
+    tests/vm/run.sh --systemd --kernel "$KERNEL" --out "$OUT" --timeout 900 --env E2E_JAVA_TOOL_OPTIONS -- \
+        bash "$ROOT/tests/e2e/systemd-units.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" || src=$?
+    echo
+    echo "==== e2e results, systemd as PID 1, kernel $KERNEL (VM run $((SECONDS - t0)) s; log in $OUT/logs/$SYSTEMD_CASE.log)"
+    line=$(grep -E "^(PASS|FAIL) $SYSTEMD_CASE[ :]" "$results" 2> /dev/null | tail -1 || true)
+    [[ -n $line ]] || line="FAIL $SYSTEMD_CASE: the VM ended before the case finished (exit $src)"
+    echo "$line"
+    if [[ $line != PASS* ]]; then
+        tail -25 "$OUT/logs/$SYSTEMD_CASE.log" 2> /dev/null | sed 's/^/     | /' || true
+        ((rc != 0)) || rc=1
+    fi
 fi
 exit "$rc"

@@ -17,7 +17,7 @@ BOOT_MODULES=(9pnet_virtio 9p overlay ublk_drv loop ext4)
 # Names a kernel lacks (aes_generic became `aes` in 7.x) are skipped.
 EXTRA_MODULES=(null_blk nbd dm_crypt xts aesni_intel aes_generic algif_skcipher virtio_pci)
 # Busybox applets /init uses.
-APPLETS=(sh mount umount mkdir insmod ip chroot poweroff sync stty cat ln env)
+APPLETS=(sh mount umount mkdir insmod ip chroot poweroff sync stty cat ln env switch_root)
 
 log() { echo "build-initramfs: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -126,19 +126,80 @@ cat > "$stage/init" <<'EOF'
 #!/bin/sh
 # PID 1 of the test VM: host root (9p, read-only) + tmpfs overlay, then run the
 # runner's command script in a chroot, print the exit marker and power off.
+# With ublkgw.systemd=1 it hands over to the host's systemd as PID 1 instead (switch_root into the
+# overlay), which runs the command script as a service of a minimal target (see below).
 export PATH=/bin
 KVER=@KVER@
 
 fail() { echo "vm-init: error: $*"; poweroff -f; }
+
+# systemd as PID 1: its target (ublkgw-vm.target) runs only the command script's service and what
+# services need by default (sysinit.target, the journal). Everything else a full boot would start is
+# masked, generators included, so the boot takes seconds under TCG. The service prints the exit
+# marker and powers off.
+boot_systemd() {
+  E=$N/etc/systemd/system
+  mkdir -p $E $N/etc/systemd/system-generators
+  for g in $N/lib/systemd/system-generators/* $N/usr/lib/systemd/system-generators/*; do
+    [ -e "$g" ] && ln -sf /dev/null "$N/etc/systemd/system-generators/${g##*/}"
+  done
+  for u in timers.target paths.target dbus.socket dbus.service systemd-initctl.socket \
+      systemd-journald-audit.socket systemd-journal-flush.service systemd-firstboot.service \
+      systemd-sysusers.service systemd-repart.service systemd-pcrphase.service \
+      systemd-pcrphase-sysinit.service systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
+      systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service systemd-update-utmp.service \
+      systemd-random-seed.service systemd-machine-id-commit.service systemd-timesyncd.service \
+      systemd-pstore.service systemd-modules-load.service systemd-sysctl.service \
+      kmod-static-nodes.service systemd-remount-fs.service systemd-ask-password-console.path \
+      sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+      sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount \
+      cryptsetup.target integritysetup.target veritysetup.target swap.target \
+      systemd-udevd.service systemd-udev-trigger.service systemd-hwdb-update.service \
+      systemd-journal-catalog-update.service systemd-update-done.service ldconfig.service \
+      systemd-boot-system-token.service systemd-boot-random-seed.service systemd-network-generator.service; do
+    ln -sf /dev/null "$E/$u"
+  done
+  cat > $E/ublkgw-vm.target <<UNIT
+[Unit]
+Description=VM test bed: the command script only
+Requires=ublkgw-vm.service
+AllowIsolate=yes
+UNIT
+  cat > $E/ublkgw-vm.service <<UNIT
+[Unit]
+Description=VM test bed: the command script
+[Service]
+ExecStart=/bin/sh /etc/ublkgw-vm-run
+StandardInput=null
+StandardOutput=tty
+StandardError=inherit
+TTYPath=/dev/console
+TTYReset=no
+TTYVHangup=no
+UNIT
+  cat > $N/etc/ublkgw-vm-run <<RUNNER
+stty -F /dev/console -onlcr 2>/dev/null
+/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb /bin/bash "$RUN" </dev/null
+echo "UBLKGW-VM-EXIT=\$?"
+sync
+systemctl --force --force poweroff
+RUNNER
+  # The host's container marker would put systemd in container mode (it then ignores the kernel
+  # command line, for one).
+  rm -f $N/.dockerenv $N/run/.containerenv
+  ip link set lo up
+  exec switch_root $N /lib/systemd/systemd --unit=ublkgw-vm.target
+}
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 
-OUT= RUN= CACHE=loose
+OUT= RUN= CACHE=loose SYSTEMD=
 for arg in $(cat /proc/cmdline); do
   case $arg in
+    ublkgw.systemd=*) SYSTEMD=${arg#*=} ;;
     ublkgw.out=*) OUT=${arg#*=} ;;
     ublkgw.run=*) RUN=${arg#*=} ;;
     ublkgw.cache=*) CACHE=${arg#*=} ;;
@@ -187,6 +248,10 @@ mount -t 9p -o "$P9,cache=mmap" out "$N$OUT" || fail "mount out share at $OUT"
 ip link set lo up
 # Plain \n line ends towards the host.
 stty -onlcr 2>/dev/null
+
+if [ "$SYSTEMD" = 1 ]; then
+  boot_systemd
+fi
 
 chroot $N /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/root TERM=dumb /bin/bash "$RUN" </dev/null

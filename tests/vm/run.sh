@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
   cat >&2 <<'EOF'
 usage: tests/vm/run.sh [--kernel 6.12|7|7.N] [--tcg single|multi] [--mem MiB] [--smp N]
-                         [--timeout SECONDS] [--out DIR] [--env NAME]... -- COMMAND [ARGS...]
+                         [--timeout SECONDS] [--out DIR] [--env NAME]... [--systemd] -- COMMAND [ARGS...]
   --kernel   guest kernel: 6.12 (bookworm-backports), 7 (the newest 7.x of trixie-backports; default)
              or 7.N; UBLKGW_VM_KERNEL sets the default
   --tcg      single (default): all vCPUs on one host thread, safe for JVMs; multi: one host thread
@@ -20,12 +20,14 @@ usage: tests/vm/run.sh [--kernel 6.12|7|7.N] [--tcg single|multi] [--mem MiB] [-
   --out      host dir mounted writable in the guest at the same path (default: fresh temp dir, removed after)
   --env      forward this environment variable (repeatable; JAVA_HOME, LANG, LC_ALL
              and TZ always are; UBLKGW_VM_ENV="A B" adds more)
+  --systemd  boot the host's systemd as PID 1 (a minimal target, see README.md) and run the
+             command as its service, instead of running it from the initramfs' own init
 EOF
   exit 2
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mem=4096 smp=2 tmo=1800 out="" kernel=${UBLKGW_VM_KERNEL:-7} tcg=${UBLKGW_VM_TCG:-single}
+mem=4096 smp=2 tmo=1800 out="" systemd="" kernel=${UBLKGW_VM_KERNEL:-7} tcg=${UBLKGW_VM_TCG:-single}
 envs=(JAVA_HOME LANG LC_ALL TZ ${UBLKGW_VM_ENV:-})
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --timeout) tmo=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --env) envs+=("${2:?}"); shift 2 ;;
+    --systemd) systemd=1; shift ;;
     --) shift; break ;;
     *) usage ;;
   esac
@@ -93,7 +96,7 @@ cpu=${UBLKGW_VM_CPU:-max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=o
 qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$cpu" -smp "$smp" -m "$mem"
   -nodefaults -nographic -no-reboot -serial stdio -monitor none "${bios[@]}"
   -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.cpio.gz"
-  -append "console=ttyS0 oops=panic panic=-1 quiet mitigations=off ublkgw.out=$out ublkgw.run=$out/$script ${UBLKGW_VM_9P_CACHE:+ublkgw.cache=$UBLKGW_VM_9P_CACHE}"
+  -append "console=ttyS0 oops=panic panic=-1 quiet mitigations=off ublkgw.out=$out ublkgw.run=$out/$script ${systemd:+ublkgw.systemd=1} ${UBLKGW_VM_9P_CACHE:+ublkgw.cache=$UBLKGW_VM_9P_CACHE}"
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap")
 

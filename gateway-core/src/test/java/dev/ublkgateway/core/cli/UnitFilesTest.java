@@ -61,11 +61,22 @@ class UnitFilesTest {
             String text = Files.readString(unit);
             assertTrue(text.contains("\nType=notify\n"), unit.toString());
             assertTrue(text.contains("\nWatchdogSec="), unit.toString());
+            assertTrue(text.contains("\nTimeoutStartSec="), unit + ": systemd's default 90 s would tear down a slow start");
             assertTrue(text.contains("\nSuccessExitStatus=143 "), unit + ": a stop (SIGTERM) would count as a failure");
             String[] start = commands(unit).stream().filter(a -> a[0].equals("up") || a[0].equals("recover"))
                     .findFirst().orElseThrow(() -> new AssertionError(unit + " has no up or recover"));
             assertTrue(List.of(start).contains("--foreground"), unit + ": without --foreground the main process "
                     + "would exit and leave a background gateway systemd does not watch");
+        }
+    }
+
+    @Test
+    void restartsDoNotRepeatAReportedError() throws IOException {
+        for (Path unit : services()) {
+            String text = Files.readString(unit);
+            if (!text.contains("\nRestart=on-failure\n")) continue;
+            // a restarted `up` would refuse a device left for recovery (exit 1) every RestartSec= forever
+            assertTrue(text.contains("\nRestartPreventExitStatus=1\n"), unit + ": restarts an `up` that exits 1");
         }
     }
 
