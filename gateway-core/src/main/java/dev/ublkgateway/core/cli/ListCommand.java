@@ -20,10 +20,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "list", description = "List ublk devices: the ones this gateway serves and any others the kernel has.",
         footerHeading = "%nJSON fields (--json: {\"devices\": [...]}, one object per row):%n",
-        footer = {"  device (null for a ublk device no gateway here serves), frontend (ublk|nbd), id (ublk device id,",
-                "  null over NBD), block_device (/dev/ublkbN or the NBD URI), target, size_bytes (null if unknown),",
-                "  state (the kernel's state of a ublk device, LIVE or gone over NBD; `,no-server` when its gateway",
-                "  is gone), pid, queues (null if unknown)"})
+        footer = {"  device (null for a ublk device no gateway here serves),",
+                "  frontend (ublk|nbd), id (ublk device id; null over NBD),",
+                "  block_device (/dev/ublkbN or the NBD URI), target,",
+                "  size_bytes (null if unknown), state (as in the table: the kernel's state",
+                "  of a ublk device, LIVE or gone over NBD), pid, queues (null if unknown)"})
 final class ListCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document (fields below) instead of a table")
     boolean json;

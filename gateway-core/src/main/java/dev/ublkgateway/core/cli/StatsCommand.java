@@ -15,9 +15,9 @@ import java.io.PrintStream;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "stats", description = {"Counters and latencies of a device that has a `stats` stage: per op the",
-        "requests, bytes and errors since the device came up and the latency percentiles (p50, p90, p99, p99.9,",
-        "max in microseconds, within 1%). With --watch, those of each interval and its IOPS and MB/s instead."},
+@Command(name = "stats", description = "Counters and latencies of a device that has a `stats` stage: per op the "
+        + "requests, bytes and errors since the device came up and the latency percentiles (p50, p90, p99, p99.9, max; "
+        + "microseconds, within 1%%). With --watch, those of each interval alone, and its IOPS and MB/s.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success (with --watch: --count intervals shown)",
                 "1:failure: one line on stderr names the problem and the fix",
@@ -25,13 +25,15 @@ import java.util.concurrent.Callable;
                 "3:--watch: the device went away (one line on stderr says so)",
                 "130:--watch: stopped by Ctrl-C (one line on stderr says so)"},
         footerHeading = "%nJSON fields (--json; one object per interval and line with --watch):%n",
-        footer = {"  device, frontend (ublk|nbd), id (ublk device id, null over NBD), block_device, target,",
-                "  size_bytes, state (LIVE|gone: whether the gateway process runs), pid, queues,",
-                "  time (ISO-8601, when the gateway took the numbers), interval_s (--watch only),",
+        footer = {"  device, frontend (ublk|nbd), id (ublk device id; null over NBD),",
+                "  block_device (/dev/ublkbN or the NBD URI), target, size_bytes,",
+                "  state (LIVE|gone: whether the gateway process runs), pid, queues,",
+                "  time (ISO-8601: when the gateway took the numbers),",
+                "  interval_s (--watch only: the interval's length),",
                 "  ops: {read|write|flush|discard|write-zeroes: {requests, bytes, errors,",
                 "        iops, mb_per_s (--watch only; MB = 10^6 bytes),",
                 "        latency_us: {p50, p90, p99, p99_9, max}}},",
-                "  tags: {TAG: requests} (the policy script's tags; {} without one)"})
+                "  tags: {TAG: requests} (a policy script's tags; {} without one)"})
 final class StatsCommand implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper();
 

@@ -114,6 +114,7 @@ final class StatsWatch {
     private void show(StatsSample prev, StatsSample next) throws Exception {
         if (json) {
             StatsCommand.print(out, StatsReport.interval(device, prev, next));
+            out.flush(); // each line as it comes, also into a pipe
             return;
         }
         String table = StatsCommand.intervalTable(device, prev, next);
