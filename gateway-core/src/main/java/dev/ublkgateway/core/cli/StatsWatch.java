@@ -67,7 +67,10 @@ final class StatsWatch {
         }
     }
 
-    /** Shows intervals until {@code count} were shown (0), the device goes away ({@link #GONE}) or {@link #stop}. */
+    /**
+     * Shows intervals until {@code count} were shown or the output is closed (0), the device goes away
+     * ({@link #GONE}) or Ctrl-C ({@link #INTERRUPTED}).
+     */
     int run() throws Exception {
         StatsSample prev = StatsCommand.sample(states, device);
         for (long n = 0; count == 0 || n < count; n++) {
@@ -85,15 +88,10 @@ final class StatsWatch {
                 return GONE;
             }
             if (stopped) return INTERRUPTED;
-            show(prev, next.get());
+            if (!show(prev, next.get())) return 0; // whoever read the output (`| head`) is gone
             prev = next.get();
         }
         return 0;
-    }
-
-    /** Stops {@link #run} before its next interval. */
-    void stop() {
-        stopped = true;
     }
 
     /** The first snapshot taken at {@code due} or later; empty once the device or its gateway is gone. */
@@ -111,11 +109,12 @@ final class StatsWatch {
         }
     }
 
-    private void show(StatsSample prev, StatsSample next) throws Exception {
+    /** Prints one interval; false once the output cannot be written any more. */
+    private boolean show(StatsSample prev, StatsSample next) throws Exception {
         if (json) {
             StatsCommand.print(out, StatsReport.interval(device, prev, next));
             out.flush(); // each line as it comes, also into a pipe
-            return;
+            return !out.checkError();
         }
         String table = StatsCommand.intervalTable(device, prev, next);
         if (redraw && shownLines > 0) {
@@ -126,5 +125,6 @@ final class StatsWatch {
         if (!redraw) out.println();
         out.flush();
         shownLines = (int) table.lines().count();
+        return !out.checkError();
     }
 }
