@@ -81,6 +81,18 @@ grep -q '^ublkgw_request_duration_seconds_bucket{device="e2e-mem",op="write",que
     || fail "metrics: no write latency histogram: $metrics"
 ok "metrics-listen serves the device's bytes and latency histogram over HTTP"
 
+# the same through `stats --json` (published once a second: the last writes may take that long to show)
+check_stats='import json, sys
+d = json.load(sys.stdin); w = d["ops"]["write"]; l = w["latency_us"]
+sys.exit(not (d["device"] == "e2e-mem" and w["bytes"] == 268435456 and 0 < l["p50"] <= l["p99"] <= l["max"]))'
+for try in 1 2 3; do
+    stats=$($GW stats e2e-mem --json) || fail "stats --json: $stats"
+    python3 -c "$check_stats" <<< "$stats" && break
+    ((try < 3)) || fail "stats --json does not show the 256 MiB written with latencies: $stats"
+    sleep 1
+done
+ok "stats --json shows the bytes written and their latency percentiles"
+
 head -c 64M "$WORK/in.img" > "$WORK/in64.img"
 qemu-img convert -n -f raw -O raw "$WORK/in64.img" "$FILE"
 qemu-img compare -f raw -F raw "$WORK/in64.img" "$FILE" >/dev/null || fail "qemu-img compare"

@@ -6,16 +6,29 @@ import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.frontend.ublk.DevInfo;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.stats.StatsReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.File;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
-@Command(name = "list", description = "List ublk devices: the ones this gateway serves and any others the kernel has.")
+@Command(name = "list", description = "List ublk devices: the ones this gateway serves and any others the kernel has.",
+        footerHeading = "%nJSON fields (--json: {\"devices\": [...]}, one object per row):%n",
+        footer = {"  device (null for a ublk device no gateway here serves),",
+                "  frontend (ublk|nbd), id (ublk device id; null over NBD),",
+                "  block_device (/dev/ublkbN or the NBD URI), target,",
+                "  size_bytes (null if unknown), state (as in the table: the kernel's state",
+                "  of a ublk device, LIVE or gone over NBD), pid, queues (null if unknown)"})
 final class ListCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "print one JSON document (fields below) instead of a table")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         Map<Integer, DeviceState> byId = new TreeMap<>();
@@ -41,6 +54,7 @@ final class ListCommand implements Callable<Integer> {
             }
         }
         Table table = new Table(java.util.Set.of(1, 3), "NAME", "ID", "STATE", "PID", "DEVICE", "TARGET");
+        List<Map<String, Object>> docs = new ArrayList<>();
         TreeMap<Integer, Boolean> ids = new TreeMap<>();
         byId.keySet().forEach(i -> ids.put(i, true));
         kernel.keySet().forEach(i -> ids.put(i, true));
@@ -52,10 +66,39 @@ final class ListCommand implements Callable<Integer> {
             table.add(s != null ? s.name() : "-", id, state,
                     s != null ? s.pid() : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
                     "/dev/ublkb" + id, s != null ? s.target() : "-");
+            docs.add(ublkDocument(id, s, k, state));
         }
         for (Object[] row : nbdRows(all)) table.add(row);
-        table.print(System.out);
+        for (DeviceState s : all) {
+            if (s.servedOverNbd() && s.name() != null) docs.add(StatsReport.device(s, StateStore.alive(s.pid()) ? "LIVE" : "gone"));
+        }
+        if (json) {
+            System.out.println(StatsCommand.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("devices", docs)));
+        } else {
+            table.print(System.out);
+        }
         return 0;
+    }
+
+    /** A ublk device's row as JSON: what its state file says, else what the kernel says. */
+    static Map<String, Object> ublkDocument(int id, DeviceState s, DevInfo k, String state) {
+        Map<String, Object> m;
+        if (s != null) {
+            m = StatsReport.device(s, state);
+        } else {
+            m = new LinkedHashMap<>();
+            m.put("device", null);
+            m.put("frontend", "ublk");
+            m.put("id", id);
+            m.put("block_device", "/dev/ublkb" + id);
+            m.put("target", null);
+            m.put("size_bytes", null);
+            m.put("state", state);
+            m.put("pid", k != null && k.serverPid() > 0 ? k.serverPid() : null);
+            m.put("queues", k != null ? k.nrHwQueues() : null);
+        }
+        m.put("block_device", "/dev/ublkb" + id);
+        return m;
     }
 
     /** The rows of the NBD devices: name, "nbd", state, pid, URI, target. */

@@ -125,7 +125,7 @@ public final class Gateway {
         }
         stats.add(d.name(), chain);
         states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
-                dev.blockDevice(), ChainFactory.describe(d)));
+                dev.blockDevice(), ChainFactory.describe(d), d.sizeBytes(), d.queues()));
         LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + ChainFactory.describe(d) + ", "
                 + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ")");
     }

@@ -101,7 +101,7 @@ public final class NbdService {
             stats.add(d.name(), chains.get(i));
             List<String> uris = bound.stream().map(a -> a.uri(d.name(), d.frontend().tls().enabled())).toList();
             states.save(new DeviceState(d.name(), -1, Libc.getpid(), config.source().toString(), false,
-                    uris.getFirst(), ChainFactory.describe(d)));
+                    uris.getFirst(), ChainFactory.describe(d), d.sizeBytes(), d.queues()));
             names.add(d.name());
             LOG.info(d.name() + ": serving over NBD at " + String.join(" and ", uris) + " (" + ChainFactory.describe(d)
                     + ", " + d.sizeBytes() + " bytes)");

@@ -192,7 +192,7 @@ class MainTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0, "chown needs root");
         var states = userStates();
         states.save(new dev.ublkgateway.core.runtime.DeviceState("mine", -1, GONE_PID, "x.yaml", false,
-                "nbd://127.0.0.1/mine", "memory"));
+                "nbd://127.0.0.1/mine", "memory", 0, 0));
         try (var u = asUser()) {
             assertEquals(0, Main.run("list"), err.toString());
             assertTrue(out.toString().contains("nbd://127.0.0.1/mine"), out.toString());
@@ -206,7 +206,7 @@ class MainTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0, "chown needs root");
         var states = userStates();
         states.save(new dev.ublkgateway.core.runtime.DeviceState("disk", 3, GONE_PID, "x.yaml", false,
-                "/dev/ublkb3", "memory"));
+                "/dev/ublkb3", "memory", 0, 0));
         try (var u = asUser()) {
             assertEquals(1, Main.run("down", "disk"));
             assertEquals("ublk-gateway: `down` needs root to manage ublk devices; run it as root (e.g. sudo)", errLine());
@@ -244,9 +244,9 @@ class MainTest {
         var states = new dev.ublkgateway.core.runtime.StateStore(dir);
         String longUri = "nbd+unix:///a-rather-long-export-name?socket=/run/user/1000/ublk-gateway/some/deep/dir/nbd.sock";
         states.save(new dev.ublkgateway.core.runtime.DeviceState("a-long-device-name.v2", -1, GONE_PID, "x.yaml", false,
-                longUri, "memory"));
+                longUri, "memory", 0, 0));
         states.save(new dev.ublkgateway.core.runtime.DeviceState("b", -1, GONE_PID, "x.yaml", false,
-                "nbd://127.0.0.1/b", "file /var/tmp/b.img"));
+                "nbd://127.0.0.1/b", "file /var/tmp/b.img", 0, 0));
         try (var u = dev.ublkgateway.core.sys.Caller.simulate(0, java.util.Map.of("UBLKGW_RUN_DIR", dir.toString()))) {
             assertEquals(0, Main.run("list"), err.toString());
         }
