@@ -41,69 +41,49 @@ final class VolumeCommand implements Runnable {
     }
 
     @Command(name = "create", description = "Create an empty volume (with --config: the device's size, chunk size and codecs).")
-    static final class Create implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class Create extends Sub {
         @Parameters(paramLabel = "NAME", arity = "0..1", description = "the volume (with --config: the device; default --device)")
         String name;
         @Option(names = "--size", paramLabel = "SIZE", description = "with --store: the volume's size, e.g. 10GiB (a multiple of 4KiB)")
         String size;
 
         @Override
-        public Integer call() throws IOException {
-            return usage(spec, () -> {
-                try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    String n = ref.name(name);
-                    long bytes = -1;
-                    if (ref.fromConfig()) {
-                        if (size != null) throw new IllegalArgumentException("--size goes with --store; with --config the device's size is the volume's");
-                    } else {
-                        if (size == null) throw new IllegalArgumentException("give the new volume's size: --size SIZE, e.g. --size 10GiB");
-                        bytes = sizeOption(size);
-                    }
-                    try (VolumeRef.Opened v = ref.open(n, Math.max(bytes, 0))) {
-                        Volume.VolumeStatus s = v.volume().create(bytes < 0 ? v.deviceSize() : bytes);
-                        System.out.println("created volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + " in chunks of "
-                                + Size.format(s.chunkBytes()) + ", codecs " + codecList(s.codecs()));
-                    }
-                }
-                return 0;
-            });
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            String n = ref.name(name);
+            long bytes = storeSize(ref, size, "give the new volume's size: --size SIZE, e.g. --size 10GiB");
+            try (VolumeRef.Opened v = ref.open(n, Math.max(bytes, 0))) {
+                Volume.VolumeStatus s = v.volume().create(bytes < 0 ? v.deviceSize() : bytes);
+                System.out.println("created volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + " in chunks of "
+                        + Size.format(s.chunkBytes()) + ", codecs " + codecList(s.codecs()));
+            }
+            return 0;
         }
     }
 
     @Command(name = "info", description = "What a volume's metadata says: size, chunk size, codecs, encryption, "
             + "creation time, stored chunks, the gateway serving it.")
-    static final class Info implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class Info extends Sub {
         @Parameters(paramLabel = "NAME", arity = "0..1", description = "the volume (with --config: the device; default --device)")
         String name;
         @Option(names = "--json", description = "print one JSON object")
         boolean json;
 
         @Override
-        public Integer call() throws IOException {
-            return usage(spec, () -> {
-                try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    String n = ref.name(name);
-                    // the status needs no codec options (no key): the probe's codec list is empty
-                    try (VolumeRef.Opened v = ref.fromConfig() ? ref.open(n, -1) : ref.child(n)) {
-                        Volume.VolumeStatus s = v.volume().status().orElseThrow(() ->
-                                new IOException("no volume " + n + " in " + v.where() + "; create it (ublk-gateway volume create) or check the name"));
-                        Map<String, Object> m = describe(s, host);
-                        m.put("location", v.where());
-                        if (json) {
-                            System.out.println(JSON.writeValueAsString(m));
-                        } else {
-                            for (var e : m.entrySet()) System.out.printf("%-15s %s%n", label(e.getKey()) + ":", text(e.getKey(), e.getValue()));
-                        }
-                    }
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            String n = ref.name(name);
+            // the status needs no codec options (no key): the probe's codec list is empty
+            try (VolumeRef.Opened v = ref.fromConfig() ? ref.open(n, -1) : ref.child(n)) {
+                Volume.VolumeStatus s = v.volume().status().orElseThrow(() ->
+                        new IOException("no volume " + n + " in " + v.where() + "; create it (ublk-gateway volume create) or check the name"));
+                Map<String, Object> m = describe(s, host);
+                m.put("location", v.where());
+                if (json) {
+                    System.out.println(JSON.writeValueAsString(m));
+                } else {
+                    for (var e : m.entrySet()) System.out.printf("%-15s %s%n", label(e.getKey()) + ":", text(e.getKey(), e.getValue()));
                 }
-                return 0;
-            });
+            }
+            return 0;
         }
 
         private static String label(String key) {
@@ -123,58 +103,51 @@ final class VolumeCommand implements Runnable {
     }
 
     @Command(name = "list", description = "The volumes in a store (--store URL), or of a YAML file's chunked devices (--config).")
-    static final class ListVolumes implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class ListVolumes extends Sub {
         @Option(names = "--json", description = "print a JSON array")
         boolean json;
 
         @Override
-        public Integer call() throws IOException {
-            return usage(spec, () -> {
-                try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    List<Map<String, Object>> rows = new ArrayList<>();
-                    if (ref.fromConfig()) {
-                        for (VolumeRef.Opened v : ref.devices()) {
-                            try (v) {
-                                Optional<Volume.VolumeStatus> s = v.volume().status();
-                                Map<String, Object> m = s.isPresent() ? describe(s.get(), host) : absent(v.name());
-                                rows.add(m);
-                            }
-                        }
-                    } else {
-                        try (ObjectStore root = ref.openRootStore()) {
-                            List<String> children = new ArrayList<>(root.list("", false));
-                            children.sort(null);
-                            for (String c : children) {
-                                if (!c.endsWith("/")) continue;
-                                String n = c.substring(0, c.length() - 1);
-                                if (!DeviceConfig.NAME.matcher(n).matches()) continue;
-                                try (VolumeRef.Opened v = ref.child(n)) {
-                                    v.volume().status().ifPresent(s -> rows.add(describe(s, host)));
-                                }
-                            }
-                        }
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            if (ref.fromConfig()) {
+                for (VolumeRef.Opened v : ref.devices()) {
+                    try (v) {
+                        Optional<Volume.VolumeStatus> s = v.volume().status();
+                        Map<String, Object> m = s.isPresent() ? describe(s.get(), host) : absent(v.name());
+                        rows.add(m);
                     }
-                    if (json) {
-                        System.out.println(JSON.writeValueAsString(rows));
-                        return 0;
-                    }
-                    Table t = new Table(java.util.Set.of(), "NAME", "SIZE", "CHUNK", "STORED", "CODECS", "CREATED", "SERVED BY");
-                    for (Map<String, Object> m : rows) {
-                        if (m.get("size_bytes") == null) {
-                            t.add(String.valueOf(m.get("name")), "-", "-", "-", "-", "-", "(not created)");
-                            continue;
-                        }
-                        t.add(String.valueOf(m.get("name")), Size.format((Long) m.get("size_bytes")), Size.format((Long) m.get("chunk_bytes")),
-                                String.valueOf(m.get("stored_chunks")), codecList((List<?>) m.get("codecs")),
-                                String.valueOf(m.getOrDefault("created", "-")), m.get("served_by") == null ? "-" : String.valueOf(m.get("served_by")));
-                    }
-                    t.print(System.out);
                 }
+            } else {
+                try (ObjectStore root = ref.openRootStore()) {
+                    List<String> children = new ArrayList<>(root.list("", false));
+                    children.sort(null);
+                    for (String c : children) {
+                        if (!c.endsWith("/")) continue;
+                        String n = c.substring(0, c.length() - 1);
+                        if (!DeviceConfig.NAME.matcher(n).matches()) continue;
+                        try (VolumeRef.Opened v = ref.child(n)) {
+                            v.volume().status().ifPresent(s -> rows.add(describe(s, host)));
+                        }
+                    }
+                }
+            }
+            if (json) {
+                System.out.println(JSON.writeValueAsString(rows));
                 return 0;
-            });
+            }
+            Table t = new Table(java.util.Set.of(), "NAME", "SIZE", "CHUNK", "STORED", "CODECS", "CREATED", "SERVED BY");
+            for (Map<String, Object> m : rows) {
+                if (m.get("size_bytes") == null) {
+                    t.add(String.valueOf(m.get("name")), "-", "-", "-", "-", "-", "(not created)");
+                    continue;
+                }
+                t.add(String.valueOf(m.get("name")), Size.format((Long) m.get("size_bytes")), Size.format((Long) m.get("chunk_bytes")),
+                        String.valueOf(m.get("stored_chunks")), codecList((List<?>) m.get("codecs")),
+                        String.valueOf(m.getOrDefault("created", "-")), m.get("served_by") == null ? "-" : String.valueOf(m.get("served_by")));
+            }
+            t.print(System.out);
+            return 0;
         }
 
         private static Map<String, Object> absent(String name) {
@@ -186,26 +159,39 @@ final class VolumeCommand implements Runnable {
     }
 
     @Command(name = "delete", description = "Remove every object of a volume; refused while a gateway serves it.")
-    static final class Delete implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class Delete extends Sub {
         @Parameters(paramLabel = "NAME", arity = "0..1", description = "the volume (with --config: the device; default --device)")
         String name;
 
         @Override
-        public Integer call() throws IOException {
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            String n = ref.name(name);
+            try (VolumeRef.Opened v = ref.fromConfig() ? ref.open(n, -1) : ref.child(n)) {
+                v.volume().delete();
+                System.out.println("deleted volume " + n + " (" + v.where() + ")");
+            }
+            return 0;
+        }
+    }
+
+    /**
+     * A volume subcommand: the volume's place (--config/--store) and the body, run with the plugins loaded;
+     * an invalid argument the body finds is a usage error.
+     */
+    abstract static class Sub implements Callable<Integer> {
+        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+        @Mixin VolumeRef.Options where;
+
+        @Override
+        public final Integer call() throws IOException {
             return usage(spec, () -> {
                 try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    String n = ref.name(name);
-                    try (VolumeRef.Opened v = ref.fromConfig() ? ref.open(n, -1) : ref.child(n)) {
-                        v.volume().delete();
-                        System.out.println("deleted volume " + n + " (" + v.where() + ")");
-                    }
+                    return run(new VolumeRef(where, host), host);
                 }
-                return 0;
             });
         }
+
+        abstract int run(VolumeRef ref, PluginHost host) throws Exception;
     }
 
     /** Runs a command's body; an invalid argument it finds is a usage error (exit 2), as picocli's own are. */
@@ -247,6 +233,22 @@ final class VolumeCommand implements Runnable {
 
     static String codecList(List<?> codecs) {
         return codecs.isEmpty() ? "none" : "[" + String.join(", ", codecs.stream().map(String::valueOf).toList()) + "]";
+    }
+
+    /**
+     * The --size option, which goes only with --store (with --config the device's size is the volume's):
+     * its bytes, or -1 when not given ({@code missing}: the error when it must be).
+     */
+    static long storeSize(VolumeRef ref, String size, String missing) {
+        if (ref.fromConfig()) {
+            if (size != null) throw new IllegalArgumentException("--size goes with --store; with --config the device's size is the volume's");
+            return -1;
+        }
+        if (size == null) {
+            if (missing != null) throw new IllegalArgumentException(missing);
+            return -1;
+        }
+        return sizeOption(size);
     }
 
     /** A size option: a positive multiple of 4 KiB (the largest block size, so any device can serve it). */

@@ -4,7 +4,6 @@ import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Volume;
 import dev.ublkgateway.core.plugins.PluginHost;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.function.LongConsumer;
 
 /** {@code volume import}, {@code export} and {@code verify}: every chunk of a volume, with progress. */
@@ -21,9 +19,7 @@ final class VolumeDataCommands {
 
     @Command(name = "import", description = "Create a volume from a raw image file or block device; all-zero chunks are "
             + "not stored. Refused when the volume exists.")
-    static final class Import implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class Import extends VolumeCommand.Sub {
         @Parameters(paramLabel = "SRC NAME", arity = "1..2", description = "the raw image, then the volume (with --config: "
                 + "the device; default --device)")
         List<String> args;
@@ -32,58 +28,41 @@ final class VolumeDataCommands {
         String size;
 
         @Override
-        public Integer call() throws IOException {
-            return VolumeCommand.usage(spec, () -> {
-                try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    Path src = Path.of(args.getFirst());
-                    String n = ref.name(args.size() > 1 ? args.get(1) : null);
-                    if (!Files.exists(src)) throw new IOException(src + ": no such file or block device; check the path");
-                    long bytes = -1;
-                    if (ref.fromConfig()) {
-                        if (size != null) throw new IllegalArgumentException("--size goes with --store; with --config the device's size is the volume's");
-                    } else {
-                        if (size != null) bytes = VolumeCommand.sizeOption(size);
-                    }
-                    try (VolumeRef.Opened v = ref.open(n, Math.max(bytes, 0))) {
-                        Progress p = Progress.onStdout("importing " + n);
-                        // with --store and no --size: -1, the image's own size
-                        long stored = v.volume().importFrom(src, ref.fromConfig() ? v.deviceSize() : bytes, throttled(p));
-                        Volume.VolumeStatus s = v.volume().status().orElseThrow();
-                        p.finish("imported " + src + " into volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + ", "
-                                + stored + " of " + Math.ceilDiv(s.sizeBytes(), s.chunkBytes()) + " chunks stored (the rest are all zeros)");
-                    }
-                }
-                return 0;
-            });
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            Path src = Path.of(args.getFirst());
+            String n = ref.name(args.size() > 1 ? args.get(1) : null);
+            if (!Files.exists(src)) throw new IOException(src + ": no such file or block device; check the path");
+            long bytes = VolumeCommand.storeSize(ref, size, null);
+            try (VolumeRef.Opened v = ref.open(n, Math.max(bytes, 0))) {
+                Progress p = Progress.onStdout("importing " + n);
+                // with --store and no --size: -1, the image's own size
+                long stored = v.volume().importFrom(src, ref.fromConfig() ? v.deviceSize() : bytes, throttled(p));
+                Volume.VolumeStatus s = v.volume().status().orElseThrow();
+                p.finish("imported " + src + " into volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + ", "
+                        + stored + " of " + Math.ceilDiv(s.sizeBytes(), s.chunkBytes()) + " chunks stored (the rest are all zeros)");
+            }
+            return 0;
         }
     }
 
     @Command(name = "export", description = "Write a volume to a new raw image file (chunks without data become holes) or to "
             + "a block device. Refused while a gateway serves the volume: its cache may hold writes not yet stored; "
             + "run `down` first.")
-    static final class Export implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class Export extends VolumeCommand.Sub {
         @Parameters(paramLabel = "NAME DST", arity = "1..2", description = "the volume (with --config: the device; default "
                 + "--device), then the new file or the block device")
         List<String> args;
 
         @Override
-        public Integer call() throws IOException {
-            return VolumeCommand.usage(spec, () -> {
-                try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    String n = ref.name(args.size() > 1 ? args.getFirst() : null);
-                    Path dst = Path.of(args.getLast());
-                    try (VolumeRef.Opened v = ref.open(n, -1)) {
-                        Progress p = Progress.onStdout("exporting " + n);
-                        v.volume().exportTo(dst, throttled(p));
-                        p.finish("exported volume " + n + " (" + v.where() + ") to " + dst);
-                    }
-                }
-                return 0;
-            });
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            String n = ref.name(args.size() > 1 ? args.getFirst() : null);
+            Path dst = Path.of(args.getLast());
+            try (VolumeRef.Opened v = ref.open(n, -1)) {
+                Progress p = Progress.onStdout("exporting " + n);
+                v.volume().exportTo(dst, throttled(p));
+                p.finish("exported volume " + n + " (" + v.where() + ") to " + dst);
+            }
+            return 0;
         }
     }
 
@@ -92,32 +71,25 @@ final class VolumeDataCommands {
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:the volume is clean", "1:damage found, or the check could not run (one line says why)",
                     "2:bad usage"})
-    static final class Verify implements Callable<Integer> {
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-        @Mixin VolumeRef.Options where;
+    static final class Verify extends VolumeCommand.Sub {
         @Parameters(paramLabel = "NAME", arity = "0..1", description = "the volume (with --config: the device; default --device)")
         String name;
 
         @Override
-        public Integer call() throws IOException {
-            return VolumeCommand.usage(spec, () -> {
-                try (PluginHost host = Common.plugins()) {
-                    VolumeRef ref = new VolumeRef(where, host);
-                    String n = ref.name(name);
-                    try (VolumeRef.Opened v = ref.open(n, -1)) {
-                        Progress p = Progress.onStdout("verifying " + n);
-                        Volume.VerifyReport r = v.volume().verify(throttled(p));
-                        p.finish("volume " + n + ": " + r.chunks() + " chunks, " + r.stored() + " stored objects checked, "
-                                + r.damage().size() + " damaged" + (r.unreferenced() > 0 ? ", " + r.unreferenced()
-                                + " objects not in the chunk map (unflushed writes of a gateway that died; they read as zeros)" : ""));
-                        for (Volume.Damage d : r.damage()) {
-                            System.out.println(d.chunk() < 0 ? "damaged: " + d.problem()
-                                    : "damaged: chunk " + d.chunk() + " at offset " + d.offset() + " (" + Size.format(d.offset()) + "): " + d.problem());
-                        }
-                        return r.clean() ? 0 : 1;
-                    }
+        int run(VolumeRef ref, PluginHost host) throws Exception {
+            String n = ref.name(name);
+            try (VolumeRef.Opened v = ref.open(n, -1)) {
+                Progress p = Progress.onStdout("verifying " + n);
+                Volume.VerifyReport r = v.volume().verify(throttled(p));
+                p.finish("volume " + n + ": " + r.chunks() + " chunks, " + r.stored() + " stored objects checked, "
+                        + r.damage().size() + " damaged" + (r.unreferenced() > 0 ? ", " + r.unreferenced()
+                        + " objects not in the chunk map (unflushed writes of a gateway that died; they read as zeros)" : ""));
+                for (Volume.Damage d : r.damage()) {
+                    System.out.println(d.chunk() < 0 ? "damaged: " + d.problem()
+                            : "damaged: chunk " + d.chunk() + " at offset " + d.offset() + " (" + Size.format(d.offset()) + "): " + d.problem());
                 }
-            });
+                return r.clean() ? 0 : 1;
+            }
         }
     }
 
