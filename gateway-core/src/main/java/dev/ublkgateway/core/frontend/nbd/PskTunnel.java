@@ -1,6 +1,5 @@
 package dev.ublkgateway.core.frontend.nbd;
 
-import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.NativeException;
 import dev.ublkgateway.core.sys.Sockets;
 import dev.ublkgateway.core.tls.Tls13Psk;
@@ -17,17 +16,13 @@ import static dev.ublkgateway.api.Errno.EINTR;
  * TLS-PSK ({@link Tls13Psk}) between the client's socket and a socket pair, as {@link TlsTunnel} does
  * for certificates: two pump threads, the connection unchanged on its end of the pair.
  */
-final class PskTunnel implements Tunnel {
+final class PskTunnel extends Tunnel {
     private static final int CHUNK = 64 * 1024;
 
-    private final int netFd, innerFd, pumpFd;
     private final Tls13Psk tls;
-    private Thread reader, writer;
 
     private PskTunnel(int netFd, int[] pair, Tls13Psk tls) {
-        this.netFd = netFd;
-        this.innerFd = pair[0];
-        this.pumpFd = pair[1];
+        super(netFd, pair);
         this.tls = tls;
     }
 
@@ -42,25 +37,18 @@ final class PskTunnel implements Tunnel {
             Sockets.setTimeout(netFd, 0); // the pumps wait as long as the client stays
             t = new PskTunnel(netFd, pair, tls);
         } catch (Tls13Psk.Alert e) {
-            Libc.close(pair[0]);
-            Libc.close(pair[1]);
+            closePair(pair);
             throw new javax.net.ssl.SSLException("TLS-PSK handshake failed: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
-            Libc.close(pair[0]);
-            Libc.close(pair[1]);
+            closePair(pair);
             throw e;
         }
-        t.reader = Thread.ofPlatform().name(name + "-tls-in").start(t::readLoop);
-        t.writer = Thread.ofPlatform().name(name + "-tls-out").start(t::writeLoop);
+        t.startPumps(name);
         return t;
     }
 
     @Override
-    public int innerFd() {
-        return innerFd;
-    }
-
-    private void readLoop() {
+    void readLoop() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Sockets.callState(a), seg = a.allocate(CHUNK);
             byte[] buf = new byte[CHUNK];
@@ -75,7 +63,8 @@ final class PskTunnel implements Tunnel {
         }
     }
 
-    private void writeLoop() {
+    @Override
+    void writeLoop() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Sockets.callState(a), seg = a.allocate(CHUNK);
             byte[] buf = new byte[CHUNK];
@@ -93,30 +82,6 @@ final class PskTunnel implements Tunnel {
             Sockets.shutdown(pumpFd); // the client is gone: the connection's sends fail and it ends
             Sockets.shutdown(netFd);
         }
-    }
-
-    static boolean sendAll(int fd, MemorySegment s, MemorySegment st) {
-        long done = 0;
-        while (done < s.byteSize()) {
-            long n = Sockets.send(fd, s.asSlice(done), st);
-            if (n == -EINTR) continue;
-            if (n <= 0) return false;
-            done += n;
-        }
-        return true;
-    }
-
-    @Override
-    public void close() {
-        Libc.close(innerFd);
-        try {
-            if (writer != null && !writer.join(java.time.Duration.ofSeconds(10))) Sockets.shutdown(netFd);
-            Sockets.shutdown(netFd);
-            if (reader != null) reader.join(java.time.Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Libc.close(pumpFd);
     }
 
     /**

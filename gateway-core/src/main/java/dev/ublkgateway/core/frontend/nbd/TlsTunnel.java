@@ -1,6 +1,5 @@
 package dev.ublkgateway.core.frontend.nbd;
 
-import dev.ublkgateway.core.sys.Libc;
 import dev.ublkgateway.core.sys.NativeException;
 import dev.ublkgateway.core.sys.Sockets;
 
@@ -26,22 +25,18 @@ import static dev.ublkgateway.api.Errno.EINTR;
  * as end-of-file on the connection's end; the connection closing its end makes the writer send
  * close_notify. A failure on either side shuts both down.
  */
-final class TlsTunnel implements Tunnel {
+final class TlsTunnel extends Tunnel {
     private static final int APP_CHUNK = 64 * 1024;
     private static final int RECORDS_PER_SEND = 4;
 
-    private final int netFd, innerFd, pumpFd;
     private final SSLEngine engine;
     private final Object sendLock = new Object();
     private final MemorySegment netInSeg, appInSeg;
     private final ByteBuffer netIn, appIn;
     private final MemorySegment readerState;
-    private Thread reader, writer;
 
     private TlsTunnel(int netFd, int[] pair, SSLEngine engine, Arena arena) {
-        this.netFd = netFd;
-        this.innerFd = pair[0];
-        this.pumpFd = pair[1];
+        super(netFd, pair);
         this.engine = engine;
         int packet = engine.getSession().getPacketBufferSize(), app = engine.getSession().getApplicationBufferSize();
         netInSeg = arena.allocate(packet * 2L, 64);
@@ -61,21 +56,12 @@ final class TlsTunnel implements Tunnel {
         try {
             t.handshake(io);
             Sockets.setTimeout(netFd, 0); // the pumps wait as long as the client stays
-            t.reader = Thread.ofPlatform().name(name + "-tls-in").unstarted(t::readLoop);
-            t.writer = Thread.ofPlatform().name(name + "-tls-out").unstarted(t::writeLoop);
         } catch (IOException | RuntimeException e) {
-            Libc.close(pair[0]);
-            Libc.close(pair[1]);
+            closePair(pair);
             throw e;
         }
-        t.reader.start();
-        t.writer.start();
+        t.startPumps(name);
         return t;
-    }
-
-    /** The connection's side of the tunnel: plain NBD in and out. */
-    public int innerFd() {
-        return innerFd;
     }
 
     private void handshake(DeadlineSocket io) throws IOException {
@@ -141,7 +127,8 @@ final class TlsTunnel implements Tunnel {
     }
 
     /** Client to connection: unwraps records and passes their plaintext on. */
-    private void readLoop() {
+    @Override
+    void readLoop() {
         try {
             while (true) {
                 SSLEngineResult r = engine.unwrap(netIn, appIn);
@@ -197,7 +184,8 @@ final class TlsTunnel implements Tunnel {
     }
 
     /** Connection to client: wraps what the connection sends; at its end, close_notify. */
-    private void writeLoop() {
+    @Override
+    void writeLoop() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Sockets.callState(a);
             int packet = engine.getSession().getPacketBufferSize();
@@ -244,33 +232,5 @@ final class TlsTunnel implements Tunnel {
         boolean ok = sendAll(pumpFd, appInSeg.asSlice(0, appIn.position()), st);
         appIn.clear();
         return ok;
-    }
-
-    private static boolean sendAll(int fd, MemorySegment s, MemorySegment st) {
-        long done = 0;
-        while (done < s.byteSize()) {
-            long n = Sockets.send(fd, s.asSlice(done), st);
-            if (n == -EINTR) continue;
-            if (n <= 0) return false;
-            done += n;
-        }
-        return true;
-    }
-
-    /**
-     * After the connection is done with its end: lets the writer send what is left and close_notify,
-     * stops the reader, and closes the pair. The client's socket stays the caller's to close.
-     */
-    @Override
-    public void close() {
-        Libc.close(innerFd);
-        try {
-            if (writer != null && !writer.join(java.time.Duration.ofSeconds(10))) Sockets.shutdown(netFd);
-            Sockets.shutdown(netFd);
-            if (reader != null) reader.join(java.time.Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Libc.close(pumpFd);
     }
 }
