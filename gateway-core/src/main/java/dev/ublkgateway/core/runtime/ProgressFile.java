@@ -55,6 +55,16 @@ public record ProgressFile(String device, long pid, List<OperationProgress> oper
         }
     }
 
+    /**
+     * When a gateway lets a device go: its file goes too, unless an operation failed; then it stays for
+     * `down` to tell why (down removes it once read).
+     */
+    public static void removeUnlessFailed(Path runDir, String device) {
+        boolean failed = read(runDir, device).map(f -> f.operations().stream()
+                .anyMatch(o -> OperationProgress.FAILED.equals(o.state()))).orElse(false);
+        if (!failed) remove(runDir, device);
+    }
+
     /** The operations that still run: none when the gateway that wrote them is gone. */
     public List<OperationProgress> running() {
         if (!StateStore.alive(pid)) return List.of();

@@ -109,6 +109,7 @@ public final class StateStore {
     public void remove(String name) {
         try {
             Files.deleteIfExists(statsFile(name));
+            ProgressFile.removeUnlessFailed(dir, name);
             Files.deleteIfExists(file(name));
         } catch (IOException ignored) {
             // a stale state file is harmless: readers check the pid

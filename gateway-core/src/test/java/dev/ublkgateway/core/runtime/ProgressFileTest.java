@@ -37,6 +37,17 @@ class ProgressFileTest {
     }
 
     @Test
+    void aDeviceLetGoTakesItsFileAlongUnlessAnOperationFailed() throws Exception {
+        new ProgressFile("ok0", 42, List.of(new OperationProgress("flush", 8, 8, 500, 900, OperationProgress.DONE, null))).write(dir);
+        new ProgressFile("bad0", 42, List.of(new OperationProgress("flush", 8, 2, 500, 900, OperationProgress.FAILED, "S3 gone"))).write(dir);
+        new StateStore(dir).remove("ok0");
+        new StateStore(dir).remove("bad0");
+        assertTrue(ProgressFile.read(dir, "ok0").isEmpty(), "a clean stop leaves no progress file behind");
+        assertEquals("S3 gone", ProgressFile.read(dir, "bad0").orElseThrow().operations().getFirst().failure(),
+                "a failure stays for down to tell");
+    }
+
+    @Test
     void aReaderNeverSeesHalfAFile() throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger reads = new AtomicInteger(), bad = new AtomicInteger();
