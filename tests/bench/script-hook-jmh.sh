@@ -7,16 +7,9 @@
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
-source scripts/lib/jdk.sh
-JDK=$(find_java_home) || { echo "bench: needs a JDK >= 25 (apt install temurin-25-jdk, or set JAVA_HOME)" >&2; exit 1; }
-export JAVA_HOME=$JDK
-bin/ublk-gateway --version > /dev/null # builds the project when needed
-(cd gateway-core && mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/test-cp.txt \
-    -Dmdep.includeScope=test > /dev/null)
 opts=("$@")
 ((${#opts[@]})) || opts=(-wi 5 -w 2 -i 5 -r 2 -f 1)
-cd gateway-core
-cp=target/test-classes:target/classes:$(cat target/test-cp.txt)
+source scripts/lib/jmh.sh # JDK, the build, cd gateway-core, cp
 common=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djmh.ignoreLock=true)
 
 echo "== GraalJS interpreted (stock JDK, no JVMCI)"
