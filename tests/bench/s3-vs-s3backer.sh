@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# End-to-end comparison of an S3 volume as a user runs it: ublk-gateway (chunked target, zstd 1 +
+# aes-gcm, s3 store; `up`, then nbdcopy over NBD) against s3backer (FUSE, deflate 1 + AES; dd, then
+# unmount) on one S3Proxy (scripts/s3proxy.sh, filesystem storage, its own process), alternating rounds.
+#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE]
+# Each round and system gets a fresh bucket. Measured:
+#   write: ublk-gateway `nbdcopy --flush FILE nbd://...` (the FLUSH returns once every chunk and the map
+#          are in S3); s3backer `dd bs=1M conv=fsync` then unmount until s3backer has exited (all stored)
+#   cold read: a fresh `up` / mount of the same bucket, then the whole volume read into a file
+#   stored: bytes of objects in the bucket
+# The data (default) is a tar of /usr/lib and /usr/share/doc cut to --size MiB (compressible, like a
+# system disk). s3backer needs FUSE (/dev/fuse) and `apt-get install -y s3backer`; the gateway runs with
+# its NBD frontend, so no kernel module is needed. Extra gateway JVM options: UBLKGW_JAVA_OPTS.
+set -euo pipefail
+ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
+cd "$ROOT"
+GW=$ROOT/bin/ublk-gateway
+ROUNDS=2 SIZE_MIB=256 DATA=""
+while (($#)); do
+    case $1 in
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --size) SIZE_MIB=$2; shift 2 ;;
+        --data) DATA=$2; shift 2 ;;
+        *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    esac
+done
+die() { echo "s3-vs-s3backer: $*" >&2; exit 1; }
+for t in nbdcopy s3backer; do
+    command -v $t >/dev/null || die "$t is missing (apt-get install -y libnbd-bin s3backer)"
+done
+# root unmounts with umount; others need fusermount (apt-get install -y fuse)
+if ((EUID == 0)); then UNMOUNT=(umount); else UNMOUNT=(fusermount -u); fi
+[[ -c /dev/fuse ]] || die "/dev/fuse is missing: s3backer needs FUSE (run this in tests/vm: tests/vm/run.sh -- $0)"
+
+WORK=$(mktemp -d /tmp/s3-vs-s3backer.XXXXXX)
+export UBLKGW_RUN_DIR=$WORK/run UBLKGW_SHM_DIR=$WORK/shm
+S3=$WORK/s3 PORT=$((20000 + RANDOM % 20000)) S3PID="" SBPID=""
+SOCK=$WORK/run/bench.sock MNT=$WORK/mnt
+export VOLPASS="bench passphrase" S3_KEY=test-access S3_SECRET=test-secret
+EXPORT="nbd+unix:///bench?socket=$SOCK"
+cleanup() {
+    "$GW" down bench >/dev/null 2>&1 || true
+    mountpoint -q "$MNT" 2>/dev/null && "${UNMOUNT[@]}" "$MNT" 2>/dev/null
+    [[ -n $SBPID ]] && kill "$SBPID" 2>/dev/null
+    [[ -n $S3PID ]] && kill "$S3PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$S3" "$MNT"
+
+if [[ -z $DATA ]]; then
+    DATA=$WORK/data
+    tar cf - /usr/lib /usr/share/doc 2>/dev/null | head -c "${SIZE_MIB}M" > "$DATA" || true
+fi
+[[ $(stat -c %s "$DATA") -ge $((SIZE_MIB << 20)) ]] || die "$DATA is smaller than $SIZE_MIB MiB"
+BYTES=$((SIZE_MIB << 20))
+
+out=$(scripts/s3proxy.sh start "$S3" "$PORT") || die "S3Proxy did not start: $out"
+S3PID=${out%% *}
+
+now() { date +%s.%N; }
+mbps() { awk -v b="$BYTES" -v s="$1" -v e="$2" 'BEGIN { printf "%.1f", b / (e - s) / 1e6 }'; }
+stored() { find "$S3/$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.1f", s / 1e6 }'; }
+check() { cmp -n "$BYTES" "$WORK/out" "$DATA" >/dev/null || die "$1: the data read back differs"; rm -f "$WORK/out"; }
+
+gw_yaml() { # $1 bucket
+    cat > "$WORK/vol.yaml" <<YAML
+devices:
+  - name: bench
+    size: ${SIZE_MIB}MiB
+    frontend: nbd
+    nbd-listen: ["unix:$SOCK"]
+    target:
+      type: chunked
+      chunk-size: 1MiB
+      codecs:
+        - {type: zstd, level: 1}
+        - {type: aes-gcm, passphrase: "\${env:VOLPASS}"}
+      store:
+        type: s3
+        bucket: $1
+        endpoint: http://127.0.0.1:$PORT
+        region: us-east-1
+        access-key-id: \${env:S3_KEY}
+        secret-access-key: \${env:S3_SECRET}
+YAML
+}
+gw_up() { "$GW" up "$WORK/vol.yaml" > "$WORK/up.out" 2>&1 || die "up: $(cat "$WORK/up.out")"; }
+gw_down() { "$GW" down bench > "$WORK/down.out" 2>&1 || die "down: $(cat "$WORK/down.out")"; }
+
+gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
+    local b=gw$1 t0 t1 t2 t3
+    mkdir "$S3/$b"
+    gw_yaml "$b"
+    gw_up
+    t0=$(now)
+    nbdcopy --flush "$DATA" "$EXPORT" || die "gateway: nbdcopy write failed"
+    t1=$(now)
+    gw_down
+    gw_up
+    t2=$(now)
+    nbdcopy "$EXPORT" "$WORK/out" || die "gateway: nbdcopy read failed"
+    t3=$(now)
+    gw_down
+    check gateway
+    echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b")"
+}
+
+sb_mount() { # $1 bucket
+    # no --region: it would switch to virtual-host style (bucket.127.0.0.1); aws4 signs for us-east-1
+    s3backer -f --baseURL="http://127.0.0.1:$PORT/" --accessId="$S3_KEY" --accessKey="$S3_SECRET" \
+        --authVersion=aws4 --blockSize=1M --size="${SIZE_MIB}M" \
+        --compress=1 --encrypt --password="$VOLPASS" "$1" "$MNT" > "$WORK/s3backer.log" 2>&1 &
+    SBPID=$!
+    for _ in $(seq 200); do
+        [[ -e $MNT/file ]] && return 0
+        kill -0 "$SBPID" 2>/dev/null || die "s3backer did not mount: $(cat "$WORK/s3backer.log")"
+        sleep 0.05
+    done
+    die "s3backer did not mount within 10 s: $(cat "$WORK/s3backer.log")"
+}
+sb_unmount() { "${UNMOUNT[@]}" "$MNT"; wait "$SBPID" || true; SBPID=""; }
+
+s3backer_run() { # $1 round
+    local b=sb$1 t0 t1 t2 t3
+    mkdir "$S3/$b"
+    sb_mount "$b"
+    t0=$(now)
+    dd if="$DATA" of="$MNT/file" bs=1M count="$SIZE_MIB" conv=fsync status=none || die "s3backer: dd write failed"
+    sb_unmount
+    t1=$(now)
+    sb_mount "$b"
+    t2=$(now)
+    dd if="$MNT/file" of="$WORK/out" bs=1M status=none || die "s3backer: dd read failed"
+    t3=$(now)
+    sb_unmount
+    check s3backer
+    echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b")"
+}
+
+echo "# $SIZE_MIB MiB of $( [[ $DATA == "$WORK/data" ]] && echo "tar of /usr/lib /usr/share/doc" || echo "$DATA"),"\
+    "1 MiB chunks/blocks, S3Proxy on 127.0.0.1:$PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-6s %-13s %10s %10s %10s\n' round system write-MB/s read-MB/s stored-MB
+declare -a GWW GWR SBW SBR
+for ((r = 1; r <= ROUNDS; r++)); do
+    order=(gateway s3backer_run)
+    ((r % 2 == 0)) && order=(s3backer_run gateway)
+    for sys in "${order[@]}"; do
+        $sys "$r" > "$WORK/result"
+        read -r w rd st < "$WORK/result"
+        name=${sys%_run}
+        printf '%-6s %-13s %10s %10s %10s\n' "$r" "$name" "$w" "$rd" "$st"
+        if [[ $name == gateway ]]; then GWW+=("$w") GWR+=("$rd"); else SBW+=("$w") SBR+=("$rd"); fi
+    done
+done
+mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
+gw_w=$(mean "${GWW[@]}") gw_r=$(mean "${GWR[@]}") sb_w=$(mean "${SBW[@]}") sb_r=$(mean "${SBR[@]}")
+echo "mean   gateway       $(printf '%10s %10s' "$gw_w" "$gw_r")"
+echo "mean   s3backer      $(printf '%10s %10s' "$sb_w" "$sb_r")"
+awk -v a="$gw_w" -v b="$sb_w" -v c="$gw_r" -v d="$sb_r" \
+    'BEGIN { printf "ratio gateway/s3backer: write %.2fx, cold read %.2fx\n", a / b, c / d }'
