@@ -2,7 +2,7 @@
 # End-to-end comparison of an S3 volume as a user runs it: ublk-gateway (chunked target, zstd 1 +
 # aes-gcm, s3 store; `up`, then nbdcopy over NBD) against s3backer (FUSE, deflate 1 + AES; dd, then
 # unmount) on one S3Proxy (scripts/s3proxy.sh, filesystem storage, its own process), alternating rounds.
-#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE]
+#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE] [--only gateway|s3backer]
 # Each round and system gets a fresh bucket. Measured:
 #   write: ublk-gateway `nbdcopy --flush FILE nbd://...` (the FLUSH returns once every chunk and the map
 #          are in S3); s3backer `dd bs=1M conv=fsync` then unmount until s3backer has exited (all stored)
@@ -15,13 +15,14 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 GW=$ROOT/bin/ublk-gateway
-ROUNDS=2 SIZE_MIB=256 DATA=""
+ROUNDS=2 SIZE_MIB=256 DATA="" ONLY=""
 while (($#)); do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
         --size) SIZE_MIB=$2; shift 2 ;;
         --data) DATA=$2; shift 2 ;;
-        *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        --only) ONLY=$2; shift 2 ;;
+        *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
 die() { echo "s3-vs-s3backer: $*" >&2; exit 1; }
@@ -146,6 +147,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     order=(gateway s3backer_run)
     ((r % 2 == 0)) && order=(s3backer_run gateway)
     for sys in "${order[@]}"; do
+        [[ -z $ONLY || $sys == "$ONLY"* ]] || continue
         $sys "$r" > "$WORK/result"
         read -r w rd st < "$WORK/result"
         name=${sys%_run}
@@ -154,6 +156,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
+[[ -z $ONLY ]] || exit 0
 gw_w=$(mean "${GWW[@]}") gw_r=$(mean "${GWR[@]}") sb_w=$(mean "${SBW[@]}") sb_r=$(mean "${SBR[@]}")
 echo "mean   gateway       $(printf '%10s %10s' "$gw_w" "$gw_r")"
 echo "mean   s3backer      $(printf '%10s %10s' "$sb_w" "$sb_r")"

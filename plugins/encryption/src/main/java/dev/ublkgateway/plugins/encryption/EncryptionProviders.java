@@ -53,7 +53,9 @@ public final class EncryptionProviders {
         private byte[] lastSalt, lastKey;
 
         public ChunkCodec create(GcmConfig c, DeviceDescriptor d, VolumeInfo v) throws IOException {
-            return new GcmCodec(key(c, v.kdfSalt()), v.volumeId());
+            AesEngine engine = AesEngine.parse(c.engine());
+            if (engine == AesEngine.OPENSSL && !LibCrypto.available()) throw new IOException(LibCrypto.missing());
+            return new GcmCodec(key(c, v.kdfSalt()), v.volumeId(), engine);
         }
 
         /** The derived key, remembered: a volume creates one codec per concurrent worker, PBKDF2 runs once. */

@@ -12,11 +12,15 @@ public record GcmConfig(
         @ConfigOption(secret = true, description = "passphrase, stretched with PBKDF2-HMAC-SHA256 and the volume's salt")
         String passphrase,
         @ConfigOption(description = Keys.KDF_ITERATIONS, defaultValue = "" + Keys.DEFAULT_KDF_ITERATIONS)
-        Integer kdfIterations) {
+        Integer kdfIterations,
+        @ConfigOption(description = "where the AES work runs: openssl (system libcrypto), jdk, or auto (openssl if installed)",
+                defaultValue = "auto")
+        String engine) {
 
     public GcmConfig {
         Keys.checkSource(key, keyFile, passphrase, 32);
         kdfIterations = Keys.kdfIterations(kdfIterations);
+        engine = AesEngine.parse(engine).name().toLowerCase(java.util.Locale.ROOT);
     }
 
     @Override

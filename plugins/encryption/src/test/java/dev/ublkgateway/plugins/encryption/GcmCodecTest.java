@@ -46,6 +46,37 @@ class GcmCodecTest {
     }
 
     @Test
+    void opensslAndJdkEnginesReadEachOther() throws IOException {
+        assertTrue(LibCrypto.available(), "libcrypto.so.3 (libssl3) is needed for this test");
+        GcmCodec ssl = new GcmCodec(key, vol, AesEngine.OPENSSL), jdk = new GcmCodec(key, vol, AesEngine.JDK);
+        byte[] big = bytes((1 << 20) + 7, 4); // a chunk, and not a multiple of the AES block
+        for (byte[] in : new byte[][] {data, big, new byte[0], bytes(1, 5)}) {
+            assertArrayEquals(in, decode(jdk, encode(ssl, in, 3), 3));
+            assertArrayEquals(in, decode(ssl, encode(jdk, in, 3), 3));
+            assertArrayEquals(in, decode(ssl, encode(ssl, in, 3), 3));
+        }
+        // native buffers, as a ublk queue's
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment in = a.allocate(data.length), enc = a.allocate(ssl.maxEncodedLength(data.length)), out = a.allocate(data.length);
+            MemorySegment.copy(data, 0, in, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, data.length);
+            int n = ssl.encode(in, enc, 9);
+            assertEquals(data.length, ssl.decode(enc.asSlice(0, n), out, 9));
+            assertArrayEquals(data, out.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(data, decode(jdk, enc.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), 9));
+        }
+        byte[] enc = encode(ssl, data, 7);
+        enc[40] ^= 1;
+        assertThrows(IOException.class, () -> decode(ssl, enc, 7), "tampered, openssl");
+        assertThrows(IOException.class, () -> decode(jdk, enc, 7), "tampered, jdk");
+        enc[40] ^= 1;
+        assertThrows(IOException.class, () -> decode(ssl, enc, 8), "swapped chunk, openssl");
+        assertThrows(IOException.class, () -> decode(new GcmCodec(bytes(32, 9), vol, AesEngine.OPENSSL), enc, 7), "wrong key, openssl");
+        byte[] jenc = encode(jdk, data, 7);
+        jenc[jenc.length - 1] ^= 1;
+        assertThrows(IOException.class, () -> decode(ssl, jenc, 7), "tampered tag, openssl");
+    }
+
+    @Test
     void tamperedTruncatedSwappedForeignAndWrongKeyFail() throws IOException {
         byte[] enc = encode(codec, data, 7);
         for (int pos : new int[] {0, 5, 20, enc.length / 2, enc.length - 1}) {
@@ -64,12 +95,12 @@ class GcmCodecTest {
     @Test
     void configHidesSecretsAndChecksKeys() {
         String hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-        GcmConfig c = new GcmConfig(hex, null, null, null);
+        GcmConfig c = new GcmConfig(hex, null, null, null, null);
         assertFalse(c.toString().contains(hex));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> new GcmConfig("zz" + hex.substring(2), null, null, null));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> new GcmConfig("zz" + hex.substring(2), null, null, null, null));
         assertFalse(bad.getMessage().contains(hex.substring(2)));
-        assertThrows(IllegalArgumentException.class, () -> new GcmConfig(null, null, null, null));
-        assertThrows(IllegalArgumentException.class, () -> new GcmConfig(hex, null, "pw", null));
+        assertThrows(IllegalArgumentException.class, () -> new GcmConfig(null, null, null, null, null));
+        assertThrows(IllegalArgumentException.class, () -> new GcmConfig(hex, null, "pw", null, null));
         assertFalse(new XtsConfig(null, null, "secret-pass", "s", null, null).toString().contains("secret-pass"));
     }
 }

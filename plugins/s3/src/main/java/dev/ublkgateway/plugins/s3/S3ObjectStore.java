@@ -6,7 +6,6 @@ import dev.ublkgateway.api.ObjectStore;
 import dev.ublkgateway.api.RetryPolicy;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -15,6 +14,7 @@ import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
@@ -44,6 +44,20 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
     private static final Duration THROTTLING_BASE_DELAY = Duration.ofMillis(500);
     /** The bucket check at open waits at most this long, so `up` fails promptly on an unreachable server. */
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(20);
+
+    /**
+     * An object's body read into an array of its length: the SDK's bytes transformer grows a buffer
+     * (copying each object twice more). It runs inside the call, so a failure while reading is retried.
+     */
+    private static final ResponseTransformer<GetObjectResponse, byte[]> EXACT_BYTES = (response, in) -> {
+        try (in) {
+            Long length = response.contentLength();
+            if (length == null || length < 0 || length > Integer.MAX_VALUE - 16) return in.readAllBytes();
+            byte[] data = in.readNBytes((int) (long) length);
+            if (data.length != length) throw new java.io.EOFException("object ended after " + data.length + " of " + length + " bytes");
+            return data;
+        }
+    };
 
     private final S3Config config;
     private final S3Client s3;
@@ -109,7 +123,10 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
                         .connectionTimeout(Duration.ofSeconds(c.connectTimeoutSeconds()))
                         .socketTimeout(Duration.ofSeconds(c.attemptTimeoutSeconds()))
                         .connectionAcquisitionTimeout(Duration.ofSeconds(c.timeoutSeconds())))
-                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(c.pathStyle()).build())
+                // chunked encoding signs every 128 KiB of a PUT separately (and copies it) on http; one
+                // signature over the whole body (SHA-256, one pass) costs far less CPU per chunk
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(c.pathStyle())
+                        .chunkedEncodingEnabled(false).build())
                 // S3-compatible servers differ in their support of the newer checksum headers; the
                 // payload is covered by SigV4 (http) or TLS (https), and the codecs check their data
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
@@ -178,8 +195,7 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
     public Optional<byte[]> get(String key) throws IOException {
         acquire();
         try {
-            ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(b -> b.bucket(config.bucket()).key(key(key)));
-            byte[] data = r.asByteArrayUnsafe();
+            byte[] data = s3.getObject(b -> b.bucket(config.bucket()).key(key(key)), EXACT_BYTES);
             stats.got(data.length);
             return Optional.of(data);
         } catch (NoSuchKeyException e) {
