@@ -14,6 +14,12 @@ final class CachedChunk {
     volatile long dirtySince;
     volatile boolean dirty;
     boolean removed;
+    /**
+     * Pieces (1/64 of the chunk each) whose stored bytes are not in {@code data} yet: a stored chunk being
+     * overwritten is not read first; it is loaded (and merged under the new bytes) only if it is read,
+     * written back or written in part of a piece before all of it has been overwritten. 0: complete.
+     */
+    long missing;
 
     CachedChunk(long index) {
         this.index = index;

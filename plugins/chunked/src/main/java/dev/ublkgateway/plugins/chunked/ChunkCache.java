@@ -50,11 +50,77 @@ final class ChunkCache {
         }
     }
 
+    /** Pieces a chunk is tracked in while it is overwritten without being loaded ({@link CachedChunk#missing}). */
+    static final int PIECES = 64;
+
     /**
-     * The chunk's entry, locked and with its data present (loaded through the store when {@code load}),
-     * or null when {@code blocking} is false and it cannot be had without waiting.
+     * The chunk's entry, locked and with its data present (loaded through the store when {@code load},
+     * and completed if it was being overwritten), or null when {@code blocking} is false and it cannot be
+     * had without waiting.
      */
     CachedChunk acquire(long index, boolean load, boolean blocking) throws IOException {
+        CachedChunk e = acquire(index, load, blocking, false);
+        if (e != null && load && e.missing != 0) {
+            try {
+                complete(e);
+            } catch (IOException | RuntimeException ex) {
+                e.lock.unlock();
+                throw ex;
+            }
+        }
+        return e;
+    }
+
+    /**
+     * The entry of a stored chunk about to be overwritten, locked, without reading it: a new entry has all
+     * its pieces missing ({@link #complete} fetches them if they are needed before they are all written).
+     * Null when {@code blocking} is false and it cannot be had without waiting.
+     */
+    CachedChunk acquireForOverwrite(long index, boolean blocking) throws IOException {
+        return acquire(index, false, blocking, true);
+    }
+
+    /** True if {@code [pos, pos + n)} starts and ends on piece boundaries. */
+    boolean aligned(int pos, int n) {
+        int piece = chunkSize / PIECES;
+        return pos % piece == 0 && (pos + n) % piece == 0;
+    }
+
+    /** The bits of the pieces that {@code [pos, pos + n)} covers entirely. */
+    long covered(int pos, int n) {
+        int piece = chunkSize / PIECES;
+        int first = Math.ceilDiv(pos, piece), end = (pos + n) / piece;
+        if (end <= first) return 0;
+        return (end - first == 64 ? -1L : ((1L << (end - first)) - 1)) << first;
+    }
+
+    /** True if writing {@code [pos, pos + n)} into the entry needs no stored bytes first (it covers every missing piece it touches). */
+    boolean canOverwrite(CachedChunk e, int pos, int n) {
+        if (e.missing == 0) return true;
+        int piece = chunkSize / PIECES;
+        long touched = covered(pos / piece * piece, Math.ceilDiv(pos + n, piece) * piece - pos / piece * piece);
+        return (touched & e.missing & ~covered(pos, n)) == 0;
+    }
+
+    /** Records that {@code [pos, pos + n)} was written (caller holds the lock and checked {@link #canOverwrite}). */
+    void overwritten(CachedChunk e, int pos, int n) {
+        if (e.missing != 0) e.missing &= ~covered(pos, n);
+    }
+
+    /** Loads the stored bytes of the entry's missing pieces under what was written (caller holds its lock). */
+    void complete(CachedChunk e) throws IOException {
+        if (e.missing == 0) return;
+        byte[] stored = store.read(e.index);
+        int piece = chunkSize / PIECES;
+        for (int i = 0; i < PIECES; i++) {
+            if ((e.missing & (1L << i)) == 0) continue;
+            if (stored == null) java.util.Arrays.fill(e.data, i * piece, (i + 1) * piece, (byte) 0);
+            else System.arraycopy(stored, i * piece, e.data, i * piece, piece);
+        }
+        e.missing = 0;
+    }
+
+    private CachedChunk acquire(long index, boolean load, boolean blocking, boolean overwrite) throws IOException {
         while (true) {
             CachedChunk e;
             synchronized (lru) {
@@ -90,6 +156,7 @@ final class ChunkCache {
                 throw ex;
             }
             e.data = data != null ? data : new byte[chunkSize + GenerationCheck.TRAILER];
+            if (overwrite) e.missing = -1L;
             e.storedGen = e.writeGen;
             return e;
         }
@@ -159,6 +226,7 @@ final class ChunkCache {
                 if (e.data != null) used.addAndGet(-chunkSize);
                 e.data = null;
                 e.dirty = false;
+                e.missing = 0;
             }
         } finally {
             e.lock.unlock();

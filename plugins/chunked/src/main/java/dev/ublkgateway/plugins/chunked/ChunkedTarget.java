@@ -200,7 +200,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
             }
             if (!e.lock.tryLock()) return false;
             try {
-                if (e.removed || e.data == null) return false;
+                if (e.removed || e.data == null || e.missing != 0) return false; // a chunk being overwritten may need loading
                 MemorySegment.copy(e.data, w.pos, buf, ValueLayout.JAVA_BYTE, w.done, w.n);
             } finally {
                 e.lock.unlock();
@@ -215,10 +215,12 @@ public final class ChunkedTarget implements Target, MetricsSource {
         while (w.next()) {
             CachedChunk e = cache.cached(w.index);
             if (e == null) {
-                // a chunk that needs no load: never written, or entirely overwritten
-                if (map.get(w.index) != 0 && !w.whole()) return false;
+                // a chunk that needs no load: never written, or overwritten in whole pieces (loaded only if
+                // it is needed before all of it is overwritten: no read-modify-write for sequential writes)
+                boolean stored = map.get(w.index) != 0 && !w.whole();
+                if (stored && !cache.aligned(w.pos, w.n)) return false;
                 try {
-                    e = cache.acquire(w.index, false, false);
+                    e = stored ? cache.acquireForOverwrite(w.index, false) : cache.acquire(w.index, false, false);
                 } catch (IOException ex) {
                     return false;
                 }
@@ -229,8 +231,13 @@ public final class ChunkedTarget implements Target, MetricsSource {
                 e.lock.unlock();
                 return false;
             }
+            if (!cache.canOverwrite(e, w.pos, w.n)) { // part of a piece not loaded yet: the slow path loads it
+                e.lock.unlock();
+                return false;
+            }
             try {
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, w.done, e.data, w.pos, w.n);
+                cache.overwritten(e, w.pos, w.n);
                 e.markDirty();
             } finally {
                 e.lock.unlock();
@@ -264,9 +271,12 @@ public final class ChunkedTarget implements Target, MetricsSource {
         List<CachedChunk> touched = r.fua() ? new ArrayList<>() : null;
         ChunkWalk w = new ChunkWalk(chunkSize).over(r.offset(), r.length());
         while (w.next()) {
-            CachedChunk e = cache.acquire(w.index, !w.whole(), true);
+            boolean overwrite = !w.whole() && cache.aligned(w.pos, w.n) && map.get(w.index) != 0;
+            CachedChunk e = overwrite ? cache.acquireForOverwrite(w.index, true) : cache.acquire(w.index, !w.whole(), true);
             try {
+                if (!cache.canOverwrite(e, w.pos, w.n)) cache.complete(e);
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, w.done, e.data, w.pos, w.n);
+                cache.overwritten(e, w.pos, w.n);
                 e.markDirty();
             } finally {
                 e.lock.unlock();

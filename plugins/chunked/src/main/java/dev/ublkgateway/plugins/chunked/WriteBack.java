@@ -77,6 +77,7 @@ final class WriteBack {
             try {
                 if (e.removed || e.data == null || !e.dirty) return;
                 if (format.lease.lost()) throw new IOException("another gateway took over the volume's lease");
+                cache.complete(e); // overwritten in part only: the stored bytes of the rest first
                 gen = e.writeGen;
                 System.arraycopy(e.data, 0, frame, 0, chunkSize);
             } finally {

@@ -18,6 +18,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -160,6 +161,75 @@ class ChunkedTargetTest {
         assertTrue(e.getMessage().endsWith("; use chunk-size 8MiB or more, or a smaller size"), e.getMessage());
         assertEquals(1L << 27, VolumeFormat.chunkCount(new DeviceDescriptor("ok", 1L << 50, 4096, 1, 32, 1 << 19), 8 << 20),
                 "the chunk size it suggested is enough");
+    }
+
+    /** A stored chunk 2 of {@code a}, and a cold target over it whose write-back waits (only FLUSH stores). */
+    TargetQueue storedChunkThenCold(MemoryStore store, byte[] a) throws Exception {
+        ChunkedTarget t = open(store, (byte) 1);
+        TargetQueue q = queue(t);
+        assertEquals(CHUNK, write(q, 2L * CHUNK, a, false));
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        close(t);
+        cold = open(store, (byte) 1, new ChunkedTargetConfig(Size.of(CHUNK), Size.of(16L * CHUNK), 4, 600_000, 0, List.of(), null));
+        return queue(cold);
+    }
+
+    ChunkedTarget cold;
+
+    /** Chunk 2 as stored, read by a new target once the cold one is closed. */
+    byte[] storedChunk(MemoryStore store) throws Exception {
+        close(cold);
+        ChunkedTarget t = open(store, (byte) 1);
+        byte[] b = read(queue(t), 2L * CHUNK, CHUNK);
+        close(t);
+        return b;
+    }
+
+    @Test
+    void aStoredChunkOverwrittenInPartsIsNotReadFirst() throws Exception {
+        MemoryStore store = new MemoryStore();
+        TargetQueue q = storedChunkThenCold(store, random(CHUNK, 1));
+        byte[] b = random(CHUNK, 2);
+        long gets = store.gets.get();
+        for (int off = 0; off < CHUNK; off += CHUNK / 4) { // as a client writes a chunk in smaller requests
+            assertEquals(CHUNK / 4, write(q, 2L * CHUNK + off, Arrays.copyOfRange(b, off, off + CHUNK / 4), false));
+        }
+        assertArrayEquals(b, read(q, 2L * CHUNK, CHUNK));
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertEquals(gets, store.gets.get(), "no read-modify-write GET for a chunk overwritten entirely");
+        assertArrayEquals(b, storedChunk(store));
+    }
+
+    @Test
+    void aStoredChunkOverwrittenInPartIsMergedWhenReadOrStored() throws Exception {
+        byte[] a = random(CHUNK, 1), b = random(CHUNK / 4, 2), c = random(100, 3);
+        byte[] expect = a.clone();
+        System.arraycopy(b, 0, expect, CHUNK / 4, b.length);
+
+        MemoryStore store = new MemoryStore(); // read before it is complete: loaded once, the new bytes kept
+        TargetQueue q = storedChunkThenCold(store, a);
+        long gets = store.gets.get();
+        assertEquals(b.length, write(q, 2L * CHUNK + CHUNK / 4, b, false));
+        assertEquals(gets, store.gets.get(), "not read at the write");
+        assertArrayEquals(expect, read(q, 2L * CHUNK, CHUNK));
+        assertEquals(gets + 1, store.gets.get());
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertArrayEquals(expect, storedChunk(store));
+
+        store = new MemoryStore(); // stored before it is complete (FLUSH): merged first
+        q = storedChunkThenCold(store, a);
+        assertEquals(b.length, write(q, 2L * CHUNK + CHUNK / 4, b, false));
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertArrayEquals(expect, storedChunk(store));
+
+        store = new MemoryStore(); // then a write into part of a piece not loaded: loaded first, nothing lost
+        q = storedChunkThenCold(store, a);
+        assertEquals(b.length, write(q, 2L * CHUNK + CHUNK / 4, b, false));
+        assertEquals(c.length, write(q, 2L * CHUNK + 1000, c, false));
+        System.arraycopy(c, 0, expect, 1000, c.length);
+        assertArrayEquals(expect, read(q, 2L * CHUNK, CHUNK));
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        assertArrayEquals(expect, storedChunk(store));
     }
 
     @Test
