@@ -60,6 +60,10 @@ out=$(scripts/s3proxy.sh start "$S3" "$PORT") || die "S3Proxy did not start: $ou
 S3PID=${out%% *}
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) a process has used so far: where the time goes on a shared machine
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+gw_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$UBLKGW_RUN_DIR/bench.json"; }
 mbps() { awk -v b="$BYTES" -v s="$1" -v e="$2" 'BEGIN { printf "%.1f", b / (e - s) / 1e6 }'; }
 stored() { find "$S3/$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.1f", s / 1e6 }'; }
 check() { cmp -n "$BYTES" "$WORK/out" "$DATA" >/dev/null || die "$1: the data read back differs"; rm -f "$WORK/out"; }
@@ -94,17 +98,18 @@ gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
     mkdir "$S3/$b"
     gw_yaml "$b"
     gw_up
-    t0=$(now)
+    local pid c0 c1 c2 c3 s0 s1 s2 s3
+    pid=$(gw_pid) c0=$(cpu "$pid") s0=$(cpu "$S3PID") t0=$(now)
     nbdcopy --flush "$DATA" "$EXPORT" || die "gateway: nbdcopy write failed"
-    t1=$(now)
+    t1=$(now) c1=$(cpu "$pid") s1=$(cpu "$S3PID")
     gw_down
     gw_up
-    t2=$(now)
+    pid=$(gw_pid) c2=$(cpu "$pid") s2=$(cpu "$S3PID") t2=$(now)
     nbdcopy "$EXPORT" "$WORK/out" || die "gateway: nbdcopy read failed"
-    t3=$(now)
+    t3=$(now) c3=$(cpu "$pid") s3=$(cpu "$S3PID")
     gw_down
     check gateway
-    echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b")"
+    echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b") $(sub "$c0" "$c1")/$(sub "$c2" "$c3") $(sub "$s0" "$s1")/$(sub "$s2" "$s3")"
 }
 
 sb_mount() { # $1 bucket
@@ -120,28 +125,41 @@ sb_mount() { # $1 bucket
     done
     die "s3backer did not mount within 10 s: $(cat "$WORK/s3backer.log")"
 }
-sb_unmount() { "${UNMOUNT[@]}" "$MNT"; wait "$SBPID" || true; SBPID=""; }
+# unmounts; s3backer stores what is dirty, then exits; SB_CPU: its CPU seconds, sampled until it is gone
+sb_unmount() {
+    "${UNMOUNT[@]}" "$MNT"
+    SB_CPU=$(cpu "$SBPID")
+    while kill -0 "$SBPID" 2>/dev/null; do
+        local c
+        c=$(cpu "$SBPID")
+        [[ $c == 0 ]] || SB_CPU=$c
+        sleep 0.02
+    done
+    wait "$SBPID" || true
+    SBPID=""
+}
 
 s3backer_run() { # $1 round
     local b=sb$1 t0 t1 t2 t3
     mkdir "$S3/$b"
+    local c0 c1 c2 c3 s0 s1 s2 s3
     sb_mount "$b"
-    t0=$(now)
+    c0=$(cpu "$SBPID") s0=$(cpu "$S3PID") t0=$(now)
     dd if="$DATA" of="$MNT/file" bs=1M count="$SIZE_MIB" conv=fsync status=none || die "s3backer: dd write failed"
-    sb_unmount
-    t1=$(now)
+    sb_unmount # returns once s3backer has stored everything and exited
+    t1=$(now) s1=$(cpu "$S3PID") c1=$SB_CPU
     sb_mount "$b"
-    t2=$(now)
+    c2=$(cpu "$SBPID") s2=$(cpu "$S3PID") t2=$(now)
     dd if="$MNT/file" of="$WORK/out" bs=1M status=none || die "s3backer: dd read failed"
-    t3=$(now)
+    t3=$(now) c3=$(cpu "$SBPID") s3=$(cpu "$S3PID")
     sb_unmount
     check s3backer
-    echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b")"
+    echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b") $(sub "$c0" "$c1")/$(sub "$c2" "$c3") $(sub "$s0" "$s1")/$(sub "$s2" "$s3")"
 }
 
 echo "# $SIZE_MIB MiB of $( [[ $DATA == "$WORK/data" ]] && echo "tar of /usr/lib /usr/share/doc" || echo "$DATA"),"\
     "1 MiB chunks/blocks, S3Proxy on 127.0.0.1:$PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %-13s %10s %10s %10s\n' round system write-MB/s read-MB/s stored-MB
+printf '%-6s %-13s %10s %10s %10s %12s %12s\n' round system write-MB/s read-MB/s stored-MB cpu-s-w/r s3proxy-cpu-w/r
 declare -a GWW GWR SBW SBR
 for ((r = 1; r <= ROUNDS; r++)); do
     order=(gateway s3backer_run)
@@ -149,9 +167,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for sys in "${order[@]}"; do
         [[ -z $ONLY || $sys == "$ONLY"* ]] || continue
         $sys "$r" > "$WORK/result"
-        read -r w rd st < "$WORK/result"
+        read -r w rd st cp sp < "$WORK/result"
         name=${sys%_run}
-        printf '%-6s %-13s %10s %10s %10s\n' "$r" "$name" "$w" "$rd" "$st"
+        printf '%-6s %-13s %10s %10s %10s %12s %12s\n' "$r" "$name" "$w" "$rd" "$st" "$cp" "$sp"
         if [[ $name == gateway ]]; then GWW+=("$w") GWR+=("$rd"); else SBW+=("$w") SBR+=("$rd"); fi
     done
 done
