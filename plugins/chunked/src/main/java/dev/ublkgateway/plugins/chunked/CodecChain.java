@@ -38,10 +38,19 @@ final class CodecChain {
 
     /** Decodes into at most {@code maxLength} bytes per stage (codecs never expand on the way back beyond it). */
     Bytes decode(byte[] in, int length, long index, int maxLength) throws IOException {
+        return decode(in, length, index, maxLength, false);
+    }
+
+    /**
+     * As {@link #decode(byte[], int, long, int)}; with {@code fresh} the last codec decodes into a new array
+     * the caller may keep (no copy of a whole chunk out of the scratch buffers).
+     */
+    Bytes decode(byte[] in, int length, long index, int maxLength, boolean fresh) throws IOException {
         byte[] cur = in;
         int len = length;
         for (int i = codecs.size() - 1; i >= 0; i--) {
-            byte[] out = scratchFor(cur, Math.max(maxLength, len));
+            int n = Math.max(maxLength, len);
+            byte[] out = fresh && i == 0 ? new byte[n] : scratchFor(cur, n);
             len = codecs.get(i).decode(MemorySegment.ofArray(cur).asSlice(0, len), MemorySegment.ofArray(out), index);
             cur = out;
         }

@@ -58,8 +58,9 @@ final class CodecLayer implements ChunkStore {
     byte[] decode(byte[] in, long index, int maxLength) throws IOException {
         CodecChain c = borrow();
         try {
-            CodecChain.Bytes out = c.decode(in, in.length, index, maxLength);
-            return Arrays.copyOf(out.data(), out.length());
+            boolean fresh = !c.codecs().isEmpty();
+            CodecChain.Bytes out = c.decode(in, in.length, index, maxLength, fresh);
+            return fresh && out.length() == out.data().length ? out.data() : Arrays.copyOf(out.data(), out.length());
         } finally {
             chains.add(c);
         }
