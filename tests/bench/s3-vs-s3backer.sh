@@ -22,7 +22,7 @@ while (($#)); do
         --size) SIZE_MIB=$2; shift 2 ;;
         --data) DATA=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
-        *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
 die() { echo "s3-vs-s3backer: $*" >&2; exit 1; }
