@@ -196,15 +196,23 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     private void ioCommand(int cmdOp, int tag, int result) throws UringException {
         long s = ring.prepUringCmd(CDEV_FIXED, cmdOp, UserData.of(KIND_IO, tag));
         ring.setFlags(s, Op.SQE_FIXED_FILE);
-        MemorySegment sq = ring.sqes();
+        fillIoCommand(ring.sqes(), s, qid, tag, result, dataPath,
+                dataPath == DataPath.COPY ? engine.request(tag).whole().address() : 0L);
+    }
+
+    /**
+     * The FETCH / COMMIT_AND_FETCH payload of the SQE at {@code s}. A USER_COPY device takes no buffer
+     * address (the kernel rejects one); a zero-copy one names, in the SQE's own addr field, the buffer-table
+     * slot (the tag) where the kernel registers the tag's next request.
+     */
+    static void fillIoCommand(MemorySegment sq, long s, int qid, int tag, int result, DataPath dataPath, long buffer) {
         long c = s + Ring.SQE_CMD;
         CMD_Q_ID.set(sq, c, (short) qid);
         CMD_TAG.set(sq, c, (short) tag);
         CMD_RESULT.set(sq, c, result);
-        // a USER_COPY device takes no buffer address (the kernel rejects one); a zero-copy one names the
-        // buffer-table slot for the tag's next request in the SQE's own addr field
-        CMD_ADDR.set(sq, c, dataPath == DataPath.COPY ? engine.request(tag).whole().address() : 0L);
-        if (dataPath == DataPath.ZERO_COPY) ring.setAddr(s, Uapi.autoBufReg(tag, 0));
+        CMD_ADDR.set(sq, c, dataPath == DataPath.COPY ? buffer : 0L);
+        sq.set(java.lang.foreign.ValueLayout.JAVA_LONG, s + Ring.SQE_ADDR,
+                dataPath == DataPath.ZERO_COPY ? Uapi.autoBufReg(tag, 0) : 0L);
     }
 
     private void tearDown() {
