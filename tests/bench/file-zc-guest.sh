@@ -67,7 +67,7 @@ done
 {
     echo "date: $(date -u '+%F %H:%M UTC')"; echo "kernel: $(uname -r), $(nproc) vCPUs"
     echo "java: $("$JDK/bin/java" -version 2>&1 | head -1)"; echo "fio: $(fio --version)"
-    echo "data paths: $(grep -o '[a-z0-9]*: [a-z]* as /dev/ublkb[0-9]* (.*data path: [^)]*)' "$RES/gateway.log" | sed 's/ as .*data path: / /' | tr '\n' ';')"
+    echo "data paths: $(grep -o 'device [a-z0-9]*: data path: .*' "$RES/gateway.log" | sed 's/^device //; s/data path: //' | tr '\n' ';')"
 } > "$RES/env.txt"
 cat "$RES/env.txt" >&2
 
