@@ -38,22 +38,27 @@ done
 report() {
     # results.tsv: round device rw qd iops. Median per (device, rw, qd), then ratios.
     awk -F'\t' '
-        { k = $2 SUBSEP $3 SUBSEP $4; v[k] = v[k] " " $5; dev[$2] = 1; job[$3 SUBSEP $4] = 1 }
+        { k = $2 SUBSEP $3 SUBSEP $4; v[k] = v[k] " " $5; at[k SUBSEP $1] = $5; if ($1 > nr) nr = $1 }
         function median(s,   a, n, i, j, t) {
             n = split(s, a, " ")
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
             return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
         END {
-            printf "| job | kernel loop | ublksrv loop | file copy | file zero-copy | zc / ublksrv | copy / ublksrv | zc / kernel loop | zc / copy | rounds (zc) |\n"
+            printf "| job | kernel loop | ublksrv loop | file copy | file zero-copy | zc / ublksrv | copy / ublksrv | zc / kernel loop | zc / copy | zc / ublksrv per round |\n"
             printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
             n = split("randread:32 randwrite:32 randread:1 randwrite:1", jobs, " ")
             for (i = 1; i <= n; i++) {
                 split(jobs[i], p, ":"); rw = p[1]; qd = p[2]
                 k = median(v["kloop" SUBSEP rw SUBSEP qd]); u = median(v["ublksrv" SUBSEP rw SUBSEP qd])
                 c = median(v["copy" SUBSEP rw SUBSEP qd]); z = median(v["zc" SUBSEP rw SUBSEP qd])
+                pr = ""
+                for (r = 1; r <= nr; r++) {
+                    a = at["zc" SUBSEP rw SUBSEP qd SUBSEP r]; b = at["ublksrv" SUBSEP rw SUBSEP qd SUBSEP r]
+                    pr = pr sprintf(" %.2f", b ? a / b : 0)
+                }
                 printf "| 4k %s QD%s | %d | %d | %d | %d | **%.2fx** | %.2fx | %.2fx | %.2fx |%s |\n", rw, qd, k, u, c, z,
-                    u ? z / u : 0, u ? c / u : 0, k ? z / k : 0, c ? z / c : 0, v["zc" SUBSEP rw SUBSEP qd]
+                    u ? z / u : 0, u ? c / u : 0, k ? z / k : 0, c ? z / c : 0, pr
             }
         }' "$1/results.tsv"
 }
