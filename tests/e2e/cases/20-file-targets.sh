@@ -153,7 +153,7 @@ data_path() {
             on && $1 == "\"data_path\"" { gsub(/[",]/, "", $3); print $3; exit }' "$W/list.json")
         [[ $got == "${n#*:}" ]] || fail "${n%%:*}: list --json says data_path $got, expected ${n#*:}"
     done
-    grep -q "fd0: .*data path: ${want}" "$W/fb0.fg.log" || fail "the gateway log does not name fd0's data path ($want)"
+    grep -q "fd0: .*data path: ${want}" "$E2E_WORK/fb0.fg.log" || fail "the gateway log does not name fd0's data path ($want)"
     for n in fd0 zs0 cp0; do
         run_fio "$n-randrw" --filename="${DEV_OF[$n]}" "${FIO_DEV[@]}" --rw=randrw --bs=4k --iodepth=32 \
             --size=16M --offset=48M --verify=crc32c --do_verify=1
