@@ -31,7 +31,9 @@ DEV[kloop]=$(losetup --direct-io=on --sector-size 4096 -f --show "$NB")
 sched_none "${DEV[kloop]}"
 
 # ublksrv's loop target (direct I/O to the backing device, its default), one queue of 128.
-"$UB/ublk.loop" add -t loop -n 90 -q 1 -d 128 -f "$NB" > "$RES/ublksrv.log" 2>&1
+# ublk.loop called directly serves the device in the foreground: it runs in the background here.
+"$UB/ublk.loop" add -t loop -n 90 -q 1 -d 128 -f "$NB" > "$RES/ublksrv.log" 2>&1 &
+UBPID=$!
 for i in $(seq 200); do [[ -b /dev/ublkb90 ]] && break; sleep 0.1; done
 [[ -b /dev/ublkb90 ]] && DEV[ublksrv]=/dev/ublkb90 || log "ublksrv did not come up: $(tail -3 "$RES/ublksrv.log")"
 [[ -n ${DEV[ublksrv]:-} ]] && sched_none /dev/ublkb90
@@ -99,6 +101,7 @@ done
 
 kill -TERM $GW; wait $GW
 "$UB/ublk.loop" del -n 90 > /dev/null 2>&1 || "$UB/ublk" del -n 90 > /dev/null 2>&1
+kill $UBPID 2>/dev/null; wait $UBPID 2>/dev/null
 losetup -d "${DEV[kloop]}"
 echo 0 > "$d/power"; rmdir "$d"
 log done
