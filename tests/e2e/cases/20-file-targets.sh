@@ -21,9 +21,12 @@ truncate -s 256M "$FS/file-direct.img"
     yaml_device q2 256MiB file path="$FS/twoq.img" direct=true create=true queues=2 depth=64
     yaml_device fua0 32MiB file path="$W/fuafs/fua.img" direct=false sync=fsync create=true
     yaml_device st0 256MiB file path="$FS/sigterm.img" create=true depth=64
+    yaml_device cp0 64MiB file path="$FS/copy.img" direct=true create=true zero-copy=false
+    yaml_device zs0 64MiB file path="$FS/zc-stats.img" direct=true create=true
+    printf '    stages:\n      - type: stats\n'
 } > files.yaml
 sed 's/^/    yaml: /' files.yaml
-up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0 st0
+up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0 st0 cp0 zs0
 
 # direct: false (page cache of the backing filesystem): fio verify; create: true sized the file
 fio_file_buffered() {
@@ -133,6 +136,32 @@ flush_fua() {
 }
 subcase flush-fua flush_fua
 
+# The data path each device runs, as `list --json` reads it from the kernel: zero copy (AUTO_BUF_REG)
+# for a file target on Linux 7.x, also behind a stage that never touches data (stats), copying with
+# zero-copy: false and on 6.12 (no AUTO_BUF_REG); features names the same. fio randrw verify on each.
+data_path() {
+    local want=copy n got
+    "$GW" features > "$W/features.out" 2>&1 || fail "features failed: $(tail -2 "$W/features.out")"
+    if grep -Eq '^ +AUTO_BUF_REG +yes' "$W/features.out"; then want=zero-copy; fi
+    log "kernel $(uname -r): AUTO_BUF_REG $( [[ $want == zero-copy ]] && echo yes || echo no); $(grep '^data path' "$W/features.out")"
+    grep -q "^data path of a file target.*: $want" "$W/features.out" || fail "features does not name the $want data path: $(grep '^data path' "$W/features.out")"
+    [[ $(uname -r | cut -d. -f1) -lt 7 || $want == zero-copy ]] || fail "Linux $(uname -r) lacks AUTO_BUF_REG"
+    "$GW" list --json > "$W/list.json" 2>"$W/list.err" || fail "list --json failed: $(tail -2 "$W/list.err")"
+    for n in fd0:$want zs0:$want cp0:copy q2:$want; do
+        # one field a line (pretty-printed): from the device's name to its data_path
+        got=$(awk -v d="\"${n%%:*}\"" '$1 == "\"device\"" { on = ($3 == d || $3 == d ",") }
+            on && $1 == "\"data_path\"" { gsub(/[",]/, "", $3); print $3; exit }' "$W/list.json")
+        [[ $got == "${n#*:}" ]] || fail "${n%%:*}: list --json says data_path $got, expected ${n#*:}"
+    done
+    grep -q "fd0: .*data path: ${want}" "$E2E_WORK/fb0.fg.log" || fail "the gateway log does not name fd0's data path ($want)"
+    for n in fd0 zs0 cp0; do
+        run_fio "$n-randrw" --filename="${DEV_OF[$n]}" "${FIO_DEV[@]}" --rw=randrw --bs=4k --iodepth=32 \
+            --size=16M --offset=48M --verify=crc32c --do_verify=1
+        ((FIO_WRITE_KB > 0 && FIO_READ_KB > 0)) || fail "fio $n-randrw moved no data"
+    done
+}
+subcase data-path data_path
+
 # SIGTERM (what `down` sends) while fio keeps st0 busy: the gateway must exit within 30 s, all its
 # device nodes and state files must go, fio must end (with errors) and nothing may hang.
 sigterm_under_load() {
@@ -143,7 +172,7 @@ sigterm_under_load() {
     r0=$(awk '{print $1 + $5}' /sys/block/${dev#/dev/}/stat)
     wait_until 60 "fio I/O on $dev" eval '(( $(awk "{print \$1 + \$5}" /sys/block/${dev#/dev/}/stat) > r0 + 500 ))'
     alive $fio_pid || fail "fio exited early: $(tail -3 "$W/fio.out")"
-    stop_devices "$GW_PID" 30 fb0 fd0 f4 df q2 fua0 st0
+    stop_devices "$GW_PID" 30 fb0 fd0 f4 df q2 fua0 st0 cp0 zs0
     end=$((SECONDS + 30))
     while alive $fio_pid; do
         ((SECONDS < end)) || fail "fio still running 30 s after the gateway exited (state $(ps -o stat= -p $fio_pid))"

@@ -25,6 +25,16 @@ public interface BlockRequest {
      */
     MemorySegment buffer();
 
+    /**
+     * The index of this request's own pages in the queue ring's buffer table, or -1. Set only on a device
+     * that runs zero copy (a target declaring {@link Capabilities#zeroCopy} behind stages that never touch
+     * data): its bytes are then only reachable through fixed-buffer ring I/O on that index, and
+     * {@link #buffer} is empty. Since API 1.7.
+     */
+    default int registeredBuffer() {
+        return -1;
+    }
+
     /** The queue this request arrived on (0-based). */
     int queue();
 

@@ -49,4 +49,27 @@ class CapabilitiesTest {
         assertFalse(Capabilities.passThrough().withMultiConnSafe(false).multiConnSafe());
         assertThrows(IllegalArgumentException.class, () -> new Capabilities(true, null, false));
     }
+
+    @Test
+    void zeroCopyReachesATargetOnlyThroughComponentsThatNeverTouchTheBytes() {
+        Capabilities target = new Capabilities(true, DataAccess.CHANGES, true).withZeroCopy(true);
+        Capabilities counter = Capabilities.passThrough();
+        assertTrue(counter.and(target).zeroCopy());
+        assertTrue(target.and(counter).zeroCopy(), "order does not matter");
+        assertTrue(counter.and(counter).and(target).zeroCopy());
+        assertFalse(new Capabilities(true, DataAccess.READS, false).and(target).zeroCopy(), "a checksum needs the bytes");
+        assertFalse(Capabilities.UNDECLARED.and(target).zeroCopy(), "an old plugin keeps the copying path");
+        assertFalse(counter.and(new Capabilities(true, DataAccess.CHANGES, false)).zeroCopy());
+        assertFalse(new Capabilities(true, DataAccess.CHANGES, false).zeroCopy(), "the 1.4 constructor: no zero copy");
+        assertEquals(-1, new BlockRequest() {
+            public int op() { return 0; }
+            public int flags() { return 0; }
+            public long offset() { return 0; }
+            public int length() { return 0; }
+            public java.lang.foreign.MemorySegment buffer() { return java.lang.foreign.MemorySegment.NULL; }
+            public int queue() { return 0; }
+            public int tag() { return 0; }
+            public void complete(int result) {}
+        }.registeredBuffer(), "a request of an older frontend has no registered buffer");
+    }
 }

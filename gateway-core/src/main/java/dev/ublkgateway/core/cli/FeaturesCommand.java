@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.cli;
 
+import dev.ublkgateway.core.frontend.ublk.DataPath;
 import dev.ublkgateway.core.frontend.ublk.Uapi;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
@@ -23,6 +24,7 @@ final class FeaturesCommand implements Callable<Integer> {
             System.out.printf("  %-24s %-5s %-7s %s%n", Uapi.featureName(b), (f & (1L << b)) != 0 ? "yes" : "no",
                     Uapi.featureSince(b), usedFor(b));
         }
+        System.out.println("data path of a file target (no stages that touch data): " + fileDataPath(f).label());
         return 0;
     }
 
@@ -33,6 +35,11 @@ final class FeaturesCommand implements Callable<Integer> {
         }
     }
 
+    /** What a file target device gets on a kernel with these features (see DataPath). */
+    static DataPath fileDataPath(long kernelFeatures) {
+        return (kernelFeatures & Uapi.F_AUTO_BUF_REG) != 0 ? DataPath.ZERO_COPY : DataPath.COPY;
+    }
+
     /** What the gateway does with a feature bit (README, Requirements). */
     static String usedFor(int bit) {
         return switch (bit) {
@@ -40,6 +47,7 @@ final class FeaturesCommand implements Callable<Integer> {
             case 4 -> "recovery: true (requests in flight at the crash are re-issued)";
             case 6 -> "every control and I/O command (ioctl encoding)";
             case 7 -> "null target without stages: no data copied";
+            case 11 -> "file target: zero copy (READ_FIXED/WRITE_FIXED on the request's pages)";
             default -> "";
         };
     }

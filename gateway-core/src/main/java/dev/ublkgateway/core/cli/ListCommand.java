@@ -3,6 +3,7 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
+import dev.ublkgateway.core.frontend.ublk.DataPath;
 import dev.ublkgateway.core.frontend.ublk.DevInfo;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
@@ -24,7 +25,8 @@ import java.util.concurrent.Callable;
                 "  frontend (ublk|nbd), id (ublk device id; null over NBD),",
                 "  block_device (/dev/ublkbN or the NBD URI), target,",
                 "  size_bytes (null if unknown), state (as in the table: the kernel's state",
-                "  of a ublk device, LIVE or gone over NBD), pid, queues (null if unknown)"})
+                "  of a ublk device, LIVE or gone over NBD), pid, queues (null if unknown),",
+                "  data_path (ublk: copy, zero-copy or none, from the kernel's flags; null if unknown)"})
 final class ListCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document (fields below) instead of a table")
     boolean json;
@@ -98,7 +100,17 @@ final class ListCommand implements Callable<Integer> {
             m.put("queues", k != null ? k.nrHwQueues() : null);
         }
         m.put("block_device", "/dev/ublkb" + id);
+        m.put("data_path", k != null ? dataPathName(DataPath.of(k.flags())) : null);
         return m;
+    }
+
+    /** The data path as the JSON names it. */
+    static String dataPathName(DataPath p) {
+        return switch (p) {
+            case COPY -> "copy";
+            case NONE -> "none";
+            case ZERO_COPY -> "zero-copy";
+        };
     }
 
     /** The rows of the NBD devices: name, "nbd", state, pid, URI, target. */

@@ -33,6 +33,7 @@ import java.util.function.Function;
  *     max-io-size: 512KiB    # power of two, 4KiB..32MiB (default 512KiB)
  *     recovery: false        # default false
  *     poll-us: 0             # ublk queue threads spin this long for a request before sleeping, 0..10000 (default 0)
+ *     zero-copy: true        # ublk: the kernel's pages go straight to a file target where possible (default true)
  *     stages:                # optional; a request passes them in this order, then the target
  *       - type: stats        # a stage type of the ComponentTypes given
  *       - type: rate-limit   # with the type's options (see ComponentTypes, ConfigOption)

@@ -15,7 +15,7 @@ final class DeviceReader {
 
     static final List<String> KEYS = List.of(
             "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script",
-            "frontend", "nbd-listen", "nbd-max-connections", "poll-us", "tls", "tls-certificates", "tls-verify-peer",
+            "frontend", "nbd-listen", "nbd-max-connections", "poll-us", "zero-copy", "tls", "tls-certificates", "tls-verify-peer",
             "tls-psk");
     private static final String NAME_RULE =
             "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
@@ -111,7 +111,7 @@ final class DeviceReader {
         return withScript;
     }
 
-    /** frontend:, nbd-listen: (one address or a list), nbd-max-connections: and poll-us:. */
+    /** frontend:, nbd-listen: (one address or a list), nbd-max-connections:, poll-us: and zero-copy:. */
     private FrontendConfig frontend(YamlNode.Mapping m) {
         String kind = "auto";
         YamlNode.Entry f = m.entry("frontend");
@@ -140,7 +140,9 @@ final class DeviceReader {
         if (mc != null) max = (int) values.integer("nbd-max-connections", mc.value(), 1, 4096);
         YamlNode.Entry pu = m.entry("poll-us");
         int poll = pu == null ? FrontendConfig.DEFAULT.pollMicros() : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
-        return new FrontendConfig(kind, listen, max, poll, tls(m));
+        YamlNode.Entry zc = m.entry("zero-copy");
+        boolean zeroCopy = zc == null || values.bool("zero-copy", zc.value());
+        return new FrontendConfig(kind, listen, max, poll, tls(m), zeroCopy);
     }
 
     /**

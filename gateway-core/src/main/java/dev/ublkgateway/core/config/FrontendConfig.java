@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param pollMicros        how long a ublk queue thread spins for the next request before it sleeps
  *                          (0: it sleeps at once); trades a busy CPU for a shorter round trip
  * @param tls               TLS on the NBD frontend
+ * @param zeroCopy          a ublk device may run zero copy where its chain and the kernel allow (default);
+ *                          false keeps the copying data path
  */
 public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros,
-                             NbdTlsConfig tls) {
+                             NbdTlsConfig tls, boolean zeroCopy) {
     public static final List<String> KINDS = List.of("auto", "ublk", "nbd");
     public static final int DEFAULT_NBD_MAX_CONNECTIONS = 64;
     public static final int MAX_POLL_MICROS = 10_000;
@@ -24,7 +26,13 @@ public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMax
 
     /** Without TLS. */
     public FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros) {
-        this(frontend, nbdListen, nbdMaxConnections, pollMicros, NbdTlsConfig.OFF);
+        this(frontend, nbdListen, nbdMaxConnections, pollMicros, NbdTlsConfig.OFF, true);
+    }
+
+    /** Zero copy where possible. */
+    public FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros,
+                          NbdTlsConfig tls) {
+        this(frontend, nbdListen, nbdMaxConnections, pollMicros, tls, true);
     }
 
     public FrontendConfig {

@@ -10,6 +10,7 @@ public class QueueRequest implements BlockRequest {
     private final QueueEngine<?> engine;
     private final int tag;
     private final MemorySegment whole;
+    private final int registeredBuffer; // -1, or the ring buffer-table index of this tag's request pages
     private MemorySegment view = MemorySegment.NULL; // cached slice: same length → no new object
     private int op, flags, length;
     private long offset;
@@ -17,9 +18,18 @@ public class QueueRequest implements BlockRequest {
     boolean held;
 
     public QueueRequest(QueueEngine<?> engine, int tag, MemorySegment whole) {
+        this(engine, tag, whole, -1);
+    }
+
+    /**
+     * @param registeredBuffer the index at which the kernel registers this tag's request pages in the
+     *                         ring's buffer table (zero copy; {@code whole} is then empty), or -1
+     */
+    public QueueRequest(QueueEngine<?> engine, int tag, MemorySegment whole, int registeredBuffer) {
         this.engine = engine;
         this.tag = tag;
         this.whole = whole;
+        this.registeredBuffer = registeredBuffer;
     }
 
     /** Fills the slot for a new request; only READ and WRITE carry data (a DISCARD may exceed the buffer). */
@@ -28,7 +38,8 @@ public class QueueRequest implements BlockRequest {
         this.flags = flags;
         this.offset = offset;
         this.length = length;
-        int dataLength = op == BlockOp.READ || op == BlockOp.WRITE ? length : 0;
+        // zero copy: the bytes are not in our memory, the buffer stays empty
+        int dataLength = registeredBuffer < 0 && (op == BlockOp.READ || op == BlockOp.WRITE) ? length : 0;
         if (view.byteSize() != dataLength) view = whole.asSlice(0, dataLength);
     }
 
@@ -42,6 +53,7 @@ public class QueueRequest implements BlockRequest {
     @Override public final long offset() { return offset; }
     @Override public final int length() { return length; }
     @Override public final MemorySegment buffer() { return view; }
+    @Override public final int registeredBuffer() { return registeredBuffer; }
     @Override public final int queue() { return engine.queueId(); }
     @Override public final int tag() { return tag; }
 

@@ -42,7 +42,7 @@ public final class Gateway {
 
     public static DeviceSpec spec(DeviceConfig d) {
         return new DeviceSpec(d.name(), d.sizeBytes(), d.blockSize(), d.queues(), d.depth(), d.maxIoBytes(), d.recovery(),
-                d.frontend().pollMicros());
+                d.frontend().pollMicros(), d.frontend().zeroCopy());
     }
 
     /** Refuses a device name that a live gateway already serves. */
@@ -127,7 +127,8 @@ public final class Gateway {
         states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
                 dev.blockDevice(), ChainFactory.describe(d), d.sizeBytes(), d.queues()));
         LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + ChainFactory.describe(d) + ", "
-                + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ")");
+                + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ", data path: "
+                + dev.dataPath().label() + ")");
     }
 
     /** Serves the devices' metrics at http://ADDRESS/metrics until {@link #stopAll}; returns the port. */

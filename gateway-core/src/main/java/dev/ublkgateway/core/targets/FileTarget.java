@@ -86,10 +86,13 @@ public final class FileTarget implements Target {
         }
     }
 
-    /** One file under every queue: a FLUSH's fdatasync covers writes completed on any of them. */
+    /**
+     * One file under every queue: a FLUSH's fdatasync covers writes completed on any of them. Its reads and
+     * writes are ring I/O, so they can work on a request's registered pages as well (zero copy).
+     */
     @Override
     public Capabilities capabilities() {
-        return Target.super.capabilities().withMultiConnSafe(true);
+        return Target.super.capabilities().withMultiConnSafe(true).withZeroCopy(true);
     }
 
     @Override
@@ -163,13 +166,18 @@ public final class FileTarget implements Target {
             return PENDING;
         }
 
+        /** The rest of a READ or WRITE; on a zero-copy request against its registered pages (addr = offset in them). */
         private void issueTransfer(BlockRequest r) throws UringException {
             int tag = r.tag();
             int d = done[tag];
-            byte op = r.op() == BlockOp.READ ? Op.READ : Op.WRITE;
-            long s = ring.prepReadWrite(op, fd, r.buffer().address() + d, r.length() - d, r.offset() + d,
-                    ctx.targetUserData(tag, 0));
-            if (r.fua() && op == Op.WRITE) ring.setRwFlags(s, Op.RWF_DSYNC);
+            boolean read = r.op() == BlockOp.READ;
+            int index = r.registeredBuffer();
+            long s = index >= 0
+                    ? ring.prepFixed(read ? Op.READ_FIXED : Op.WRITE_FIXED, fd, d, r.length() - d, r.offset() + d, index,
+                            ctx.targetUserData(tag, 0))
+                    : ring.prepReadWrite(read ? Op.READ : Op.WRITE, fd, r.buffer().address() + d, r.length() - d,
+                            r.offset() + d, ctx.targetUserData(tag, 0));
+            if (r.fua() && !read) ring.setRwFlags(s, Op.RWF_DSYNC);
         }
 
         @Override
@@ -193,7 +201,12 @@ public final class FileTarget implements Target {
                     finish(tag, -Errno.EIO);
                     return;
                 }
-                // Reading past the end of a shorter backing file: the rest reads as zeros.
+                // Reading past the end of a backing file shrunk since: the rest reads as zeros (the kernel's
+                // pages of a zero-copy request are out of reach here, so that one fails instead).
+                if (r.registeredBuffer() >= 0) {
+                    finish(tag, -Errno.EIO);
+                    return;
+                }
                 r.buffer().asSlice(done[tag]).fill((byte) 0);
                 finish(tag, r.length());
                 return;

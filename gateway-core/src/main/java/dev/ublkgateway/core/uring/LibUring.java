@@ -33,6 +33,8 @@ final class LibUring {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle REGISTER_BUFFERS = fn("io_uring_register_buffers",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    static final MethodHandle REGISTER_BUFFERS_SPARSE = fn("io_uring_register_buffers_sparse",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
     private LibUring() {}
 

@@ -312,6 +312,26 @@ public final class Ring implements AutoCloseable {
         }
     }
 
+    /**
+     * An empty buffer table of {@code count} slots (Linux >= 5.19): the kernel fills slots itself, e.g. a
+     * ublk request's pages registered for READ_FIXED / WRITE_FIXED by index.
+     */
+    public void registerSparseBuffers(int count) throws UringException {
+        try {
+            int r = (int) LibUring.REGISTER_BUFFERS_SPARSE.invokeExact(ring, count);
+            UringException.check(r, "io_uring_register_buffers_sparse");
+        } catch (UringException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Sets the SQE's addr field (a URING_CMD's side channel, e.g. ublk's auto buffer registration). */
+    public void setAddr(long sqe, long addr) {
+        sqes.set(JAVA_LONG, sqe + SQE_ADDR, addr);
+    }
+
     /** Tears the ring down; the kernel cancels or completes whatever is still in flight. */
     @Override
     public void close() {

@@ -120,7 +120,7 @@ class ConfigErrorsTest {
     @Test
     void unknownDeviceKeySuggestsTheClosest() {
         assertEquals("vol.yaml:6:5: unknown key \"depht\" in device \"data0\"; did you mean \"depth\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
                 devices:
                   - name: data0
                     size: 10GiB
@@ -134,14 +134,14 @@ class ConfigErrorsTest {
                 "vol.yaml:2:5: device #1 has no \"target\"; add target: with type: and the target's options,"
                         + " e.g. target: {type: memory}",
                 "vol.yaml:3:5: unknown key \"colour\" in device #1; remove it"
-                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, tls, tls-certificates, tls-verify-peer, tls-psk)"),
+                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)"),
                 problems("""
                 devices:
                   - size: 10GiB
                     colour: blue
                 """));
         assertEquals("vol.yaml:3:5: unknown key \"blockSize\" in device \"a\"; did you mean \"block-size\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
                 devices:
                   - name: a
                     blockSize: 512

@@ -36,6 +36,15 @@ class NbdConfigTest {
     }
 
     @Test
+    void readsZeroCopyIntoTheUblkSpec() {
+        assertTrue(Gateway.spec(device("")).zeroCopy(), "zero copy where possible by default");
+        DeviceConfig off = device("    zero-copy: false\n");
+        assertFalse(off.frontend().zeroCopy());
+        assertFalse(Gateway.spec(off).zeroCopy());
+        assertTrue(Gateway.spec(device("    zero-copy: true\n")).zeroCopy());
+    }
+
+    @Test
     void readsFrontendAndListenOptions() {
         DeviceConfig d = device("    frontend: nbd\n    nbd-listen: [\"unix:/tmp/x.sock\", \"0.0.0.0:10900\"]\n"
                 + "    nbd-max-connections: 8\n");

@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.uring;
 
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.sys.Libc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +98,19 @@ class RingTest {
             assertArrayEquals(filled(4096, (byte) 0x5a), Files.readAllBytes(f));
         } finally {
             Libc.close(fd);
+        }
+    }
+
+    /** The empty table a zero-copy ublk queue lends the kernel: its slots are unusable until filled. */
+    @Test
+    void sparseBufferTableHasEmptySlots() throws Exception {
+        try (Ring ring = Ring.create(8, 0)) {
+            ring.registerSparseBuffers(32);
+            ring.prepFixed(Op.READ_FIXED, 0, 0, 4096, 0, 3, 9);
+            int res = waitFor(ring, 1).get(0).res();
+            assertTrue(res < 0, "an empty slot fails the I/O, got " + res);
+            UringException e = assertThrows(UringException.class, () -> ring.registerSparseBuffers(4));
+            assertEquals(Errno.EBUSY, e.errno(), "one table per ring");
         }
     }
 

@@ -1,11 +1,18 @@
 package dev.ublkgateway.core.frontend.ublk;
 
 /**
- * The shape of a ublk device: everything ADD_DEV and SET_PARAMS need, and how long its queue threads
- * spin for the next request before they sleep ({@code pollMicros}, 0 for not at all).
+ * The shape of a ublk device: everything ADD_DEV and SET_PARAMS need, how long its queue threads
+ * spin for the next request before they sleep ({@code pollMicros}, 0 for not at all), and whether it may
+ * run zero copy where its chain and kernel allow ({@code zeroCopy}).
  */
 public record DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
-                         boolean recovery, int pollMicros) {
+                         boolean recovery, int pollMicros, boolean zeroCopy) {
+    /** Zero copy where possible. */
+    public DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
+                      boolean recovery, int pollMicros) {
+        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, pollMicros, true);
+    }
+
     public DeviceSpec {
         if (queues < 1 || queues > Uapi.MAX_NR_QUEUES) throw new IllegalArgumentException("queues out of range");
         if (depth < 1 || depth > Uapi.MAX_QUEUE_DEPTH) throw new IllegalArgumentException("depth out of range");

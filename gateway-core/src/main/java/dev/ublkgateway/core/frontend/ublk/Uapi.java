@@ -20,6 +20,11 @@ public final class Uapi {
     public static final int IO_FETCH_REQ = 0xc0107520, IO_COMMIT_AND_FETCH_REQ = 0xc0107521,
             IO_NEED_GET_DATA = 0xc0107522;
 
+    /** sqe->addr of a FETCH/COMMIT on an AUTO_BUF_REG device (struct ublk_auto_buf_reg): flags bit. */
+    public static final int AUTO_BUF_REG_FALLBACK = 1;
+    /** Descriptor flag: auto registration failed and fell back (only with AUTO_BUF_REG_FALLBACK). */
+    public static final int IO_F_NEED_REG_BUF = 1 << 17;
+
     public static final int IO_RES_OK = 0, IO_RES_NEED_GET_DATA = 1, IO_RES_ABORT = -Errno.ENODEV;
 
     // Feature flags (dev_info.flags).
@@ -96,6 +101,17 @@ public final class Uapi {
             case S_DEV_FAIL_IO -> "fail-io";
             default -> "state " + state;
         };
+    }
+
+    /**
+     * The packed {@code struct ublk_auto_buf_reg} a FETCH or COMMIT_AND_FETCH carries in the SQE's own addr
+     * field (not in ublksrv_io_cmd): buffer index in bits 0-15, flags in 16-23, the rest reserved (0).
+     * The kernel registers the tag's next request at that index of the ring's buffer table.
+     */
+    public static long autoBufReg(int index, int flags) {
+        if (index < 0 || index > 0xffff) throw new IllegalArgumentException("buffer index " + index + " is not 0..65535");
+        if (flags < 0 || flags > 0xff) throw new IllegalArgumentException("auto buffer flags " + flags + " are not 0..255");
+        return index | (long) flags << 16;
     }
 
     /** Byte offset in /dev/ublkcN of queue {@code q}'s descriptor array: stride is the max depth's array. */

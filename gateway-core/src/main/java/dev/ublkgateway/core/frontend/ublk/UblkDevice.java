@@ -41,7 +41,7 @@ public final class UblkDevice {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
                         + "set recovery: false or use Linux >= 6.1");
             }
-            if (!copiesData(d.info)) LOG.info("device " + spec.name() + ": its target needs no data; no data is copied");
+            LOG.info("device " + spec.name() + ": data path: " + d.dataPath().label());
             control.setParams(d.id(), params(spec, target));
             d.openCharDevice();
             d.startQueues();
@@ -74,6 +74,10 @@ public final class UblkDevice {
         if (!copiesData(info) && target.needsData()) {
             throw new UblkException("device " + devId + " was created for a target that needs no data (a null "
                     + "target without stages) and cannot serve this one; recover it with the configuration it was created with");
+        }
+        if (DataPath.of(info.flags()) == DataPath.ZERO_COPY && !target.capabilities().zeroCopy()) {
+            throw new UblkException("device " + devId + " was created with zero copy, which this chain cannot serve "
+                    + "(a stage that reads or changes data, or another target); recover it with the configuration it was created with");
         }
         // The old server's char device must be fully released first; that can lag its death briefly.
         for (int attempt = 0; ; attempt++) {
@@ -108,17 +112,23 @@ public final class UblkDevice {
      * ADD_DEV flags. With recovery, requests in flight when a gateway dies are re-issued to the next one
      * (REISSUE) instead of failing: block writes are idempotent, so the application sees no error. A
      * chain that needs no data asks for USER_COPY and then never copies: the kernel moves no data for
-     * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual).
+     * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual). A chain that
+     * can work on the request's own pages asks for AUTO_BUF_REG (see {@link DataPath}).
      */
     static long flags(DeviceSpec spec, Target target) {
         return Uapi.F_CMD_IOCTL_ENCODE
                 | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE : 0)
-                | (target.needsData() ? 0 : Uapi.F_USER_COPY);
+                | DataPath.requestFlags(target.capabilities(), target.needsData(), spec.zeroCopy());
     }
 
     /** False when the device was created without a data path (USER_COPY that is never used). */
     private static boolean copiesData(DevInfo info) {
         return (info.flags() & Uapi.F_USER_COPY) == 0;
+    }
+
+    /** How this device's bytes travel, from the flags the kernel kept. */
+    public DataPath dataPath() {
+        return DataPath.of(info.flags());
     }
 
     static Params params(DeviceSpec spec, Target target) {
@@ -166,7 +176,7 @@ public final class UblkDevice {
     private void startQueues() throws UblkException {
         for (int q = 0; q < spec.queues(); q++) {
             UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd,
-                    copiesData(info), target);
+                    dataPath(), target);
             queues.add(queue);
             queue.start();
         }

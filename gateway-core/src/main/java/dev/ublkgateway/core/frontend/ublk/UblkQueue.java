@@ -43,7 +43,7 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     private final LimitedLog failureLog = new LimitedLog(5, 10_000, "stage and target failures");
 
     private final int qid, depth, maxIoBytes, cdevFd;
-    private final boolean copiesData; // false: USER_COPY device whose target needs no data; no buffers given
+    private final DataPath dataPath; // COPY: per-tag buffers; NONE: no buffers; ZERO_COPY: the kernel's pages
     private final long pollNanos; // spin this long for the next request before sleeping
     private final Target target;
     private final CountDownLatch started = new CountDownLatch(1);
@@ -57,9 +57,9 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     private int activeTags; // tags the kernel still holds a FETCH/COMMIT command for
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int pollMicros, int cdevFd,
-              boolean copiesData, Target target) {
+              DataPath dataPath, Target target) {
         this.qid = qid;
-        this.copiesData = copiesData;
+        this.dataPath = dataPath;
         this.pollNanos = pollMicros * 1000L;
         this.depth = depth;
         this.maxIoBytes = maxIoBytes;
@@ -127,12 +127,19 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
         long descBytes = Libc.pageAlign((long) depth * Uapi.IO_DESC_SIZE);
         descs = Libc.mmap(descBytes, Libc.PROT_READ, Libc.MAP_SHARED | Libc.MAP_POPULATE, cdevFd,
                 Uapi.descOffset(qid, Libc.PAGE_SIZE), "ublk io descriptors of queue " + qid);
-        // Page-aligned per-tag buffers, reserved lazily: untouched tags cost no memory.
-        buffers = Libc.mmap((long) depth * maxIoBytes, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "queue buffers");
         QueueRequest[] requests = new QueueRequest[depth];
-        for (int t = 0; t < depth; t++) {
-            requests[t] = new QueueRequest(e, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
+        if (dataPath == DataPath.ZERO_COPY) {
+            // One empty slot per tag: the kernel registers each request's pages at its tag's index
+            // (the FETCH/COMMIT says which) and drops them at the commit.
+            ring.registerSparseBuffers(depth);
+            for (int t = 0; t < depth; t++) requests[t] = new QueueRequest(e, t, MemorySegment.NULL, t);
+        } else {
+            // Page-aligned per-tag buffers, reserved lazily: untouched tags cost no memory.
+            buffers = Libc.mmap((long) depth * maxIoBytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "queue buffers");
+            for (int t = 0; t < depth; t++) {
+                requests[t] = new QueueRequest(e, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
+            }
         }
         e.open(requests, target);
         for (int t = 0; t < depth; t++) ioCommand(Uapi.IO_FETCH_REQ, t, 0);
@@ -189,13 +196,23 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     private void ioCommand(int cmdOp, int tag, int result) throws UringException {
         long s = ring.prepUringCmd(CDEV_FIXED, cmdOp, UserData.of(KIND_IO, tag));
         ring.setFlags(s, Op.SQE_FIXED_FILE);
-        MemorySegment sq = ring.sqes();
+        fillIoCommand(ring.sqes(), s, qid, tag, result, dataPath,
+                dataPath == DataPath.COPY ? engine.request(tag).whole().address() : 0L);
+    }
+
+    /**
+     * The FETCH / COMMIT_AND_FETCH payload of the SQE at {@code s}. A USER_COPY device takes no buffer
+     * address (the kernel rejects one); a zero-copy one names, in the SQE's own addr field, the buffer-table
+     * slot (the tag) where the kernel registers the tag's next request.
+     */
+    static void fillIoCommand(MemorySegment sq, long s, int qid, int tag, int result, DataPath dataPath, long buffer) {
         long c = s + Ring.SQE_CMD;
         CMD_Q_ID.set(sq, c, (short) qid);
         CMD_TAG.set(sq, c, (short) tag);
         CMD_RESULT.set(sq, c, result);
-        // a USER_COPY device takes no buffer address (the kernel rejects one)
-        CMD_ADDR.set(sq, c, copiesData ? engine.request(tag).whole().address() : 0L);
+        CMD_ADDR.set(sq, c, dataPath == DataPath.COPY ? buffer : 0L);
+        sq.set(java.lang.foreign.ValueLayout.JAVA_LONG, s + Ring.SQE_ADDR,
+                dataPath == DataPath.ZERO_COPY ? Uapi.autoBufReg(tag, 0) : 0L);
     }
 
     private void tearDown() {
