@@ -7,6 +7,7 @@ import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.targets.MemoryTarget;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Uapi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -26,6 +27,10 @@ final class DownCommand implements Callable<Integer> {
     @Mixin
     DeviceRef device;
 
+    @picocli.CommandLine.Option(names = "--force", description = "stop the device even while it is open or mounted "
+            + "(its users then get I/O errors); without it, kernels with safe stop refuse a busy device")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         // NBD devices are the caller's own processes; ublk devices need root
@@ -40,6 +45,7 @@ final class DownCommand implements Callable<Integer> {
         }
         if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
+            if (!force && !s.servedOverNbd()) stopIfUnused(s);
             // the gateway stops every device it serves, so down follows the flushes of all of them
             List<String> served = states.all().stream().filter(o -> o.pid() == s.pid()).map(DeviceState::name).toList();
             if (!served.contains(s.name())) served = List.of(s.name());
@@ -98,6 +104,30 @@ final class DownCommand implements Callable<Integer> {
             progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
         }
         return true;
+    }
+
+    /**
+     * On kernels with safe stop (UBLK_F_SAFE_STOP_DEV) stops the device only if nothing has it open, else
+     * refuses in one line: who uses it. Its gateway then finds it stopped and deletes it as usual.
+     * Retried briefly: udev probes a new device for a moment.
+     */
+    private static void stopIfUnused(DeviceState s) throws Exception {
+        try (UblkControl c = UblkControl.open()) {
+            if ((c.features() & Uapi.F_SAFE_STOP_DEV) == 0) return;
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    c.tryStopDev(s.devId());
+                    return;
+                } catch (UblkException e) {
+                    if (e.errno() != Errno.EBUSY) throw e;
+                    if (attempt >= 4) {
+                        throw new UblkException("device busy: " + BlockUsers.describe(s.blockDevice(), java.nio.file.Path.of("/proc"),
+                                java.nio.file.Path.of("/sys")) + "; umount first or use --force", e.errno());
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
     }
 
     private int deleteOrphan(int id) throws Exception {
