@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.cli;
 
+import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
@@ -108,12 +109,27 @@ class UpgradeCommand implements Callable<Integer> {
     private static Handover.Outcome await(StateStore states, DeviceState s, java.util.Map<String, String> identity)
             throws Exception {
         Path dir = states.dir();
+        // the old gateway's flush as it closes the target (a chunked volume's cache), as `down` shows it
+        long since = System.currentTimeMillis();
+        OperationWatch flush = new OperationWatch(dir,
+                op -> op.operation().equals(ProgressReporter.FLUSH) && op.startedAt() >= since, label -> null);
+        Progress progress = Progress.onStdout(s.name() + ": flushing");
         Handover.ask(dir, s.name(), identity);
         long start = System.nanoTime();
         boolean taken = false;
         while (true) {
             Optional<Handover.Outcome> o = Handover.outcome(dir, s.name());
-            if (o.isPresent()) return o.get();
+            if (flush.poll(java.util.List.of(s.name())) && flush.seen().stream().anyMatch(x -> x.op().running())) {
+                long total = flush.seen().stream().filter(x -> x.op().running()).mapToLong(x -> x.op().total()).sum();
+                progress.left(total, flush.left());
+            }
+            if (o.isPresent()) {
+                flush.poll(java.util.List.of(s.name()));
+                if (!flush.seen().isEmpty()) {
+                    progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
+                }
+                return o.get();
+            }
             long waited = (System.nanoTime() - start) / 1_000_000_000L;
             if (!taken && waited >= TAKE_SECONDS) {
                 if (Handover.withdraw(dir, s.name())) {
