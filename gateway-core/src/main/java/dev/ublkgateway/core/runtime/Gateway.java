@@ -201,14 +201,11 @@ public final class Gateway {
             if (next.isEmpty()) continue;
             Handover.Kind kind;
             String message;
-            java.util.Optional<String> change = DeviceIdentity.change(d.name(), identities.get(d.name()), next.get());
-            if (change.isPresent()) {
+            java.util.Optional<String> refusal = Handover.refusal(d.name(), identities.get(d.name()), next.get(),
+                    d.canHandOver());
+            if (refusal.isPresent()) {
                 kind = Handover.Kind.REFUSED;
-                message = change.get();
-            } else if (!d.canHandOver()) {
-                kind = Handover.Kind.REFUSED;
-                message = "device " + d.name() + " was created without QUIESCE or USER_RECOVERY_REISSUE, so requests in "
-                        + "flight could fail; re-create it (down, up) to upgrade it live";
+                message = refusal.get();
             } else {
                 String how = d.quiesces() ? "quiesced" : "released (no QUIESCE: the kernel re-issues what was in flight)";
                 try {

@@ -41,6 +41,17 @@ class HandoverTest {
     }
 
     @Test
+    void aRequestIsRefusedForAChangeOrADeviceThatCannotLetGo() {
+        Map<String, String> running = Map.of("size", "4096", "target", "file /x #ab");
+        assertEquals(Optional.empty(), Handover.refusal("v", running, Map.of("size", "4096", "target", "file /x #ab"), true));
+        assertEquals("the size of v would change (4096 -> 8192); a live upgrade keeps it: undo that change, or re-create "
+                + "the device (down, up)", Handover.refusal("v", running, Map.of("size", "8192", "target", "file /x #ab"),
+                true).orElseThrow());
+        assertTrue(Handover.refusal("v", running, running, false).orElseThrow()
+                .startsWith("device v was created without QUIESCE or USER_RECOVERY_REISSUE"));
+    }
+
+    @Test
     void refusalsAndFailuresKeepTheirMessage() throws Exception {
         Handover.answer(dir, "v", Handover.Kind.REFUSED, "the size of v would change\n(1 -> 2)");
         assertEquals(new Handover.Outcome(Handover.Kind.REFUSED, "the size of v would change (1 -> 2)"),
