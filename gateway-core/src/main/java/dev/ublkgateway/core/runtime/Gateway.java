@@ -207,7 +207,7 @@ public final class Gateway {
                 kind = Handover.Kind.REFUSED;
                 message = refusal.get();
             } else {
-                String how = d.quiesces() ? "quiesced" : "released (no QUIESCE: the kernel re-issues what was in flight)";
+                String how = d.quiesces() ? "quiesced" : "released without QUIESCE, in-flight I/O re-issued";
                 try {
                     handOver(d);
                     kind = Handover.Kind.OK;
