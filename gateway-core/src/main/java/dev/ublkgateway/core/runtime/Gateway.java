@@ -207,7 +207,7 @@ public final class Gateway {
                 kind = Handover.Kind.REFUSED;
                 message = refusal.get();
             } else {
-                String how = d.quiesces() ? "quiesced" : "released without QUIESCE, in-flight I/O re-issued";
+                String how = d.quiesces() ? "quiesced" : "released";
                 try {
                     handOver(d);
                     kind = Handover.Kind.OK;

@@ -47,16 +47,16 @@ public final class Handover {
 
     /**
      * Why the gateway serving {@code name} as {@code running} refuses a request for {@code next}: the
-     * identity changes ({@link DeviceIdentity}), or the device cannot let go without failing I/O in
-     * flight ({@code canHandOver} false: neither QUIESCE nor REISSUE). Empty: hand it over.
+     * identity changes ({@link DeviceIdentity}), or the device cannot be quiesced ({@code canHandOver}
+     * false: no UBLK_F_QUIESCE). Empty: hand it over.
      */
     public static Optional<String> refusal(String name, Map<String, String> running, Map<String, String> next,
                                            boolean canHandOver) {
         Optional<String> change = DeviceIdentity.change(name, running, next);
         if (change.isPresent()) return change;
         if (!canHandOver) {
-            return Optional.of("device " + name + " was created without QUIESCE or USER_RECOVERY_REISSUE, so requests in "
-                    + "flight could fail; re-create it (down, up) to upgrade it live");
+            return Optional.of("device " + name + " cannot be handed over live: it lacks UBLK_F_QUIESCE (Linux 6.16 or "
+                    + "later, device created by this version); nothing changed: restart it with `down` and `up` instead");
         }
         return Optional.empty();
     }

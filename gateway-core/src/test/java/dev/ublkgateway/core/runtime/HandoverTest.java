@@ -48,7 +48,7 @@ class HandoverTest {
                 + "the device (down, up)", Handover.refusal("v", running, Map.of("size", "8192", "target", "file /x #ab"),
                 true).orElseThrow());
         assertTrue(Handover.refusal("v", running, running, false).orElseThrow()
-                .startsWith("device v was created without QUIESCE or USER_RECOVERY_REISSUE"));
+                .startsWith("device v cannot be handed over live: it lacks UBLK_F_QUIESCE"));
     }
 
     @Test
