@@ -7,6 +7,7 @@ import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.targets.MemoryTarget;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Uapi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -26,6 +27,10 @@ final class DownCommand implements Callable<Integer> {
     @Mixin
     DeviceRef device;
 
+    @picocli.CommandLine.Option(names = "--force", description = "stop the device even while it is open or mounted "
+            + "(its users then get I/O errors); without it, kernels with safe stop refuse a busy device")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         // NBD devices are the caller's own processes; ublk devices need root
@@ -41,8 +46,13 @@ final class DownCommand implements Callable<Integer> {
         if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
             // the gateway stops every device it serves, so down follows the flushes of all of them
-            List<String> served = states.all().stream().filter(o -> o.pid() == s.pid()).map(DeviceState::name).toList();
-            if (!served.contains(s.name())) served = List.of(s.name());
+            List<DeviceState> servedStates = states.all().stream().filter(o -> o.pid() == s.pid()).toList();
+            List<String> served = servedStates.stream().map(DeviceState::name).toList();
+            if (!served.contains(s.name())) {
+                served = List.of(s.name());
+                servedStates = List.of(s);
+            }
+            if (!force && !s.servedOverNbd()) stopIfUnused(s, servedStates);
             long since = System.currentTimeMillis();
             OperationWatch flush = new OperationWatch(states.dir(),
                     op -> op.operation().equals(ProgressReporter.FLUSH) && op.startedAt() >= since, label -> null);
@@ -98,6 +108,46 @@ final class DownCommand implements Callable<Integer> {
             progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
         }
         return true;
+    }
+
+    /**
+     * On kernels with safe stop (UBLK_F_SAFE_STOP_DEV) stops the device only if nothing has it open, else
+     * refuses in one line: who uses it. Its gateway then finds it stopped and deletes it as usual.
+     * Retried briefly: udev probes a new device for a moment.
+     */
+    private static void stopIfUnused(DeviceState s, List<DeviceState> served) throws Exception {
+        java.nio.file.Path proc = java.nio.file.Path.of("/proc"), sys = java.nio.file.Path.of("/sys");
+        try (UblkControl c = UblkControl.open()) {
+            if ((c.features() & Uapi.F_SAFE_STOP_DEV) == 0) return;
+            // the gateway's other devices go too: one that is visibly in use refuses before any stops
+            for (DeviceState o : served) {
+                String users = BlockUsers.describe(o.blockDevice(), proc, sys);
+                if (!o.name().equals(s.name()) && !o.servedOverNbd() && !users.startsWith("open by")) {
+                    throw new UblkException("device busy: " + o.name() + " (served by the same gateway) is " + users
+                            + "; umount first or use --force");
+                }
+            }
+            tryStop(c, s, proc, sys);
+            for (DeviceState o : served) {
+                if (!o.name().equals(s.name()) && !o.servedOverNbd()) tryStop(c, o, proc, sys);
+            }
+        }
+    }
+
+    private static void tryStop(UblkControl c, DeviceState s, java.nio.file.Path proc, java.nio.file.Path sys) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                c.tryStopDev(s.devId());
+                return;
+            } catch (UblkException e) {
+                if (e.errno() != Errno.EBUSY) throw e;
+                if (attempt >= 4) {
+                    throw new UblkException("device busy: " + BlockUsers.describe(s.blockDevice(), proc, sys)
+                            + "; umount first or use --force", e.errno());
+                }
+                Thread.sleep(200);
+            }
+        }
     }
 
     private int deleteOrphan(int id) throws Exception {

@@ -66,7 +66,7 @@ final class ListCommand implements Callable<Integer> {
             String state = k != null ? k.stateName() : "gone";
             if (s != null && !StateStore.alive(s.pid()) && k != null) state += ",no-server";
             table.add(s != null ? s.name() : "-", id, state,
-                    s != null ? s.pid() : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
+                    s != null ? (s.pid() > 0 ? (Object) s.pid() : "-") : (k != null && k.serverPid() > 0 ? k.serverPid() : "-"),
                     "/dev/ublkb" + id, s != null ? s.target() : "-");
             docs.add(ublkDocument(id, s, k, state));
         }

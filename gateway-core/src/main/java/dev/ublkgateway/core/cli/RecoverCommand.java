@@ -44,6 +44,15 @@ final class RecoverCommand implements Callable<Integer> {
         }
         PluginHost host = Common.plugins();
         GatewayConfig config = Common.load(Path.of(s.config()), host);
+        return serve(s, config, host, states, serving, metricsListen);
+    }
+
+    /**
+     * Re-attaches a gateway to the device of {@code s}, which no process serves: in the background (a new
+     * process running `recover NAME --foreground`), or here with --foreground. Shared with `upgrade`.
+     */
+    static int serve(DeviceState s, GatewayConfig config, PluginHost host, StateStore states, Serving serving,
+                     MetricsAddress metricsListen) throws Exception {
         serving.applyLogging(config);
         if (!serving.foreground) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("recover", s.name()));

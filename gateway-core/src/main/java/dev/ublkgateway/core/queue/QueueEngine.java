@@ -142,6 +142,9 @@ public final class QueueEngine<R extends QueueRequest> implements RingQueueConte
             ring.reap(onCompletion);
             frontend.afterBatch();
         }
+        // answers of the last batch (a hand-over ends with requests answered): one the kernel gets is
+        // one it need not give the next server again
+        if (ring.pending() > 0) ring.submit();
     }
 
     /**

@@ -11,4 +11,9 @@ public record DeviceState(String name, int devId, long pid, String config, boole
     public boolean servedOverNbd() {
         return devId < 0 || blockDevice != null && blockDevice.startsWith("nbd");
     }
+
+    /** The same device served by {@code newPid} (0: by no process, as after a hand-over). */
+    public DeviceState withPid(long newPid) {
+        return new DeviceState(name, devId, newPid, config, recovery, blockDevice, target, sizeBytes, queues);
+    }
 }

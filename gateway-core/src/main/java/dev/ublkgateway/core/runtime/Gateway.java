@@ -28,6 +28,8 @@ public final class Gateway {
     private final StateStore states;
     private final ChainFactory chains;
     private final List<UblkDevice> devices = new ArrayList<>();
+    /** Each ublk device's identity ({@link DeviceIdentity}), which a hand-over must keep. */
+    private final java.util.Map<String, java.util.Map<String, String>> identities = new java.util.concurrent.ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final DeviceStats stats = new DeviceStats();
     private UblkControl control;
@@ -124,6 +126,7 @@ public final class Gateway {
             devices.add(dev);
         }
         stats.add(d.name(), chain);
+        identities.put(d.name(), DeviceIdentity.of(d));
         states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
                 dev.blockDevice(), ChainFactory.describe(d), d.sizeBytes(), d.queues()));
         LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + ChainFactory.describe(d) + ", "
@@ -167,9 +170,13 @@ public final class Gateway {
         }));
     }
 
-    /** Blocks until the process is told to stop, watching for queue failures meanwhile. */
+    /**
+     * Blocks until the process is told to stop, watching for queue failures and hand-over requests
+     * meanwhile; returns too when the last device was handed over.
+     */
     public void awaitStop() throws InterruptedException {
-        while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+        while (!stopped.await(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (answerHandovers()) return;
             for (UblkDevice d : devices()) {
                 Throwable f = d.queueFailure();
                 if (f != null) {
@@ -179,6 +186,79 @@ public final class Gateway {
                 }
             }
         }
+    }
+
+    /** Serves the hand-over requests in the run directory; true when nothing is left to serve after them. */
+    private boolean answerHandovers() {
+        boolean handedOver = false;
+        for (UblkDevice d : devices()) {
+            java.util.Optional<java.util.Map<String, String>> next;
+            try {
+                next = Handover.take(states.dir(), d.name());
+            } catch (IOException e) {
+                LOG.warning(d.name() + ": reading the upgrade request: " + e.getMessage());
+                continue;
+            }
+            if (next.isEmpty()) continue;
+            Handover.Kind kind;
+            String message;
+            java.util.Optional<String> refusal = Handover.refusal(d.name(), identities.get(d.name()), next.get(),
+                    d.canHandOver());
+            if (refusal.isPresent()) {
+                kind = Handover.Kind.REFUSED;
+                message = refusal.get();
+            } else {
+                String how = d.quiesces() ? "quiesced" : "released";
+                try {
+                    handOver(d);
+                    kind = Handover.Kind.OK;
+                    message = how;
+                    handedOver = true;
+                } catch (UblkException e) {
+                    kind = Handover.Kind.FAILED;
+                    message = e.getMessage();
+                    handedOver = true;
+                }
+            }
+            LOG.info(d.name() + ": upgrade request " + kind.name().toLowerCase(java.util.Locale.ROOT)
+                    + (message.isEmpty() ? "" : ": " + message));
+            try {
+                Handover.answer(states.dir(), d.name(), kind, message);
+            } catch (IOException e) {
+                LOG.severe(d.name() + ": cannot answer the upgrade request: " + e.getMessage());
+            }
+        }
+        if (!handedOver) return false;
+        synchronized (devices) {
+            if (!devices.isEmpty() || nbd != null) return false;
+        }
+        stopped.countDown(); // nothing left: this gateway's work is done
+        return true;
+    }
+
+    /**
+     * Lets one device go to the next gateway, which recovers it: it is no longer ours to stop, and its
+     * state file stays for the next gateway to take over.
+     */
+    private void handOver(UblkDevice d) throws UblkException {
+        synchronized (devices) {
+            devices.remove(d);
+        }
+        try {
+            d.handOver(30_000);
+        } finally {
+            stats.remove(d.name());
+            identities.remove(d.name());
+            // served by no process until the next gateway saves its own
+            states.load(d.name()).filter(st -> st.pid() == Libc.getpid()).ifPresent(st -> {
+                try {
+                    states.save(st.withPid(0));
+                } catch (IOException e) {
+                    LOG.warning(d.name() + ": updating the state file: " + e.getMessage());
+                }
+            });
+        }
+        LOG.info(d.name() + ": handed over " + d.blockDevice() + " for recovery by the next gateway");
     }
 
     /** Stops and deletes all devices this gateway serves, then forgets them. */

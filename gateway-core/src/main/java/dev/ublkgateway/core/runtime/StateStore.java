@@ -117,6 +117,7 @@ public final class StateStore {
     }
 
     public static boolean alive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        // 0: no process (a device handed over, waiting for the next gateway)
+        return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 }

@@ -140,6 +140,20 @@ public final class UblkControl implements AutoCloseable {
         command("END_USER_RECOVERY", Uapi.CMD_END_USER_RECOVERY, devId, 0, 0, pid);
     }
 
+    /**
+     * QUIESCE_DEV (UBLK_F_QUIESCE devices): new requests wait in the kernel and the server's idle
+     * commands end with ABORT, so it can finish what it holds and let the device go for recovery.
+     * Waits up to {@code timeoutMs} for every queue to have an idle command (0: forever).
+     */
+    public void quiesceDev(int devId, long timeoutMs) throws UblkException {
+        command("QUIESCE_DEV", Uapi.CMD_QUIESCE_DEV, devId, 0, 0, timeoutMs);
+    }
+
+    /** TRY_STOP_DEV (UBLK_F_SAFE_STOP_DEV kernels): STOP_DEV unless the block device is open (EBUSY). */
+    public void tryStopDev(int devId) throws UblkException {
+        command("TRY_STOP_DEV", Uapi.CMD_TRY_STOP_DEV, devId, 0, 0, 0);
+    }
+
     private MemorySegment scratch(int size) {
         MemorySegment b = buf.asSlice(0, size);
         b.fill((byte) 0);

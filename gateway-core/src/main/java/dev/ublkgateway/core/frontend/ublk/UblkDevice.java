@@ -110,14 +110,15 @@ public final class UblkDevice {
 
     /**
      * ADD_DEV flags. With recovery, requests in flight when a gateway dies are re-issued to the next one
-     * (REISSUE) instead of failing: block writes are idempotent, so the application sees no error. A
+     * (REISSUE) instead of failing: block writes are idempotent, so the application sees no error; QUIESCE
+     * lets a live upgrade hand the device over without any (kernels without it drop the flag). A
      * chain that needs no data asks for USER_COPY and then never copies: the kernel moves no data for
      * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual). A chain that
      * can work on the request's own pages asks for AUTO_BUF_REG (see {@link DataPath}).
      */
     static long flags(DeviceSpec spec, Target target) {
         return Uapi.F_CMD_IOCTL_ENCODE
-                | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE : 0)
+                | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE | Uapi.F_QUIESCE : 0)
                 | DataPath.requestFlags(target.capabilities(), target.needsData(), spec.zeroCopy());
     }
 
@@ -215,6 +216,47 @@ public final class UblkDevice {
         stopped = true;
         stopQueues();
         closeCharDevice();
+    }
+
+    /**
+     * Whether {@link #handOver} can let this device go without an I/O error: only with QUIESCE, which
+     * completes what we hold. Releasing the device from a live process without it (6.12) left the next
+     * server's recovery hanging in the VM test, so that is refused rather than relied on.
+     */
+    public boolean canHandOver() {
+        return (info.flags() & Uapi.F_USER_RECOVERY) != 0 && quiesces();
+    }
+
+    /** True when the kernel quiesces this device for a hand-over (UBLK_F_QUIESCE). */
+    public boolean quiesces() {
+        return (info.flags() & Uapi.F_QUIESCE) != 0;
+    }
+
+    /**
+     * Lets the device go to the next gateway (live upgrade), keeping it for recovery: with QUIESCE new
+     * I/O waits in the kernel while our queues answer what they hold; then the queues end, the char
+     * device is released (the device goes QUIESCED) and the target closes, making its data durable.
+     * Without QUIESCE (or when it times out) the queues end at once and the kernel re-issues what they
+     * held to the next server. Throws only when the target could not close cleanly.
+     */
+    public synchronized void handOver(long quiesceTimeoutMs) throws UblkException {
+        if (stopped) throw new UblkException("device " + spec.name() + " is already stopped");
+        stopped = true;
+        if (quiesces()) {
+            try {
+                control.quiesceDev(id(), quiesceTimeoutMs);
+            } catch (UblkException e) {
+                // the queues stay canceling: finishing the hand-over is the way forward (REISSUE keeps the rest)
+                LOG.warning("device " + spec.name() + ": " + e.getMessage() + "; handing over without it");
+            }
+        }
+        stopQueues();
+        closeCharDevice();
+        try {
+            target.close();
+        } catch (Exception e) {
+            throw new UblkException("device " + spec.name() + ": closing target: " + UblkQueue.message(e));
+        }
     }
 
     /** First failure of any queue thread, or null while all are healthy. */

@@ -38,6 +38,8 @@ class UapiTest {
         assertEquals(ioc(WR, 0x10, 32), Uapi.CMD_START_USER_RECOVERY);
         assertEquals(ioc(WR, 0x11, 32), Uapi.CMD_END_USER_RECOVERY);
         assertEquals(ioc(R, 0x13, 32), Uapi.CMD_GET_FEATURES);
+        assertEquals(ioc(WR, 0x16, 32), Uapi.CMD_QUIESCE_DEV);
+        assertEquals(ioc(WR, 0x17, 32), Uapi.CMD_TRY_STOP_DEV);
         assertEquals(0xc0207504, Uapi.CMD_ADD_DEV);
     }
 
@@ -134,7 +136,7 @@ class UapiTest {
             @Override public TargetQueue openQueue(QueueContext q) { return r -> 0; }
             @Override public void close() {}
         };
-        long base = Uapi.F_CMD_IOCTL_ENCODE | Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE;
+        long base = Uapi.F_CMD_IOCTL_ENCODE | Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE | Uapi.F_QUIESCE;
         assertEquals(base | Uapi.F_USER_COPY, UblkDevice.flags(spec, nul));
         assertEquals(base | Uapi.F_USER_COPY, UblkDevice.flags(spec, new DeviceChain(List.of(), nul)));
         // a stage may look at the data, so a null target behind one gets buffers as usual

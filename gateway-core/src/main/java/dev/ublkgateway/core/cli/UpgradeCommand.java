@@ -1,0 +1,156 @@
+package dev.ublkgateway.core.cli;
+
+import dev.ublkgateway.api.ProgressReporter;
+import dev.ublkgateway.core.config.DeviceConfig;
+import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.metrics.MetricsAddress;
+import dev.ublkgateway.core.plugins.PluginHost;
+import dev.ublkgateway.core.runtime.DeviceIdentity;
+import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.FrontendChoice;
+import dev.ublkgateway.core.runtime.Handover;
+import dev.ublkgateway.core.runtime.StateStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "upgrade", description = "Hand a running device to a new gateway process "
+        + "(this build, the configuration file as it is now) without an I/O error: the old gateway quiesces the "
+        + "device and flushes its data, the new one recovers it. Needs recovery: true; the target and the size stay.")
+class UpgradeCommand implements Callable<Integer> {
+    /** How long the serving gateway may take to notice the request before it is taken back. */
+    static final long TAKE_SECONDS = 15;
+    /** How long a hand-over (in-flight I/O, the target's flush) may take once taken. */
+    static final long HANDOVER_SECONDS = 600;
+
+    @Mixin
+    DeviceRef device;
+
+    @Mixin
+    Serving serving;
+
+    @Option(names = "--metrics-listen", paramLabel = "ADDR", description = "serve Prometheus/OpenMetrics metrics at "
+            + "http://ADDR/metrics (HOST:PORT), overriding metrics-listen: in the YAML file",
+            converter = UpCommand.MetricsAddressConverter.class)
+    MetricsAddress metricsListen;
+
+    @Override
+    public Integer call() throws Exception {
+        serving.applyLogging();
+        StateStore states = StateStore.system();
+        DeviceState s = device.state(states).orElseThrow(() -> device.unknown("up"));
+        refuseUnsuitable(s);
+        Common.requireRoot("upgrade");
+        // the new configuration must load, and keep what the device's data depends on, before anything changes
+        PluginHost host = Common.plugins();
+        GatewayConfig config = Common.load(Path.of(s.config()), host);
+        DeviceConfig d = config.device(s.name()).orElseThrow(() -> new UblkException("device " + s.name()
+                + " is no longer in " + s.config() + "; a live upgrade needs it there, as it was created"));
+        if (FrontendChoice.of(d, null).equals("nbd")) {
+            throw new UblkException(s.name() + " would now be served over NBD; a live upgrade keeps the ublk device: "
+                    + "remove frontend: nbd from " + s.config());
+        }
+        System.out.println(s.name() + ": asking gateway pid " + s.pid() + " to hand over " + s.blockDevice());
+        System.out.flush();
+        Handover.Outcome outcome = await(states, s, DeviceIdentity.of(d));
+        switch (outcome.kind()) {
+            case REFUSED -> throw new UblkException(outcome.message());
+            case FAILED -> System.err.println(s.name() + ": handed over, but: " + outcome.message());
+            case OK -> System.out.println(s.name() + ": handed over (" + outcome.message() + "); starting the new gateway");
+        }
+        awaitExit(states, s);
+        DeviceState released = states.load(s.name()).orElse(s.withPid(0));
+        int rc = RecoverCommand.serve(released.withPid(0), config, host, states, serving, metricsListen);
+        if (rc != 0) {
+            System.err.println(s.name() + ": the device waits for a gateway (its I/O is held, not failed); fix the "
+                    + "problem above and run `ublk-gateway recover " + s.name() + "`");
+        }
+        return rc;
+    }
+
+    /**
+     * A gateway left without devices exits: waits for that (its last log lines, the release of what it
+     * held) before the next one starts; one that still serves other devices goes on.
+     */
+    private static void awaitExit(StateStore states, DeviceState s) throws InterruptedException {
+        boolean servesOthers = states.all().stream().anyMatch(o -> o.pid() == s.pid() && !o.name().equals(s.name()));
+        ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (!servesOthers && ph != null && ph.isAlive() && System.nanoTime() < end) Thread.sleep(50);
+    }
+
+    /** The refusals that need no configuration: one line naming the problem and the fix. */
+    static void refuseUnsuitable(DeviceState s) throws UblkException {
+        if (s.servedOverNbd()) {
+            throw new UblkException(s.name() + " is served over NBD; a live upgrade hands over ublk devices: restart its "
+                    + "gateway instead (`ublk-gateway down " + s.name() + "`, then `up`), NBD clients reconnect");
+        }
+        if (!s.recovery()) {
+            throw new UblkException("device " + s.name() + " was not created with recovery: true, so it cannot outlive its "
+                    + "gateway; set recovery: true in " + s.config() + " and re-create it (`ublk-gateway down " + s.name()
+                    + "`, `ublk-gateway up " + s.config() + "`)");
+        }
+        if (!StateStore.alive(s.pid())) {
+            throw new UblkException("no gateway serves " + s.name() + (s.pid() > 0 ? " (pid " + s.pid() + " is gone)" : "")
+                    + "; run `ublk-gateway recover " + s.name() + "`");
+        }
+    }
+
+    /**
+     * Puts the request and waits for the gateway's answer. A gateway that never takes it (a build without
+     * live upgrade) gets it taken back, and nothing changed; one that dies meanwhile left the device for
+     * recovery as a crash does.
+     */
+    private static Handover.Outcome await(StateStore states, DeviceState s, java.util.Map<String, String> identity)
+            throws Exception {
+        Path dir = states.dir();
+        // the old gateway's flush as it closes the target (a chunked volume's cache), as `down` shows it
+        long since = System.currentTimeMillis();
+        OperationWatch flush = new OperationWatch(dir,
+                op -> op.operation().equals(ProgressReporter.FLUSH) && op.startedAt() >= since, label -> null);
+        Progress progress = Progress.onStdout(s.name() + ": flushing");
+        Handover.ask(dir, s.name(), identity);
+        long start = System.nanoTime();
+        boolean taken = false;
+        while (true) {
+            Optional<Handover.Outcome> o = Handover.outcome(dir, s.name());
+            if (flush.poll(java.util.List.of(s.name())) && flush.seen().stream().anyMatch(x -> x.op().running())) {
+                long total = flush.seen().stream().filter(x -> x.op().running()).mapToLong(x -> x.op().total()).sum();
+                progress.left(total, flush.left());
+            }
+            if (o.isPresent()) {
+                flush.poll(java.util.List.of(s.name()));
+                if (!flush.seen().isEmpty()) {
+                    progress.finish(s.name() + ": " + (flush.failures().isEmpty() ? "flushed all data" : "flush failed"));
+                }
+                return o.get();
+            }
+            long waited = (System.nanoTime() - start) / 1_000_000_000L;
+            if (!taken && waited >= TAKE_SECONDS) {
+                if (Handover.withdraw(dir, s.name())) {
+                    throw new UblkException("gateway pid " + s.pid() + " did not take the upgrade request within "
+                            + TAKE_SECONDS + " s (a build without live upgrade?); nothing changed. Restart it with `down` "
+                            + "and `up` instead");
+                }
+                taken = true;
+            }
+            if (!StateStore.alive(s.pid())) {
+                Handover.withdraw(dir, s.name());
+                o = Handover.outcome(dir, s.name());
+                if (o.isPresent()) return o.get();
+                return new Handover.Outcome(Handover.Kind.FAILED, "gateway pid " + s.pid()
+                        + " exited without answering; recovering the device as after a crash");
+            }
+            if (waited >= HANDOVER_SECONDS) {
+                throw new UblkException("gateway pid " + s.pid() + " has not finished handing over " + s.name() + " in "
+                        + HANDOVER_SECONDS + " s; see its log " + states.logFile(s.name()));
+            }
+            Thread.sleep(50);
+        }
+    }
+}
