@@ -60,6 +60,11 @@ public final class StateStore {
         }
     }
 
+    /** The serving gateway's control socket for a device ({@link ControlSocket}). */
+    public Path controlSocket(String name) {
+        return dir.resolve(name + ".ctl");
+    }
+
     public Path logFile(String name) {
         return dir.resolve(name + ".log");
     }

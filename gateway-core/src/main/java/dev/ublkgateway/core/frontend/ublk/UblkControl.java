@@ -140,6 +140,11 @@ public final class UblkControl implements AutoCloseable {
         command("END_USER_RECOVERY", Uapi.CMD_END_USER_RECOVERY, devId, 0, 0, pid);
     }
 
+    /** UPDATE_SIZE: the disk's capacity becomes {@code sectors} (512 bytes each); needs UBLK_F_UPDATE_SIZE. */
+    public void updateSize(int devId, long sectors) throws UblkException {
+        command("UPDATE_SIZE", Uapi.CMD_UPDATE_SIZE, devId, 0, 0, sectors);
+    }
+
     private MemorySegment scratch(int size) {
         MemorySegment b = buf.asSlice(0, size);
         b.fill((byte) 0);
