@@ -49,14 +49,14 @@ final class ResizeCommand implements Callable<Integer> {
     }
 
     /** A size: a positive whole number of bytes, with or without a unit. */
-    static long parseSize(String text) {
+    static long parseSize(String text) throws UblkException {
         long b;
         try {
             b = Size.parse(text).bytes();
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage());
+            throw new UblkException(e.getMessage());
         }
-        if (b <= 0) throw new IllegalArgumentException("size " + text + " is not positive; e.g. 20GiB");
+        if (b <= 0) throw new UblkException("size " + text + " is not positive; e.g. 20GiB");
         return b;
     }
 
