@@ -114,6 +114,7 @@ public final class StateStore {
     public void remove(String name) {
         try {
             Files.deleteIfExists(statsFile(name));
+            Files.deleteIfExists(controlSocket(name)); // a dead gateway's: nobody answers there
             ProgressFile.removeUnlessFailed(dir, name);
             Files.deleteIfExists(file(name));
         } catch (IOException ignored) {

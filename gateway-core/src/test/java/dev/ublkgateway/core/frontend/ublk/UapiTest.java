@@ -38,6 +38,7 @@ class UapiTest {
         assertEquals(ioc(WR, 0x10, 32), Uapi.CMD_START_USER_RECOVERY);
         assertEquals(ioc(WR, 0x11, 32), Uapi.CMD_END_USER_RECOVERY);
         assertEquals(ioc(R, 0x13, 32), Uapi.CMD_GET_FEATURES);
+        assertEquals(ioc(WR, 0x15, 32), Uapi.CMD_UPDATE_SIZE);
         assertEquals(0xc0207504, Uapi.CMD_ADD_DEV);
     }
 
