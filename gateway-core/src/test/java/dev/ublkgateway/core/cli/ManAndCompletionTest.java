@@ -97,8 +97,8 @@ class ManAndCompletionTest {
         assertTrue(new File("/bin/bash").canExecute(), "bash is needed");
         run("", "bash", "-n", script.toString());
         // compopt only works inside a real completion; a no-op stands in for it here
-        String words = run("", "bash", "-c", "compopt() { :; }; source " + script + "; COMP_WORDS=(ublk-gateway re); COMP_CWORD=1; "
-                + "COMP_LINE='ublk-gateway re'; COMP_POINT=${#COMP_LINE}; _complete_ublk-gateway; printf '%s\\n' \"${COMPREPLY[@]}\"");
+        String words = run("", "bash", "-c", "compopt() { :; }; source " + script + "; COMP_WORDS=(ublk-gateway rec); COMP_CWORD=1; "
+                + "COMP_LINE='ublk-gateway rec'; COMP_POINT=${#COMP_LINE}; _complete_ublk-gateway; printf '%s\\n' \"${COMPREPLY[@]}\"");
         assertEquals(List.of("recover"), words.lines().map(String::strip).filter(s -> !s.isEmpty()).toList());
     }
 
