@@ -105,7 +105,12 @@ public final class Gateway {
                 + " is no longer in " + state.config() + "; recover needs the configuration it was created with"));
         control = UblkControl.open();
         // a device resized online has the size the kernel shows, not the configuration's
-        long live = control.params(state.devId()).devSectors() << 9;
+        long live;
+        try {
+            live = control.params(state.devId()).devSectors() << 9;
+        } catch (UblkException e) {
+            live = 0; // no such device: the re-attach below says so
+        }
         DeviceConfig d = live > 0 && live != configured.sizeBytes() ? withSize(configured, live) : configured;
         installShutdownHook();
         // from re-opening the target (which may replay what it kept) until the device serves again
