@@ -192,6 +192,10 @@ public final class Gateway {
         UblkDevice dev = devices().stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
         NbdService n = nbd;
         if (dev == null && (n == null || !n.names().contains(name))) throw new IOException("device " + name + " is not served here");
+        if (dev != null) {
+            String why = dev.resizeUnsupported(); // first: no other answer helps on such a kernel
+            if (why != null) throw new IOException(why);
+        }
         long old = dev != null ? dev.sizeBytes() : state.sizeBytes();
         int blockSize = dev != null ? dev.blockSize() : n.blockSize(name);
         if (newSize <= 0 || newSize % blockSize != 0) {
@@ -203,8 +207,6 @@ public final class Gateway {
                     + " discards the data beyond the new end; shrink the file system first, then pass --shrink");
         }
         if (dev != null) {
-            String why = dev.resizeUnsupported();
-            if (why != null) throw new IOException(why);
             ublkChains.get(name).resize(newSize, newSize < old);
             dev.updateSize(newSize);
         } else {
