@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
         + "device (ublk needs Linux with UPDATE_SIZE; NBD clients connected already keep their size). Shrinking "
         + "discards the data beyond the new end and needs --shrink (memory, file and null targets only).")
 final class ResizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME|ID")
+    @Parameters(index = "0", paramLabel = "NAME|ID", description = "the device, by name or ublk id")
     String device;
 
     @Parameters(index = "1", paramLabel = "SIZE", description = "the new size, e.g. 20GiB (a multiple of the block size)")
