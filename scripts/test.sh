@@ -41,7 +41,7 @@ fi
 # The cases the older kernel runs too: lifecycle (up, stop, SIGTERM under load, errors), recovery, live upgrade,
 # and data integrity (fio verify, ext4, FLUSH/FUA, backing files). The systemd units' case (a second
 # boot, systemd as PID 1) runs only in this lane, which has time to spare.
-OLD_KERNEL_CASES='fio-null|fio-memory|ext4|memory-stop|fio-file|flush-fua|sigterm-under-load|file-backing|errors|recovery|upgrade|systemd-units'
+OLD_KERNEL_CASES='fio-null|fio-memory|ext4|resize|memory-stop|fio-file|flush-fua|sigterm-under-load|file-backing|errors|recovery|upgrade|systemd-units'
 echo "== end-to-end suite in the VM (real ublk devices): Linux 7.x all cases but systemd-units, Linux 6.12 /$OLD_KERNEL_CASES/ alongside"
 mkdir -p tests/e2e/out-6.12
 old_log=tests/e2e/out-6.12/run.log

@@ -9,9 +9,10 @@ source "$E2E_TESTS/discard.sh"
     yaml_device mem0 256MiB memory
     yaml_device m4 512MiB memory poll-us=200   # its queue thread spins for requests before sleeping
     yaml_device dm 64MiB memory
+    yaml_device rzm 64MiB memory
 } > ram.yaml
 sed 's/^/    yaml: /' ram.yaml
-up_fg_devices ram.yaml null0 mem0 m4 dm
+up_fg_devices ram.yaml null0 mem0 m4 dm rzm
 
 # null target: it stores nothing, so only an I/O smoke test and fio without verification.
 fio_null() {
@@ -64,11 +65,39 @@ discard_memory() {
 }
 subcase discard-memory discard_memory
 
+# online resize of a memory device: grow (the new end is writable, the old data stays), a shrink
+# refused without --shrink and done with it (the RAM file is cut). On Linux 6.12 (no UPDATE_SIZE): one line.
+resize_memory() {
+    local dev=${DEV_OF[rzm]}
+    mk_random head 4
+    write_direct head "$dev" 0
+    if [[ $(uname -r) == 6.* ]]; then
+        gw resize rzm 128MiB
+        expect_one_error_line "resize on $(uname -r)" "^ublk-gateway: rzm: this kernel's ublk driver lacks UPDATE_SIZE"
+        check_geometry "$dev" $((64 * MiB))
+        return 0
+    fi
+    gw_ok resize rzm 128MiB
+    check_geometry "$dev" $((128 * MiB))
+    [[ $(stat -c %s "$SHM_DIR/rzm.mem") == $((128 * MiB)) ]] || fail "the RAM file did not grow"
+    mk_random tail 4
+    write_direct tail "$dev" 124
+    same_as "$dev" 0 head || fail "the first 4 MiB changed when the device grew"
+    same_as "$dev" 124 tail || fail "the new end does not read back what was written"
+    gw resize rzm 16MiB
+    expect_one_error_line "shrink without --shrink" "pass --shrink"
+    gw_ok resize rzm 16MiB --shrink
+    check_geometry "$dev" $((16 * MiB))
+    [[ $(stat -c %s "$SHM_DIR/rzm.mem") == $((16 * MiB)) ]] || fail "the RAM file was not cut to 16 MiB"
+    same_as "$dev" 0 head || fail "the first 4 MiB changed when the device shrank"
+}
+subcase resize-memory resize_memory
+
 # SIGTERM stops the gateway with all four devices; a clean stop deletes the RAM files.
 memory_stop() {
-    stop_devices "$GW_PID" 60 null0 mem0 m4 dm
+    stop_devices "$GW_PID" 60 null0 mem0 m4 dm rzm
     local n
-    for n in mem0 m4 dm; do
+    for n in mem0 m4 dm rzm; do
         [[ ! -e $SHM_DIR/$n.mem ]] || fail "$SHM_DIR/$n.mem still exists after a clean stop"
     done
 }

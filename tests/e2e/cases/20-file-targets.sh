@@ -24,9 +24,10 @@ truncate -s 256M "$FS/file-direct.img"
     yaml_device cp0 64MiB file path="$FS/copy.img" direct=true create=true zero-copy=false
     yaml_device zs0 64MiB file path="$FS/zc-stats.img" direct=true create=true
     printf '    stages:\n      - type: stats\n'
+    yaml_device rz 96MiB file path="$FS/resize.img" create=true
 } > files.yaml
 sed 's/^/    yaml: /' files.yaml
-up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0 st0 cp0 zs0
+up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0 st0 cp0 zs0 rz
 
 # direct: false (page cache of the backing filesystem): fio verify; create: true sized the file
 fio_file_buffered() {
@@ -49,6 +50,49 @@ ext4_file() {
     ext4_roundtrip "${DEV_OF[f4]}"
 }
 subcase ext4-file ext4_file
+
+# online resize: ext4 with files, `resize` to twice the size (the backing file grows), resize2fs while
+# mounted, more files in the new space, then e2fsck -fn clean and every file intact. A smaller size
+# without --shrink is refused in one line. Linux 6.12 has no UPDATE_SIZE: resize is refused in one line
+# and the device keeps its size.
+ext4_resize_file() {
+    local dev=${DEV_OF[rz]} mnt=$W/mnt big=$((192 * MiB)) before after
+    check_geometry "$dev" $((96 * MiB))
+    if [[ $(uname -r) == 6.* ]]; then
+        gw resize rz 192MiB
+        expect_one_error_line "resize on $(uname -r)" "^ublk-gateway: rz: this kernel's ublk driver lacks UPDATE_SIZE .*Linux [0-9.]+ or later"
+        check_geometry "$dev" $((96 * MiB))
+        [[ $(state_field rz sizeBytes) == $((96 * MiB)) ]] || fail "a refused resize changed the state file's size"
+        return 0
+    fi
+    mkdir -p "$mnt"
+    mkfs.ext4 -q -F "$dev" > "$W/mkfs.out" 2>&1 || fail "mkfs.ext4 $dev failed: $(tail -1 "$W/mkfs.out")"
+    mount "$dev" "$mnt" || fail "mount $dev failed"
+    at_exit "umount $mnt 2> /dev/null || true"
+    ext4_fill "$mnt"
+    gw resize rz 64MiB
+    expect_one_error_line "shrink without --shrink" "shrinking rz .* pass --shrink"
+    gw_ok resize rz 192MiB
+    grep -q "^rz: resized from 96 MiB to 192 MiB" <<< "$GW_OUT" || fail "resize printed: $GW_OUT"
+    check_geometry "$dev" "$big"
+    [[ $(stat -c %s "$FS/resize.img") == "$big" ]] || fail "the backing file is $(stat -c %s "$FS/resize.img") bytes, expected $big"
+    [[ $(state_field rz sizeBytes) == "$big" ]] || fail "state file says size $(state_field rz sizeBytes), expected $big"
+    gw_ok list --json
+    grep -q "\"size_bytes\" : $big" <<< "$GW_OUT" || fail "list --json does not show size $big"
+    before=$(df -k --output=size "$mnt" | tail -1)
+    resize2fs "$dev" > "$W/resize2fs.out" 2>&1 || fail "resize2fs $dev: $(tail -1 "$W/resize2fs.out")"
+    after=$(df -k --output=size "$mnt" | tail -1)
+    ((after > before * 3 / 2)) || fail "the mounted ext4 has $after KiB after resize2fs, $before KiB before"
+    mk_random "$W/more" 64
+    cp "$W/more" "$mnt/more" && sync || fail "writing 64 MiB into the grown filesystem failed"
+    (cd "$mnt" && sha256sum ./more) >> "$W/sums"
+    umount "$mnt" || fail "umount $dev failed"
+    e2fsck -fn "$dev" > "$W/fsck.out" 2>&1 || fail "e2fsck -fn $dev: exit $?: $(grep -v '^Pass\|^e2fsck' "$W/fsck.out" | head -2 | tr '\n' ' ')"
+    mount "$dev" "$mnt" || fail "mount $dev (second time) failed"
+    ext4_verify "$mnt" "after resize"
+    umount "$mnt" || fail "umount $dev failed"
+}
+subcase ext4-resize-file ext4_resize_file
 
 # direct: false: blkdiscard reads back as zeros and punches holes into the backing file
 discard_file() {
@@ -172,7 +216,7 @@ sigterm_under_load() {
     r0=$(awk '{print $1 + $5}' /sys/block/${dev#/dev/}/stat)
     wait_until 60 "fio I/O on $dev" eval '(( $(awk "{print \$1 + \$5}" /sys/block/${dev#/dev/}/stat) > r0 + 500 ))'
     alive $fio_pid || fail "fio exited early: $(tail -3 "$W/fio.out")"
-    stop_devices "$GW_PID" 30 fb0 fd0 f4 df q2 fua0 st0 cp0 zs0
+    stop_devices "$GW_PID" 30 fb0 fd0 f4 df q2 fua0 st0 cp0 zs0 rz
     end=$((SECONDS + 30))
     while alive $fio_pid; do
         ((SECONDS < end)) || fail "fio still running 30 s after the gateway exited (state $(ps -o stat= -p $fio_pid))"

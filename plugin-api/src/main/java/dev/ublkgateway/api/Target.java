@@ -56,6 +56,19 @@ public interface Target extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * Changes the size of a live target to {@code newSize} bytes. Growing must leave the new range readable
+     * (as zeros) and writable, durably where the target stores data, before this returns: only then does the
+     * frontend show the new size. Shrinking ({@code newSize} smaller) is only asked with {@code allowShrink},
+     * after the frontend stopped sending requests beyond it; the data there is discarded. Called from a
+     * thread of the gateway's while the queues run. Throws with a one-line reason and the fix when the
+     * target cannot; the default cannot. Since API 1.7.
+     */
+    default void resize(long newSize, boolean allowShrink) throws IOException {
+        throw new IOException("this target cannot change its size while it runs; it needs a plugin built for API 1.7 "
+                + "that supports resizing");
+    }
+
     /** Makes everything written so far durable, then releases the target. */
     @Override
     void close() throws IOException;

@@ -86,6 +86,12 @@ public final class DeviceChain implements Target {
         return 0;
     }
 
+    /** The target alone changes size: stages map requests one to one and keep no size of their own. */
+    @Override
+    public void resize(long newSize, boolean allowShrink) throws IOException {
+        target.resize(newSize, allowShrink);
+    }
+
     /** Closes the stages first (they may still pass data down), then the target. */
     @Override
     public void close() throws IOException {

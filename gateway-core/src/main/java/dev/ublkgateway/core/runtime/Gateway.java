@@ -1,5 +1,6 @@
 package dev.ublkgateway.core.runtime;
 
+import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Target;
 import dev.ublkgateway.core.chain.DeviceChain;
 import dev.ublkgateway.core.config.DeviceConfig;
@@ -30,6 +31,9 @@ public final class Gateway {
     private final List<UblkDevice> devices = new ArrayList<>();
     /** Each ublk device's identity ({@link DeviceIdentity}), which a hand-over must keep. */
     private final java.util.Map<String, java.util.Map<String, String>> identities = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each served device's chain (ublk devices; NBD ones are the NBD service's) and control socket. */
+    private final java.util.Map<String, DeviceChain> ublkChains = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, ControlSocket> controls = new java.util.concurrent.ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final DeviceStats stats = new DeviceStats();
     private UblkControl control;
@@ -79,7 +83,10 @@ public final class Gateway {
         List<DeviceConfig> viaUblk = config.devices().stream().filter(d -> !viaNbd.contains(d)).toList();
         if (!viaUblk.isEmpty()) control = UblkControl.open();
         installShutdownHook();
-        if (!viaNbd.isEmpty()) nbd = NbdService.start(viaNbd, config, chains, states, stats, nbdListen);
+        if (!viaNbd.isEmpty()) {
+            nbd = NbdService.start(viaNbd, config, chains, states, stats, nbdListen);
+            for (DeviceConfig d : viaNbd) listenForControl(d.name());
+        }
         for (DeviceConfig d : viaUblk) {
             DeviceChain target = chains.open(d, false);
             UblkDevice dev;
@@ -96,9 +103,17 @@ public final class Gateway {
 
     /** Re-attaches to a device left by a crashed gateway, as described by its state file. */
     public void recover(GatewayConfig config, DeviceState state) throws IOException {
-        DeviceConfig d = config.device(state.name()).orElseThrow(() -> new UblkException("device " + state.name()
+        DeviceConfig configured = config.device(state.name()).orElseThrow(() -> new UblkException("device " + state.name()
                 + " is no longer in " + state.config() + "; recover needs the configuration it was created with"));
         control = UblkControl.open();
+        // a device resized online has the size the kernel shows, not the configuration's
+        long live;
+        try {
+            live = control.params(state.devId()).devSectors() << 9;
+        } catch (UblkException e) {
+            live = 0; // no such device: the re-attach below says so
+        }
+        DeviceConfig d = live > 0 && live != configured.sizeBytes() ? withSize(configured, live) : configured;
         installShutdownHook();
         // from re-opening the target (which may replay what it kept) until the device serves again
         var recovery = chains.progress(d.name()).start(dev.ublkgateway.api.ProgressReporter.RECOVERY, 0);
@@ -125,13 +140,87 @@ public final class Gateway {
         synchronized (devices) {
             devices.add(dev);
         }
+        ublkChains.put(d.name(), chain);
         stats.add(d.name(), chain);
         identities.put(d.name(), DeviceIdentity.of(d));
         states.save(new DeviceState(d.name(), dev.id(), Libc.getpid(), config.source().toString(), d.recovery(),
                 dev.blockDevice(), ChainFactory.describe(d), d.sizeBytes(), d.queues()));
+        listenForControl(d.name());
         LOG.info(d.name() + ": " + verb + " as " + dev.blockDevice() + " (" + ChainFactory.describe(d) + ", "
                 + d.sizeBytes() + " bytes, " + d.queues() + " queue(s) x " + d.depth() + ", data path: "
                 + dev.dataPath().label() + ")");
+    }
+
+    private static DeviceConfig withSize(DeviceConfig d, long size) {
+        return new DeviceConfig(d.name(), size, d.blockSize(), d.queues(), d.depth(), d.maxIoBytes(), d.recovery(), d.target(),
+                d.stages(), d.frontend());
+    }
+
+    /**
+     * Opens the device's control socket. Without it the device still serves, only commands that need the
+     * gateway (resize) cannot reach it, which they then say.
+     */
+    private void listenForControl(String name) {
+        try {
+            controls.put(name, ControlSocket.listen(states.controlSocket(name), request -> control(name, request)));
+        } catch (IOException | RuntimeException e) {
+            LOG.warning(name + ": no control socket at " + states.controlSocket(name) + " (" + e.getMessage()
+                    + "); `ublk-gateway resize` cannot reach this device");
+        }
+    }
+
+    /** One request on a device's control socket: {@code resize BYTES [shrink]}. */
+    String control(String name, String request) throws IOException {
+        String[] w = request.split(" +");
+        if (w[0].equals("resize") && (w.length == 2 || w.length == 3 && w[2].equals("shrink"))) {
+            long bytes;
+            try {
+                bytes = Long.parseLong(w[1]);
+            } catch (NumberFormatException e) {
+                throw new IOException("resize: \"" + w[1] + "\" is not a size in bytes");
+            }
+            return resize(name, bytes, w.length == 3);
+        }
+        throw new IOException("unknown request \"" + request + "\"; this gateway knows: resize BYTES [shrink]");
+    }
+
+    /**
+     * Changes a served device's size: the target first, then the device, so the kernel (or an NBD client)
+     * never sees a size the target cannot serve, and a target that cannot change refuses before anything
+     * changed. A shrink (only with {@code shrink}) cuts the target while the kernel may still send requests
+     * beyond the new end: the user said that data is no longer wanted, and such requests fail. The state
+     * file follows.
+     */
+    public synchronized String resize(String name, long newSize, boolean shrink) throws IOException {
+        DeviceState state = states.load(name).orElseThrow(() -> new IOException("device " + name + " is not served here"));
+        UblkDevice dev = devices().stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+        NbdService n = nbd;
+        if (dev == null && (n == null || !n.names().contains(name))) throw new IOException("device " + name + " is not served here");
+        if (dev != null) {
+            String why = dev.resizeUnsupported(); // first: no other answer helps on such a kernel
+            if (why != null) throw new IOException(why);
+        }
+        long old = dev != null ? dev.sizeBytes() : state.sizeBytes();
+        int blockSize = dev != null ? dev.blockSize() : n.blockSize(name);
+        if (newSize <= 0 || newSize % blockSize != 0) {
+            throw new IOException("size " + newSize + " is not a positive multiple of the device's block size " + blockSize);
+        }
+        if (newSize == old) return name + ": already " + Size.format(newSize);
+        if (newSize < old && !shrink) {
+            throw new IOException("shrinking " + name + " from " + Size.format(old) + " to " + Size.format(newSize)
+                    + " discards the data beyond the new end; shrink the file system first, then pass --shrink");
+        }
+        if (dev != null) {
+            ublkChains.get(name).resize(newSize, newSize < old);
+            dev.updateSize(newSize);
+        } else {
+            old = n.resize(name, newSize, shrink);
+        }
+        states.save(new DeviceState(state.name(), state.devId(), state.pid(), state.config(), state.recovery(),
+                state.blockDevice(), state.target(), newSize, state.queues()));
+        LOG.info(name + ": resized from " + old + " to " + newSize + " bytes");
+        return name + ": resized from " + Size.format(old) + " to " + Size.format(newSize)
+                + "; set size: " + Size.compact(newSize) + " in " + state.config() + " for the next up";
     }
 
     /** Serves the devices' metrics at http://ADDRESS/metrics until {@link #stopAll}; returns the port. */
@@ -263,6 +352,8 @@ public final class Gateway {
 
     /** Stops and deletes all devices this gateway serves, then forgets them. */
     public void stopAll() {
+        for (ControlSocket c : controls.values()) c.close();
+        controls.clear();
         NbdService n = nbd;
         nbd = null;
         if (n != null) n.stop();
@@ -282,6 +373,7 @@ public final class Gateway {
                 LOG.warning(d.name() + ": " + e.getMessage());
             }
             stats.remove(d.name());
+            ublkChains.remove(d.name());
             states.remove(d.name());
         }
     }

@@ -127,6 +127,36 @@ public final class NbdService {
         return NbdTls.of(first.tls(), ServerCredentials.load(first.tlsCertificates(), first.tlsVerifyPeer()), null);
     }
 
+    /** A served device's block size. */
+    public int blockSize(String name) {
+        Export e = server.export(name);
+        return e == null ? 512 : e.blockSize();
+    }
+
+    /** The names of the devices served. */
+    public List<String> names() {
+        return List.copyOf(names);
+    }
+
+    /**
+     * Grows (or, with {@code shrink}, shrinks) a device served over NBD: the target first, then the size
+     * new connections are told. Connections already open keep their size (NBD cannot tell them), so a
+     * shrink is refused: such a client could still write beyond the new end.
+     */
+    public synchronized long resize(String name, long newSize, boolean shrink) throws IOException {
+        int i = names.indexOf(name);
+        Export e = server.export(name);
+        if (i < 0 || e == null) throw new IOException("device " + name + " is not served over NBD by this gateway");
+        long old = e.sizeBytes();
+        if (newSize < old) {
+            throw new IOException("device " + name + " is served over NBD, whose clients cannot be told that it shrank; "
+                    + "bring it down, and up with the smaller size (the target keeps the data up to there)");
+        }
+        chains.get(i).resize(newSize, false);
+        server.resize(name, newSize);
+        return old;
+    }
+
     /** Stops the server (in-flight requests are answered), then flushes and closes the chains. */
     public void stop() {
         server.close();

@@ -60,6 +60,11 @@ public final class StateStore {
         }
     }
 
+    /** The serving gateway's control socket for a device ({@link ControlSocket}). */
+    public Path controlSocket(String name) {
+        return dir.resolve(name + ".ctl");
+    }
+
     public Path logFile(String name) {
         return dir.resolve(name + ".log");
     }
@@ -109,6 +114,7 @@ public final class StateStore {
     public void remove(String name) {
         try {
             Files.deleteIfExists(statsFile(name));
+            Files.deleteIfExists(controlSocket(name)); // a dead gateway's: nobody answers there
             ProgressFile.removeUnlessFailed(dir, name);
             Files.deleteIfExists(file(name));
         } catch (IOException ignored) {

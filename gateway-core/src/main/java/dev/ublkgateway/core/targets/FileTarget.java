@@ -106,6 +106,30 @@ public final class FileTarget implements Target {
         return SeekExtents.report(fd, offset, length, sink);
     }
 
+    /**
+     * Grows a regular backing file (sparse, so it costs no space until written) when it is shorter than
+     * {@code newSize}; a longer file is left alone, unless the device shrinks: then the file is cut to it. A block device cannot
+     * grow, so a size beyond it is refused.
+     */
+    @Override
+    public synchronized void resize(long newSize, boolean allowShrink) throws IOException {
+        if (!sparse) {
+            throw new IOException("backing " + path + " is a block device, which cannot grow or shrink with the device; "
+                    + "use a file backing, or serve a larger block device");
+        }
+        long have = Files.size(path);
+        // a file longer than the device (allowed at up) already serves a device that grows into it
+        if (newSize == have || newSize < have && !allowShrink) return;
+        try {
+            Libc.ftruncate(fd, newSize);
+            if (newSize > have) Libc.fdatasync(fd); // the new length is durable before the device shows it
+        } catch (NativeException e) {
+            throw new IOException("cannot make backing file " + path + " " + Size.format(newSize) + ": "
+                    + Libc.describe(e.errno()) + (e.errno() == Errno.EFBIG ? ", beyond the file system's largest file" : "")
+                    + "; use a smaller size");
+        }
+    }
+
     @Override
     public TargetQueue openQueue(QueueContext queue) {
         if (!(queue instanceof RingQueueContext rq)) {

@@ -29,8 +29,10 @@ public final class MemoryTarget implements Target {
     private static final Logger LOG = Logger.getLogger(MemoryTarget.class.getName());
     private final Path file;
     private final int fd;
-    private final MemorySegment map;
-    private final long size;
+    /** The current mapping; a grown target maps anew and keeps the old ones (see {@link #resize}). */
+    private volatile MemorySegment map;
+    private final java.util.List<MemorySegment> oldMaps = new java.util.ArrayList<>();
+    private volatile long size;
 
     public MemoryTarget(Path file, long size) throws IOException {
         this.file = file;
@@ -74,7 +76,9 @@ public final class MemoryTarget implements Target {
     private int handle(BlockRequest r) {
         long off = r.offset();
         int len = r.length();
+        long size = this.size;
         if (off < 0 || len > size || off > size - len) return -Errno.EIO; // no overflow near 2^63
+        MemorySegment map = this.map;
         switch (r.op()) {
             case BlockOp.READ -> {
                 // read(2), not a copy from the mapping: faulting a hole of the shared mapping in would
@@ -101,6 +105,39 @@ public final class MemoryTarget implements Target {
         return r.op() == BlockOp.FLUSH ? 0 : len;
     }
 
+    /**
+     * Grows the file and maps it anew; a queue thread may still copy into the old mapping, which stays
+     * mapped until close (both map the same file, so they see the same pages). Shrinking truncates the
+     * file: the pages beyond the new end go back to the system.
+     */
+    @Override
+    public synchronized void resize(long newSize, boolean allowShrink) throws IOException {
+        if (newSize == size) return;
+        if (newSize < size) {
+            if (!allowShrink) throw new IOException("shrinking discards data; pass --shrink to shrink anyway");
+            size = newSize; // requests beyond the new end now fail before they reach the file
+            Libc.ftruncate(fd, newSize);
+            return;
+        }
+        MemorySegment grown;
+        try {
+            Libc.ftruncate(fd, newSize);
+            grown = Libc.mmap(newSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_NORESERVE, fd, 0,
+                    "memory target " + file);
+        } catch (NativeException e) {
+            try {
+                Libc.ftruncate(fd, size);
+            } catch (NativeException ignored) {
+                // the file stays longer than the device: harmless
+            }
+            throw new IOException("memory target " + file + ": cannot grow to " + Size.format(newSize) + ": "
+                    + Libc.describe(e.errno()) + "; use a smaller size");
+        }
+        oldMaps.add(map);
+        map = grown;
+        size = newSize;
+    }
+
     /** Pages never written or given back by a discard are the tmpfs file's holes. */
     @Override
     public int extents(long offset, long length, ExtentSink sink) {
@@ -120,6 +157,7 @@ public final class MemoryTarget implements Target {
 
     /** Zeroes a range, giving whole pages back to the system and clearing partial ones in place. */
     private int zero(long off, long len) {
+        MemorySegment map = this.map;
         long page = Libc.PAGE_SIZE;
         long first = (off + page - 1) & -page, last = (off + len) & -page;
         if (first < last) {
@@ -136,7 +174,8 @@ public final class MemoryTarget implements Target {
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        for (MemorySegment m : oldMaps) Libc.munmap(m);
         Libc.munmap(map);
         Libc.close(fd);
         Files.deleteIfExists(file);

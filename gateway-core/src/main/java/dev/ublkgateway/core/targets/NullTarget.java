@@ -42,6 +42,10 @@ public final class NullTarget implements Target {
         return 0;
     }
 
+    /** Nothing stored: any size serves, and a shrink loses nothing. */
+    @Override
+    public void resize(long newSize, boolean allowShrink) {}
+
     @Override
     public void close() {}
 }

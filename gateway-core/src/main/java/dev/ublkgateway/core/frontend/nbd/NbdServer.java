@@ -177,13 +177,29 @@ public final class NbdServer implements AutoCloseable {
         return listeners.stream().map(Listener::address).toList();
     }
 
-    Export lookup(String name) {
+    synchronized Export lookup(String name) {
         if (name.isEmpty()) return exports.values().iterator().next();
         return exports.get(name);
     }
 
-    Iterable<Export> exports() {
-        return exports.values();
+    synchronized Iterable<Export> exports() {
+        return java.util.List.copyOf(exports.values());
+    }
+
+    /** The export named {@code name} as new connections see it, or null. */
+    public synchronized Export export(String name) {
+        return exports.get(name);
+    }
+
+    /**
+     * New connections see the export at {@code sizeBytes}. Connections already open keep the size they
+     * were told at their handshake: NBD has no way to tell a client its export changed size.
+     */
+    public synchronized void resize(String name, long sizeBytes) {
+        Export e = exports.get(name);
+        if (e == null) throw new IllegalArgumentException("no export " + name);
+        exports.put(name, new Export(e.name(), e.target(), sizeBytes, e.blockSize(), e.maxIoBytes(), e.depth(), e.queues(),
+                e.multiConn(), e.readOnly()));
     }
 
     public int connectionCount() {

@@ -154,6 +154,11 @@ public final class UblkControl implements AutoCloseable {
         command("TRY_STOP_DEV", Uapi.CMD_TRY_STOP_DEV, devId, 0, 0, 0);
     }
 
+    /** UPDATE_SIZE: the disk's capacity becomes {@code sectors} (512 bytes each); needs UBLK_F_UPDATE_SIZE. */
+    public void updateSize(int devId, long sectors) throws UblkException {
+        command("UPDATE_SIZE", Uapi.CMD_UPDATE_SIZE, devId, 0, 0, sectors);
+    }
+
     private MemorySegment scratch(int size) {
         MemorySegment b = buf.asSlice(0, size);
         b.fill((byte) 0);

@@ -21,6 +21,7 @@ public final class UblkDevice {
     private final Target target;
     private final List<UblkQueue> queues = new ArrayList<>();
     private DevInfo info;
+    private volatile long sizeBytes;
     private int cdevFd = -1;
     private boolean stopped;
 
@@ -28,14 +29,17 @@ public final class UblkDevice {
         this.control = control;
         this.spec = spec;
         this.target = target;
+        this.sizeBytes = spec.sizeBytes();
     }
 
     /** Creates a new device and starts serving it; {@code /dev/ublkbN} exists when this returns. */
     public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
             throws UblkException {
         UblkDevice d = new UblkDevice(control, spec, target);
+        // online resize only where the driver has it: older kernels are asked for nothing they lack
+        long resizable = (control.features() & Uapi.F_UPDATE_SIZE);
         d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0,
-                flags(spec, target), 0));
+                flags(spec, target) | resizable, 0));
         try {
             if (spec.recovery() && (d.info.flags() & Uapi.F_USER_RECOVERY) == 0) {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
@@ -96,6 +100,7 @@ public final class UblkDevice {
             }
         }
         d.info = control.devInfo(devId);
+        d.sizeBytes = control.params(devId).devSectors() << 9; // maybe resized since the configuration said
         try {
             d.openCharDevice();
             d.startQueues();
@@ -156,6 +161,38 @@ public final class UblkDevice {
 
     public DevInfo info() {
         return info;
+    }
+
+    public int blockSize() {
+        return spec.blockSize();
+    }
+
+    /** The size the kernel shows now: the configured one, or the last {@link #updateSize}'s. */
+    public long sizeBytes() {
+        return sizeBytes;
+    }
+
+    /** Why this device cannot change size online, or null when it can (the driver and the device have UPDATE_SIZE). */
+    public String resizeUnsupported() throws UblkException {
+        if ((info.flags() & Uapi.F_UPDATE_SIZE) != 0) return null;
+        if ((control.features() & Uapi.F_UPDATE_SIZE) == 0) {
+            return "this kernel's ublk driver lacks UPDATE_SIZE (online resize); it needs Linux "
+                    + Uapi.featureSince(Long.numberOfTrailingZeros(Uapi.F_UPDATE_SIZE))
+                    + " or later: stop the device, change size: in its configuration and bring it up again";
+        }
+        return "device " + spec.name() + " was created without UPDATE_SIZE (by an older gateway or before a kernel "
+                + "update); bring it down and up again to resize it online";
+    }
+
+    /**
+     * Tells the kernel the disk's new size (UPDATE_SIZE); the target must already serve it when it grows.
+     * The kernel announces the change to user space (a uevent; file systems grow with resize2fs and the like).
+     */
+    public synchronized void updateSize(long newSizeBytes) throws UblkException {
+        String why = resizeUnsupported();
+        if (why != null) throw new UblkException(why);
+        control.updateSize(id(), newSizeBytes >> 9);
+        sizeBytes = newSizeBytes;
     }
 
     private void openCharDevice() throws UblkException {

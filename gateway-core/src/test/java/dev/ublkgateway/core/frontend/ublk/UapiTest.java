@@ -40,6 +40,7 @@ class UapiTest {
         assertEquals(ioc(R, 0x13, 32), Uapi.CMD_GET_FEATURES);
         assertEquals(ioc(WR, 0x16, 32), Uapi.CMD_QUIESCE_DEV);
         assertEquals(ioc(WR, 0x17, 32), Uapi.CMD_TRY_STOP_DEV);
+        assertEquals(ioc(WR, 0x15, 32), Uapi.CMD_UPDATE_SIZE);
         assertEquals(0xc0207504, Uapi.CMD_ADD_DEV);
     }
 

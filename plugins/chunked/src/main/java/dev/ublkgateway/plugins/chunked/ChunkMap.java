@@ -13,7 +13,7 @@ final class ChunkMap {
     static final String KEY = "map";
     private static final long MAGIC = 0x3150414d4b4e4843L; // "CHNKMAP1"
 
-    private final long[] gens;
+    private long[] gens;
     private long counter;
     private boolean dirty;
 
@@ -35,6 +35,14 @@ final class ChunkMap {
             gens[(int) index] = gen;
             dirty = true;
         }
+    }
+
+    /** Grows the map to {@code chunks} (never shrinks it); the new chunks have no object and read as zeros. */
+    synchronized void grow(long chunks) {
+        if (chunks > MAX_CHUNKS) throw new IllegalArgumentException("too many chunks: " + chunks);
+        if (chunks <= gens.length) return;
+        gens = java.util.Arrays.copyOf(gens, (int) chunks);
+        dirty = true;
     }
 
     /** A generation newer than any the volume has used. */
@@ -69,7 +77,8 @@ final class ChunkMap {
         if (length < 24 || b.getLong() != MAGIC) throw new IOException("the chunk map object is damaged");
         long c = b.getLong();
         long n = b.getLong();
-        if (n != gens.length || length != 24 + 8 * n) throw new IOException("the chunk map object does not match the volume size");
+        // shorter: a volume grown but stopped before its map was stored again; the rest has no objects
+        if (n > gens.length || length != 24 + 8 * n) throw new IOException("the chunk map object does not match the volume size");
         for (int i = 0; i < n; i++) gens[i] = b.getLong();
         // generations written after the map was last stored (before a crash) may exceed its counter
         counter = Math.max(c, System.currentTimeMillis() * 1000);

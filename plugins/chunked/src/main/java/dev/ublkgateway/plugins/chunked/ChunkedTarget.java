@@ -58,6 +58,8 @@ public final class ChunkedTarget implements Target, MetricsSource {
     private final WriteBack writeBack;
     private final ReadAhead readAhead;
     private final ProgressReporter progress;
+    /** The volume's size in bytes; grows with {@link #resize}. */
+    private volatile long size;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
 
     /** A discard of at least this many whole chunks (object deletes) publishes its progress. */
@@ -71,6 +73,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         this.codecNames = List.copyOf(codecNames);
         this.progress = progress;
         this.chunkSize = (int) c.chunkSize().bytes();
+        this.size = d.sizeBytes();
         this.format = format;
         this.map = format.map;
         this.layers = format.layers(chunkSize, volume);
@@ -363,6 +366,27 @@ public final class ChunkedTarget implements Target, MetricsSource {
                 m.reportMetrics(sink.withLabels("codec", codecNames.get(i)));
             }
         }
+    }
+
+    /**
+     * Grows the volume: its metadata and chunk map in the store say the new size before this returns, so a
+     * reopen (or a recover) finds it. New chunks have no object and read as zeros. Shrinking is refused:
+     * the chunks beyond the end would have to be deleted while writes may still be in flight to them.
+     */
+    @Override
+    public synchronized void resize(long newSize, boolean allowShrink) throws IOException {
+        long size = this.size;
+        if (newSize == size) return;
+        if (newSize < size) {
+            throw new IOException("volume " + volume + ": a chunked volume cannot shrink; export the data you need "
+                    + "(volume export) into a smaller volume instead");
+        }
+        if (format.lease.lost()) throw new IOException("volume " + volume + ": its lease was lost; it cannot grow");
+        long chunks = VolumeFormat.chunkCount(new DeviceDescriptor(volume, newSize, 512, 1, 1, 4096), chunkSize);
+        format.grow(newSize, chunks);
+        readAhead.grow(chunks);
+        this.size = newSize;
+        LOG.info("volume " + volume + ": grown to " + newSize + " bytes (" + chunks + " chunks)");
     }
 
     /** Flushes everything (publishing its progress), releases the lease and the store. */

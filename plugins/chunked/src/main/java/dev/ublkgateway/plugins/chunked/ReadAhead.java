@@ -8,7 +8,7 @@ import java.util.concurrent.ExecutorService;
 /** Loads the chunks after a sequential read into the cache in the background, a few at a time. */
 final class ReadAhead {
     private final int chunkSize;
-    private final long chunks;
+    private volatile long chunks;
     private final int ahead;
     private final ChunkCache cache;
     private final ChunkMap map;
@@ -23,6 +23,11 @@ final class ReadAhead {
         this.cache = cache;
         this.map = map;
         this.workers = workers;
+    }
+
+    /** The volume grew to {@code chunks}. */
+    void grow(long chunks) {
+        this.chunks = chunks;
     }
 
     boolean enabled() {

@@ -33,6 +33,8 @@ final class VolumeFormat {
     final StoreStats storeStats;
     final ObjectStore given;
     private final Object mapIo = new Object();
+    /** The metadata as stored; replaced when the volume grows. */
+    private VolumeMeta meta;
 
     private VolumeFormat(ChunkMap map, Lease lease, StoreLayer objects, CodecLayer codecs, StoreStats storeStats, ObjectStore given) {
         this.map = map;
@@ -89,6 +91,7 @@ final class VolumeFormat {
             ChunkMap map = new ChunkMap(chunkCount(d, chunkSize));
             Optional<byte[]> metaBytes = objects.get(VolumeMeta.KEY);
             CodecLayer codecs;
+            VolumeMeta meta;
             String mapProblem = null;
             if (metaBytes.isEmpty()) {
                 if (use == Use.CHECK) throw new IOException("no volume " + d.name() + " in this store; check the name and the store");
@@ -102,8 +105,9 @@ final class VolumeFormat {
                 rnd.nextBytes(salt);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(id, salt), chunkSize + GenerationCheck.TRAILER);
                 byte[] check = codecs.encode(KEY_CHECK_PLAIN.clone(), KEY_CHECK_PLAIN.length, KEY_CHECK_INDEX);
-                objects.put(VolumeMeta.KEY, new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check,
-                        System.currentTimeMillis()).toBytes());
+                meta = new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check,
+                        System.currentTimeMillis());
+                objects.put(VolumeMeta.KEY, meta.toBytes());
                 map.fresh();
                 LOG.info("volume " + d.name() + ": created (chunk size " + chunkSize + ", codecs [" + names + "])");
             } else {
@@ -111,7 +115,7 @@ final class VolumeFormat {
                     throw new IOException("volume " + d.name() + " already exists in this store; delete it first"
                             + " (ublk-gateway volume delete) or choose another name");
                 }
-                VolumeMeta meta = VolumeMeta.parse(metaBytes.get());
+                meta = VolumeMeta.parse(metaBytes.get());
                 check(meta, d, chunkSize, names);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(meta.volumeId(), meta.kdfSalt()),
                         chunkSize + GenerationCheck.TRAILER);
@@ -126,6 +130,7 @@ final class VolumeFormat {
             }
             VolumeFormat f = new VolumeFormat(map, lease, objects, codecs, storeStats, given);
             f.mapProblem = mapProblem;
+            f.meta = meta;
             return f;
         } catch (IOException | RuntimeException e) {
             try {
@@ -159,8 +164,8 @@ final class VolumeFormat {
                     + names + "]; list the same codecs in the same order");
         }
         if (meta.size() != d.sizeBytes()) {
-            throw new IOException(v + "it was created with size " + meta.size() + " bytes, the configuration says "
-                    + d.sizeBytes() + "; set size back to " + meta.size() + " bytes");
+            throw new IOException(v + "its size is " + meta.size() + " bytes (as created or last resized), the configuration says "
+                    + d.sizeBytes() + "; set size to " + meta.size() + " bytes");
         }
     }
 
@@ -197,6 +202,22 @@ final class VolumeFormat {
     /** The layers a chunk passes through on its way to the store, top first. */
     ChunkStore layers(int chunkSize, String volume) {
         return new ZeroElision(new GenerationCheck(codecs, map, chunkSize, volume), chunkSize);
+    }
+
+    /**
+     * Grows the volume to {@code newSize} bytes durably: the metadata first, then the map with its new
+     * chunks. A stop between the two leaves a map shorter than the volume, which opens as unwritten chunks.
+     */
+    void grow(long newSize, long chunks) throws IOException {
+        synchronized (mapIo) {
+            VolumeMeta m = meta;
+            VolumeMeta grown = new VolumeMeta(m.format(), newSize, m.chunkSize(), m.codecs(), m.volumeId(), m.kdfSalt(),
+                    m.keyCheck(), m.created());
+            objects.put(VolumeMeta.KEY, grown.toBytes());
+            meta = grown;
+            map.grow(chunks);
+        }
+        persistMap();
     }
 
     /** Stores the chunk map if it changed since it was last stored. */
