@@ -16,7 +16,9 @@ public final class ApiVersion {
      * {@link Errno}; 1.5 added {@link RetryPolicy} and {@link ObjectStore#retries()}; 1.6 added {@link MetricsSource}
      * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows), {@link ProgressReporter}
      * ({@link ProviderContext#progress}), volume operations ({@link TargetProvider#volume}, {@link Volume}) and
-     * {@link ObjectStore#list}.
+     * {@link ObjectStore#list}; 1.7 added volume snapshots and garbage collection ({@link Volume#snapshot},
+     * {@link Volume#snapshots}, {@link Volume#rollback}, {@link Volume#deleteSnapshot}, {@link Volume#exportSnapshotTo},
+     * {@link Volume#gc}).
      */
     public static final String CURRENT = load();
 
