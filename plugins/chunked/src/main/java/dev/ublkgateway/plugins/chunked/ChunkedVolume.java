@@ -572,7 +572,7 @@ final class ChunkedVolume implements Volume {
             try {
                 byte[] frame = f.codecs.read(r.index(), r.gen());
                 if (frame == null) throw new IOException("missing: the object vanished while being checked");
-                if (frame.length != cs + GenerationCheck.TRAILER) throw new IOException("decodes to " + frame.length + " bytes, not " + (cs + GenerationCheck.TRAILER));
+                if (frame.length != cs + GenerationCheck.TRAILER) throw new IOException("chunk " + r.index() + " decodes to " + frame.length + " bytes, not " + (cs + GenerationCheck.TRAILER));
                 long g = java.nio.ByteBuffer.wrap(frame, cs, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
                 if (g != r.gen()) throw new IOException("its object for generation " + r.gen() + " holds generation " + g + ": a renamed or replaced object");
             } catch (IOException e) {
