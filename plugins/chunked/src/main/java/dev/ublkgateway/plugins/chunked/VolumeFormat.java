@@ -285,6 +285,8 @@ final class VolumeFormat {
             }
         }
         for (long[] r : gone) {
+            // a gateway that lost its lease keeps its hands off: the new holder's map may list these
+            if (lease != null && lease.lost()) return;
             if (snapshotted(r[0], r[1])) continue;
             reclaimer.execute(() -> {
                 try {
