@@ -329,6 +329,7 @@ cp "$obj" "$WORK/obj14.orig"
 printf '\x01' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
 cmp -s "$obj" "$WORK/obj14.orig" && printf '\x02' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
 rm "$(chunk_object s3imp 160)"  # chunk 160, at 40 MiB
+cp "$(chunk_object s3imp 25)" "$(chunk_object s3imp 24)"  # chunk 25's object under chunk 24's name: aes-gcm binds the index
 if "$GW" volume verify s3imp --store "$STORE" --codecs "$CODECS" > "$WORK/ver2.out" 2>&1; then
     fail "verify of a damaged volume exited 0: $(cat "$WORK/ver2.out")"
 else
@@ -337,6 +338,7 @@ fi
 ((rc == 1)) || fail "verify of a damaged volume exited $rc, not 1: $(cat "$WORK/ver2.out")"
 grep -q "^damaged: chunk 20 at offset 5242880 (5 MiB): chunk 20 cannot be decoded" "$WORK/ver2.out" \
     && grep -q "^damaged: chunk 160 at offset 41943040 (40 MiB): missing" "$WORK/ver2.out" \
+    && grep -q "^damaged: chunk 24 at offset 6291456 (6 MiB): chunk 24 cannot be decoded" "$WORK/ver2.out" \
     || fail "verify did not report the damage by offset: $(cat "$WORK/ver2.out")"
-ok "verify reports a corrupt object and a missing one by offset, exit 1 ($((SECONDS - t0)) s for the volume cases)"
+ok "verify reports a corrupt object, a missing one and one renamed to another chunk by offset, exit 1 ($((SECONDS - t0)) s for the volume cases)"
 echo "s3 e2e: all $pass passed"
