@@ -255,8 +255,8 @@ final class VolumeFormat {
         reclaim(gone);
     }
 
-    /** Stores the map (under mapIo); on failure the map stays dirty and {@code gone} waits for the next one. */
-    private void storeMap(List<long[]> gone) throws IOException {
+    /** Stores the map (under mapIo) and returns what it stored; on failure the map stays dirty and {@code gone} waits for the next one. */
+    private byte[] storeMap(List<long[]> gone) throws IOException {
         byte[] snap = map.snapshot();
         try {
             objects.put(ChunkMap.KEY, codecs.encode(snap, snap.length, MAP_INDEX));
@@ -267,6 +267,7 @@ final class VolumeFormat {
             }
             throw e;
         }
+        return snap;
     }
 
     /** Whether a snapshot lists the object (or one could not be read: then every object counts as listed). */
@@ -354,8 +355,7 @@ final class VolumeFormat {
             if (objects.get(Snapshot.key(name)).isPresent()) throw new IOException("snapshot " + name + " exists; choose another name");
             gone = drainSuperseded();
             map.markDirty();
-            storeMap(gone);
-            byte[] snap = map.snapshot(); // the same generations as just stored: the map lock is held
+            byte[] snap = storeMap(gone); // the manifest holds exactly the map just stored
             ChunkMap.Stored st = ChunkMap.parse(snap, 0, snap.length, map.count());
             byte[] plain = Snapshot.plain(name, created, meta, snap);
             try {
