@@ -7,7 +7,9 @@
 # server down mid-write (flush waits and succeeds once it is back; fails with EIO after the timeout,
 # and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused,
 # down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone),
-# volume import/export/verify of an S3 volume (served by up in between).
+# volume import/export/verify of an S3 volume (served by up in between); snapshots of it (device down, and
+# taken by the serving gateway after a FLUSH barrier, exported while served), gc beside the gateway,
+# rollback, snapshot-delete; objects left by a killed gateway and a killed gc, removed by gc.
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
