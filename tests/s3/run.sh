@@ -7,7 +7,9 @@
 # server down mid-write (flush waits and succeeds once it is back; fails with EIO after the timeout,
 # and nothing acknowledged is lost), a tampered object is an I/O error, a wrong passphrase is refused,
 # down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone),
-# volume import/export/verify of an S3 volume (served by up in between).
+# volume import/export/verify of an S3 volume (served by up in between); snapshots of it (device down, and
+# taken by the serving gateway after a FLUSH barrier, exported while served), gc beside the gateway,
+# rollback, snapshot-delete; objects left by a killed gateway and a killed gc, removed by gc.
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -48,7 +50,20 @@ s3_kill() { kill -9 "$S3PID"; wait_gone "$S3PID"; S3PID=""; }
 wait_gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; fail "pid $1 did not exit"; }
 gw_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$UBLKGW_RUN_DIR/s3vol.json"; }
 up() { "$GW" up "$WORK/vol.yaml" > "$WORK/up.out" 2>&1 || fail "up: $(cat "$WORK/up.out")"; }
-chunk_objects() { find "$S3/$BUCKET/s3vol/chunks" -type f 2>/dev/null | wc -l; }
+chunk_objects() { find "$S3/$BUCKET/${1:-s3vol}/chunks" -type f 2>/dev/null | wc -l; }
+# objects a write replaced go in the background once the map that no longer lists them is stored: wait for them
+settle_objects() { # $1 volume, $2 expected count
+    local n
+    for _ in $(seq 100); do n=$(chunk_objects "$1"); ((n == $2)) && return 0; sleep 0.1; done
+    fail "expected $2 chunk objects in $1, found $n"
+}
+# a chunk's object (format 2: chunks/HI/INDEX.GENERATION): $1 volume, $2 chunk index; exactly one must exist
+chunk_object() {
+    local f
+    f=$(compgen -G "$S3/$BUCKET/$1/chunks/$(printf '%x/%x' $(($2 >> 12)) "$2").*") || fail "no object of chunk $2 in $1"
+    [[ $(wc -l <<< "$f") == 1 ]] || fail "chunk $2 of $1 has several objects: $f"
+    echo "$f"
+}
 EXPORT="nbd+unix:///s3vol?socket=$SOCK"
 
 mkdir -p "$S3/$BUCKET"
@@ -86,8 +101,7 @@ YAML
 up
 grep -q "s3vol: frontend nbd; connect with $EXPORT" "$WORK/up.out" || fail "up does not say how to connect: $(cat "$WORK/up.out")"
 nbdcopy --flush "$WORK/in.img" "$EXPORT"
-n=$(chunk_objects)
-((n == 192)) || fail "expected 192 chunk objects after the flush, found $n"
+settle_objects s3vol 192
 grep -rqs "compressible half" "$S3/$BUCKET" && fail "plain text of the volume is in the bucket"
 grep -rqs "$VOLPASS" "$S3/$BUCKET" "$WORK/up.out" && fail "the passphrase is in the bucket or the output"
 stored=$(find "$S3/$BUCKET/s3vol/chunks" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
@@ -115,8 +129,7 @@ ok "a second gateway on the same volume is refused: $out"
 before=$(chunk_objects)
 qemu-io -f raw -c "discard 0 1M" -c "write -z 1M 1M" -c "write -z 2176k 4k" -c flush "$EXPORT" > "$WORK/qio.log" \
     || fail "discard/write zeroes: $(cat "$WORK/qio.log")"
-after=$(chunk_objects)
-((after == before - 8)) || fail "discard and zeroes of 2 MiB left $after of $before objects (expected $((before - 8)))"
+settle_objects s3vol $((before - 8))   # discard and zeroes of 2 MiB: 8 objects go once the FLUSH stored the map
 r=$(qemu-io -f raw -c "read -P 0 0 2M" -c "read -P 0 2176k 4k" "$EXPORT")
 [[ $r == *"Pattern verification failed"* ]] && fail "discarded range does not read as zeros"
 # what the volume must hold from here on
@@ -161,9 +174,7 @@ r=$(qemu-io -f raw -c "read -P 0x3c 0 1M" -c "read -P 0xa5 1M 3M" "$EXPORT")
 ok "S3 down for good: FLUSH fails with EIO after the timeout; once S3 is back it is stored and survives kill -9"
 
 "$GW" down s3vol > /dev/null
-key=$(printf 's3vol/chunks/0/%x' 20)
-obj=$S3/$BUCKET/$key
-[[ -f $obj ]] || fail "no object $key"
+obj=$(chunk_object s3vol 20)
 cp "$obj" "$WORK/obj.orig"
 printf '\x01' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
 cmp -s "$obj" "$WORK/obj.orig" && printf '\x02' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
@@ -252,11 +263,75 @@ used=$(du -k "$WORK/exp.img" | cut -f1)
 "$GW" volume verify s3imp --store "$STORE" --codecs "$CODECS" > "$WORK/ver1.out" 2>&1 || fail "verify of a clean volume: $(cat "$WORK/ver1.out")"
 ok "up serves the imported volume as the image (nbdcopy, cmp); export is identical and sparse ($used KiB); verify clean"
 
-obj=$S3/$BUCKET/s3imp/chunks/0/14   # chunk 20, at 5 MiB
+# snapshots of the S3 volume: one device down, one taken by the serving gateway (asked through the
+# bucket, after a FLUSH barrier) and exported while served; gc beside the gateway; rollback; snapshot-delete
+t1=$SECONDS
+V=(--store "$STORE" --codecs "$CODECS")
+"$GW" volume snapshot s3imp base "${V[@]}" > "$WORK/snap1.out" 2>&1 || fail "volume snapshot (device down): $(cat "$WORK/snap1.out")"
+grep -q "^took snapshot base of volume s3imp .*: 4.25 MiB referenced" "$WORK/snap1.out" || fail "snapshot said: $(cat "$WORK/snap1.out")"
+[[ -f $S3/$BUCKET/s3imp/snapshots/base.map ]] || fail "no manifest object snapshots/base.map"
+grep -rqs "$VOLPASS" "$S3/$BUCKET/s3imp/snapshots" && fail "the passphrase is in a manifest"
+"$GW" up "$WORK/imp.yaml" > "$WORK/upimp2.out" 2>&1 || fail "up of the imported volume: $(cat "$WORK/upimp2.out")"
+IMP="nbd+unix:///s3imp?socket=$WORK/imp.sock"
+qemu-io -f raw -c "write -P 0x5a 5M 1M" "$IMP" > /dev/null || fail "qemu-io write"   # 4 chunks rewritten, not flushed yet
+cp "$WORK/sparse.img" "$WORK/live.img"
+printf '\x5a%.0s' $(seq 1048576) | dd of="$WORK/live.img" bs=1M seek=5 conv=notrunc status=none
+"$GW" volume snapshot s3imp live "${V[@]}" > "$WORK/snap2.out" 2>&1 || { "$GW" down s3imp; fail "volume snapshot (served): $(cat "$WORK/snap2.out")"; }
+grep -q "took snapshot live of volume s3imp" "$WORK/snap2.out" || fail "served snapshot said: $(cat "$WORK/snap2.out")"
+grep -q "took snapshot live" "$UBLKGW_RUN_DIR/s3imp.log" || fail "the serving gateway did not log the snapshot"
+"$GW" volume export s3imp "$WORK/live-exp.img" --snapshot live "${V[@]}" > /dev/null 2>&1 || fail "export --snapshot while served"
+cmp "$WORK/live-exp.img" "$WORK/live.img" || fail "the served snapshot does not hold the writes acknowledged before it"
+"$GW" volume export s3imp "$WORK/base-exp.img" --snapshot base "${V[@]}" > /dev/null 2>&1 || fail "export --snapshot base"
+cmp "$WORK/base-exp.img" "$WORK/sparse.img" || fail "snapshot base differs from the imported image"
+qemu-io -f raw -c "write -P 0x77 5M 1M" "$IMP" > /dev/null || fail "qemu-io write"
+"$GW" volume gc s3imp "${V[@]}" > "$WORK/gc1.out" 2>&1 || fail "gc beside the gateway: $(cat "$WORK/gc1.out")"
+r=$(qemu-io -f raw -c "read -P 0x77 5M 1M" "$IMP") && [[ $r != *"verification failed"* ]] || fail "data after gc: $r"
+"$GW" volume snapshots s3imp "${V[@]}" > "$WORK/snaps.out" 2>&1 || fail "volume snapshots: $(cat "$WORK/snaps.out")"
+grep -q "^base .* 4.25 MiB" "$WORK/snaps.out" && grep -q "^live .* 4.25 MiB" "$WORK/snaps.out" || fail "snapshots: $(cat "$WORK/snaps.out")"
+if out=$("$GW" volume rollback s3imp base "${V[@]}" 2>&1); then fail "rollback of a served volume succeeded"; fi
+one_line "rollback while served" "$out"
+"$GW" down s3imp > /dev/null
+settle_objects s3imp 25   # 17 of base, 4 of live, 4 of the volume now
+"$GW" volume rollback s3imp base "${V[@]}" > /dev/null 2>&1 || fail "volume rollback"
+settle_objects s3imp 21
+"$GW" volume export s3imp "$WORK/rb.img" "${V[@]}" > /dev/null 2>&1 || fail "export after rollback"
+cmp "$WORK/rb.img" "$WORK/sparse.img" || fail "after rollback the volume is not snapshot base"
+"$GW" volume snapshot-delete s3imp live "${V[@]}" > "$WORK/sdel.out" 2>&1 || fail "snapshot-delete: $(cat "$WORK/sdel.out")"
+grep -q "5 objects removed" "$WORK/sdel.out" || fail "snapshot-delete said: $(cat "$WORK/sdel.out")"
+(($(chunk_objects s3imp) == 17)) || fail "snapshot-delete left $(chunk_objects s3imp) chunk objects, expected 17"
+"$GW" volume snapshot-delete s3imp base "${V[@]}" > /dev/null 2>&1 || fail "snapshot-delete base"
+"$GW" volume verify s3imp "${V[@]}" > "$WORK/ver3.out" 2>&1 || fail "verify after the snapshot cases: $(cat "$WORK/ver3.out")"
+ok "snapshots on S3: device down, served (FLUSH barrier, exported while served), gc beside the gateway, rollback, snapshot-delete ($((SECONDS - t1)) s)"
+
+# a crash leaves unreferenced objects: writes stored by write-back but never in a stored map (kill -9 before a
+# FLUSH), and a gc killed half-way; gc removes them, never a referenced one, and verify stays clean
+"$GW" up "$WORK/imp.yaml" > /dev/null 2>&1 || fail "up"
+head -c 8M /dev/urandom > "$WORK/pat8.img"
+nbdcopy "$WORK/pat8.img" "$IMP"   # without --flush: no FLUSH (qemu-io would send one when it closes)
+sleep 2  # write-back (200 ms delay) stores the chunks; no FLUSH, so no stored map lists them
+pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$UBLKGW_RUN_DIR/s3imp.json")
+kill -9 "$pid"
+wait_gone "$pid"
+n=$(chunk_objects s3imp)
+((n > 17)) || fail "no write-back objects were left by the killed gateway ($n objects)"
+"$GW" volume gc s3imp "${V[@]}" > "$WORK/gc2.out" 2>&1 &
+gcpid=$!
+sleep 2   # about when the JVM is up and gc is listing or deleting
+kill -9 $gcpid 2>/dev/null || true
+wait $gcpid 2>/dev/null || true
+"$GW" volume verify s3imp "${V[@]}" > "$WORK/ver4.out" 2>&1 || fail "verify after a killed gc: $(cat "$WORK/ver4.out")"
+"$GW" volume gc s3imp "${V[@]}" > "$WORK/gc3.out" 2>&1 || fail "gc: $(cat "$WORK/gc3.out")"
+(($(chunk_objects s3imp) == 17)) || fail "gc left $(chunk_objects s3imp) chunk objects, expected 17: $(cat "$WORK/gc3.out")"
+"$GW" volume export s3imp "$WORK/gc.img" "${V[@]}" > /dev/null 2>&1 || fail "export after gc"
+cmp "$WORK/gc.img" "$WORK/sparse.img" || fail "gc changed the volume's data"
+ok "kill -9 before a FLUSH left $((n - 17)) objects; a gc killed half-way, then gc: 17 left, data intact, verify clean"
+
+obj=$(chunk_object s3imp 20)   # chunk 20, at 5 MiB
 cp "$obj" "$WORK/obj14.orig"
 printf '\x01' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
 cmp -s "$obj" "$WORK/obj14.orig" && printf '\x02' | dd of="$obj" bs=1 seek=100 conv=notrunc status=none
-rm "$S3/$BUCKET/s3imp/chunks/0/a0"  # chunk 160, at 40 MiB
+rm "$(chunk_object s3imp 160)"  # chunk 160, at 40 MiB
+cp "$(chunk_object s3imp 25)" "$(chunk_object s3imp 24)"  # chunk 25's object under chunk 24's name: aes-gcm binds the index
 if "$GW" volume verify s3imp --store "$STORE" --codecs "$CODECS" > "$WORK/ver2.out" 2>&1; then
     fail "verify of a damaged volume exited 0: $(cat "$WORK/ver2.out")"
 else
@@ -265,6 +340,7 @@ fi
 ((rc == 1)) || fail "verify of a damaged volume exited $rc, not 1: $(cat "$WORK/ver2.out")"
 grep -q "^damaged: chunk 20 at offset 5242880 (5 MiB): chunk 20 cannot be decoded" "$WORK/ver2.out" \
     && grep -q "^damaged: chunk 160 at offset 41943040 (40 MiB): missing" "$WORK/ver2.out" \
+    && grep -q "^damaged: chunk 24 at offset 6291456 (6 MiB): chunk 24 cannot be decoded" "$WORK/ver2.out" \
     || fail "verify did not report the damage by offset: $(cat "$WORK/ver2.out")"
-ok "verify reports a corrupt object and a missing one by offset, exit 1 ($((SECONDS - t0)) s for the volume cases)"
+ok "verify reports a corrupt object, a missing one and one renamed to another chunk by offset, exit 1 ($((SECONDS - t0)) s for the volume cases)"
 echo "s3 e2e: all $pass passed"

@@ -17,7 +17,9 @@ public final class ApiVersion {
      * and {@link MetricsSink} (counters and gauges the gateway's metrics endpoint shows), {@link ProgressReporter}
      * ({@link ProviderContext#progress}), volume operations ({@link TargetProvider#volume}, {@link Volume}) and
      * {@link ObjectStore#list}; 1.7 added zero copy ({@link Capabilities#zeroCopy},
-     * {@link BlockRequest#registeredBuffer}) and {@link Target#resize} (online resize).
+     * {@link BlockRequest#registeredBuffer}) and {@link Target#resize} (online resize),
+     * volume snapshots and garbage collection ({@link Volume#snapshot}, {@link Volume#snapshots}, {@link Volume#rollback},
+     * {@link Volume#deleteSnapshot}, {@link Volume#exportSnapshotTo}, {@link Volume#gc}).
      */
     public static final String CURRENT = load();
 

@@ -42,8 +42,68 @@ public interface Volume extends AutoCloseable {
     /** Reads every object of the volume and checks it; damage is reported, not thrown. */
     VerifyReport verify(LongConsumer bytesLeft) throws IOException;
 
+    /**
+     * Takes snapshot {@code snapshot}: an immutable, crash-consistent copy of the volume's chunk map. On a
+     * volume a gateway serves, that gateway takes it (after a FLUSH barrier); this call waits at most
+     * {@code waitMillis} for it. (Since API 1.7; a target without snapshots refuses.)
+     */
+    default SnapshotInfo snapshot(String snapshot, long waitMillis) throws IOException {
+        throw new IOException("this target's volumes have no snapshots");
+    }
+
+    /** The volume's snapshots, oldest first. (Since API 1.7.) */
+    default List<SnapshotInfo> snapshots() throws IOException {
+        throw new IOException("this target's volumes have no snapshots");
+    }
+
+    /** Makes the volume's data the snapshot's (refused while a gateway serves it); the snapshot stays. (Since API 1.7.) */
+    default void rollback(String snapshot) throws IOException {
+        throw new IOException("this target's volumes have no snapshots");
+    }
+
+    /**
+     * Deletes the snapshot and the objects only it referenced.
+     *
+     * @return the objects deleted (the snapshot's own included)
+     */
+    default long deleteSnapshot(String snapshot) throws IOException {
+        throw new IOException("this target's volumes have no snapshots");
+    }
+
+    /** As {@link #exportTo}, the snapshot's data; it reads only immutable objects, so a gateway may serve the volume. (Since API 1.7.) */
+    default void exportSnapshotTo(String snapshot, Path dest, LongConsumer bytesLeft) throws IOException {
+        throw new IOException("this target's volumes have no snapshots");
+    }
+
+    /**
+     * Removes the chunk objects neither the volume nor any snapshot references (left by crashes or deleted
+     * snapshots); safe while a gateway serves the volume. {@code dryRun}: only count them. (Since API 1.7.)
+     */
+    default GcReport gc(boolean dryRun) throws IOException {
+        throw new IOException("this target's volumes have no garbage collection");
+    }
+
     @Override
     void close() throws IOException;
+
+    /**
+     * One snapshot.
+     *
+     * @param createdMillis   when it was taken (epoch milliseconds)
+     * @param referencedBytes bytes of the chunks it references (chunks with data)
+     */
+    record SnapshotInfo(String name, long createdMillis, long referencedBytes) {}
+
+    /**
+     * What {@link #gc} found.
+     *
+     * @param objects  chunk objects listed
+     * @param referenced objects the chunk map or a snapshot references
+     * @param removed  unreferenced objects removed (with a dry run: that would be removed)
+     * @param kept     unreferenced objects kept because a serving gateway may still reference them (newer than
+     *                 its stored chunk map), or whose names are not this volume's
+     */
+    record GcReport(long objects, long referenced, long removed, long kept) {}
 
     /**
      * A volume as its metadata describes it.

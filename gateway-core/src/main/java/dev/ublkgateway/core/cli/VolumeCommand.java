@@ -27,10 +27,11 @@ import java.util.concurrent.Callable;
  * of a YAML device or of a store URL ({@link VolumeRef}). The data commands are in {@link VolumeDataCommands}.
  */
 @Command(name = "volume", description = "Create, describe, list, delete, import, export and verify chunked volumes "
-        + "in an object store, while no gateway serves them.",
+        + "in an object store, while no gateway serves them; take, list, roll back and delete snapshots; collect garbage.",
         subcommands = {VolumeCommand.Create.class, VolumeCommand.Info.class, VolumeCommand.ListVolumes.class,
                 VolumeCommand.Delete.class, VolumeDataCommands.Import.class, VolumeDataCommands.Export.class,
-                VolumeDataCommands.Verify.class})
+                VolumeDataCommands.Verify.class, VolumeSnapshotCommands.Take.class, VolumeSnapshotCommands.ListSnapshots.class,
+                VolumeSnapshotCommands.Rollback.class, VolumeSnapshotCommands.Delete.class, VolumeSnapshotCommands.Gc.class})
 final class VolumeCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -47,11 +47,13 @@ final class VolumeDataCommands {
 
     @Command(name = "export", description = "Write a volume to a new raw image file (chunks without data become holes) or to "
             + "a block device. Refused while a gateway serves the volume: its cache may hold writes not yet stored; "
-            + "run `down` first.")
+            + "run `down` first. With --snapshot, the snapshot's data, also while a gateway serves the volume.")
     static final class Export extends VolumeCommand.Sub {
         @Parameters(paramLabel = "NAME DST", arity = "1..2", description = "the volume (with --config: the device; default "
                 + "--device), then the new file or the block device")
         List<String> args;
+        @Option(names = "--snapshot", paramLabel = "SNAP", description = "export this snapshot (reads only its immutable objects)")
+        String snapshot;
 
         @Override
         int run(VolumeRef ref, PluginHost host) throws Exception {
@@ -59,8 +61,10 @@ final class VolumeDataCommands {
             Path dst = Path.of(args.getLast());
             try (VolumeRef.Opened v = ref.open(n, -1)) {
                 Progress p = Progress.onStdout("exporting " + n);
-                v.volume().exportTo(dst, throttled(p));
-                p.finish("exported volume " + n + " (" + v.where() + ") to " + dst);
+                if (snapshot != null) v.volume().exportSnapshotTo(snapshot, dst, throttled(p));
+                else v.volume().exportTo(dst, throttled(p));
+                p.finish("exported " + (snapshot != null ? "snapshot " + snapshot + " of " : "") + "volume " + n + " (" + v.where()
+                        + ") to " + dst);
             }
             return 0;
         }
@@ -83,7 +87,7 @@ final class VolumeDataCommands {
                 Volume.VerifyReport r = v.volume().verify(throttled(p));
                 p.finish("volume " + n + ": " + r.chunks() + " chunks, " + r.stored() + " stored objects checked, "
                         + r.damage().size() + " damaged" + (r.unreferenced() > 0 ? ", " + r.unreferenced()
-                        + " objects not in the chunk map (unflushed writes of a gateway that died; they read as zeros)" : ""));
+                        + " objects not referenced (unflushed writes of a gateway that died, or left by a crash; volume gc removes them)" : ""));
                 for (Volume.Damage d : r.damage()) {
                     System.out.println(d.chunk() < 0 ? "damaged: " + d.problem()
                             : "damaged: chunk " + d.chunk() + " at offset " + d.offset() + " (" + Size.format(d.offset()) + "): " + d.problem());

@@ -85,7 +85,10 @@ class VolumeCommandTest {
         assertEquals("ublk-gateway: " + nowhere.resolve("b.img") + ": no such file or folder; check the path", errLine());
 
         assertEquals(0, run("volume", "verify", "v1", "--store", store), out.toString() + err);
-        Path chunk = dir.resolve("vols/v1/chunks/0/12"); // chunk 18, at 1 MiB + 128 KiB
+        Path chunk; // chunk 18, at 1 MiB + 128 KiB (format 2: named with its generation)
+        try (var l = Files.list(dir.resolve("vols/v1/chunks/0"))) {
+            chunk = l.filter(p -> p.getFileName().toString().startsWith("12.")).findFirst().orElseThrow();
+        }
         Files.write(chunk, new byte[10]);
         assertEquals(1, run("volume", "verify", "v1", "--store", store));
         assertTrue(out.toString().contains("damaged: chunk 18 at offset 1179648 (1.13 MiB): chunk 18 decodes to 10 bytes"), out.toString());
@@ -113,5 +116,34 @@ class VolumeCommandTest {
         assertEquals("true", StoreUrl.quote("true"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StoreUrl.parse("memory:"));
         assertTrue(e.getMessage().contains("only inside one gateway"), e.getMessage());
+    }
+
+    @Test
+    void snapshotsRollbackDeleteAndGc() throws Exception {
+        String store = "dir:" + dir.resolve("vols");
+        Path img = dir.resolve("a.img");
+        byte[] data = new byte[1 << 20];
+        for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31 + 7);
+        Files.write(img, data);
+        assertEquals(0, run("volume", "import", img.toString(), "v1", "--store", store, "--chunk-size", "64KiB"), err.toString());
+        assertEquals(0, run("volume", "snapshot", "v1", "s1", "--store", store), err.toString());
+        assertTrue(out.toString().startsWith("took snapshot s1 of volume v1"), out.toString());
+        assertEquals(0, run("volume", "snapshots", "v1", "--store", store), err.toString());
+        assertTrue(out.toString().contains("s1") && out.toString().contains("1 MiB"), out.toString());
+        assertEquals(0, run("volume", "snapshots", "v1", "--store", store, "--json"), err.toString());
+        assertTrue(out.toString().contains("\"referenced_bytes\":1048576"), out.toString());
+        Path back = dir.resolve("s1.img");
+        assertEquals(0, run("volume", "export", "v1", back.toString(), "--snapshot", "s1", "--store", store), err.toString());
+        assertArrayEquals(data, Files.readAllBytes(back));
+        assertEquals(0, run("volume", "gc", "v1", "--dry-run", "--store", store), err.toString());
+        assertTrue(out.toString().contains("16 chunk objects, 16 referenced, 0 unreferenced (would be removed; --dry-run)"), out.toString());
+        assertEquals(0, run("volume", "rollback", "v1", "s1", "--store", store), err.toString());
+        assertEquals(1, run("volume", "rollback", "v1", "s9", "--store", store));
+        assertEquals("ublk-gateway: volume v1 has no snapshot s9; list them with ublk-gateway volume snapshots", errLine());
+        assertEquals(2, run("volume", "snapshot", "v1", "a/b", "--store", store));
+        assertTrue(errLine().contains("snapshot name 'a/b' is not valid"), errLine());
+        assertEquals(0, run("volume", "snapshot-delete", "v1", "s1", "--store", store), err.toString());
+        assertTrue(out.toString().contains("1 objects removed"), out.toString());
+        assertEquals(0, run("volume", "verify", "v1", "--store", store), out.toString() + err);
     }
 }

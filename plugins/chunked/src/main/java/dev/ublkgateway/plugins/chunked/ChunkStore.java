@@ -20,4 +20,23 @@ interface ChunkStore {
 
     /** Removes the chunk's object; the chunk reads as zeros afterwards. */
     void delete(long index) throws IOException;
+
+    /**
+     * As {@link #read(long)}, the chunk's object of generation {@code gen}: in a format 2 volume each
+     * generation of a chunk is an object of its own ({@link StoreLayer#key(long, long)}). Layers that do
+     * not care about generations pass it on.
+     */
+    default byte[] read(long index, long gen) throws IOException {
+        return read(index);
+    }
+
+    /** As {@link #write(long, byte[], int)}, as generation {@code gen}. */
+    default void write(long index, long gen, byte[] data, int length) throws IOException {
+        write(index, data, length);
+    }
+
+    /** As {@link #delete(long)}, the object of generation {@code gen}. */
+    default void delete(long index, long gen) throws IOException {
+        delete(index);
+    }
 }

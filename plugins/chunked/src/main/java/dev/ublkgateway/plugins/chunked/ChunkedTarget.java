@@ -56,6 +56,8 @@ public final class ChunkedTarget implements Target, MetricsSource {
     private final ChunkStore layers;
     private final ChunkCache cache;
     private final WriteBack writeBack;
+    /** Format 2: snapshot requests of {@code volume snapshot}, taken here; null for format 1. */
+    private final SnapshotRequests snapshotRequests;
     private final ReadAhead readAhead;
     private final ProgressReporter progress;
     /** The volume's size in bytes; grows with {@link #resize}. */
@@ -81,6 +83,20 @@ public final class ChunkedTarget implements Target, MetricsSource {
         this.writeBack = new WriteBack(volume, chunkSize, cache, layers, format, workers, c.writebackThreads(), c.writebackDelayMs(),
                 progress);
         this.readAhead = new ReadAhead(chunkSize, Math.ceilDiv(d.sizeBytes(), chunkSize), c.readAhead(), cache, map, workers);
+        this.snapshotRequests = format.format() < 2 || !format.snapshotProblems.isEmpty() ? null
+                : new SnapshotRequests(format.objects.store(), volume, ChunkedVolume.requestPollMillis, this::takeSnapshot);
+    }
+
+    /** A snapshot of the volume as served: a FLUSH barrier (every write acknowledged so far is stored), then the manifest. */
+    void takeSnapshot(String name) throws IOException {
+        if (format.lease.lost()) throw new IOException("another gateway took over the volume's lease");
+        writeBack.flush();
+        format.takeSnapshot(name, System.currentTimeMillis());
+    }
+
+    /** The snapshot requests waiting now, taken (for tests: the gateway looks for them every few seconds). */
+    int takeSnapshotRequests() throws IOException {
+        return snapshotRequests == null ? 0 : snapshotRequests.poll();
     }
 
     /** As {@link #open(ChunkedTargetConfig, DeviceDescriptor, boolean, boolean, ObjectStore, List, List)}, without forcing a takeover. */
@@ -106,6 +122,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         VolumeFormat format = VolumeFormat.open(d, (int) c.chunkSize().bytes(), recovering, forceTakeover, store, codecNames, codecs);
         ChunkedTarget t = new ChunkedTarget(d, c, format, codecNames, progress);
         t.writeBack.start();
+        if (t.snapshotRequests != null) t.snapshotRequests.start();
         return t;
     }
 
@@ -396,6 +413,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         ProgressReporter.Progress p = dirty > 0 ? progress.start(ProgressReporter.FLUSH, dirty) : ProgressReporter.Progress.NONE;
         long start = System.nanoTime();
         if (dirty > 0) LOG.info("volume " + volume + ": flushing " + mib(dirty) + " of dirty data");
+        if (snapshotRequests != null) snapshotRequests.stop();
         writeBack.stop();
         IOException failure = null;
         try {

@@ -7,6 +7,8 @@ import dev.ublkgateway.api.ProviderContext;
 import dev.ublkgateway.api.RetryPolicy;
 import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Volume;
+import dev.ublkgateway.api.Volume.GcReport;
+import dev.ublkgateway.api.Volume.SnapshotInfo;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -25,10 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
 /**
- * A chunked volume for the operations that run while no gateway serves it ({@code ublk-gateway volume}).
- * Data goes through the same layers as the live target ({@link VolumeFormat#layers}: zero elision,
- * generation check, codecs, store) under the volume's lease; only the cache is left out. Snapshots,
- * clones and garbage collection would be further operations here, over the same listing and layers.
+ * A chunked volume for the operations of {@code ublk-gateway volume}. Data goes through the same layers
+ * as the live target ({@link VolumeFormat#layers}: zero elision, generation check, codecs, store) under
+ * the volume's lease; only the cache is left out. Snapshots, their export, snapshot deletion and garbage
+ * collection also work beside a serving gateway: they read only immutable objects, ask that gateway (a
+ * snapshot), or delete only what it can never reference again ({@link #deletable}).
  */
 final class ChunkedVolume implements Volume {
     private final ChunkedTargetConfig config;
@@ -194,6 +197,39 @@ final class ChunkedVolume implements Volume {
     @Override
     public void exportTo(Path dest, LongConsumer bytesLeft) throws IOException {
         VolumeMeta meta = requireMeta();
+        checkDest(dest, meta);
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
+            export(f, f.map, dest, bytesLeft);
+        } finally {
+            f.close(true);
+        }
+    }
+
+    /** Reads only the snapshot's manifest and the chunk objects it lists, which never change: no lease. */
+    @Override
+    public void exportSnapshotTo(String snapshot, Path dest, LongConsumer bytesLeft) throws IOException {
+        Snapshot.checkName(snapshot);
+        VolumeMeta meta = requireMeta();
+        if (meta.format() < 2) throw new IOException("volume " + name + ": " + VolumeFormat.formatOneSnapshots());
+        checkDest(dest, meta);
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.READ);
+        try {
+            Snapshot s = f.readSnapshot(snapshot).orElseThrow(() -> noSnapshot(snapshot));
+            ChunkMap m = new ChunkMap(f.map.count());
+            m.restore(s.gens());
+            export(f, m, dest, bytesLeft);
+        } finally {
+            f.close(false);
+        }
+    }
+
+    private IOException noSnapshot(String snapshot) {
+        return new IOException("volume " + name + " has no snapshot " + snapshot + "; list them with ublk-gateway volume snapshots");
+    }
+
+    private void checkDest(Path dest, VolumeMeta meta) throws IOException {
         boolean device = RawImage.isBlockDevice(dest);
         if (!device && Files.exists(dest)) {
             throw new IOException(dest + " exists; remove it or name a new file (export writes a new file or a block device)");
@@ -202,14 +238,17 @@ final class ChunkedVolume implements Volume {
             throw new IOException(dest + " is " + Size.format(RawImage.size(dest)) + ", smaller than volume " + name + " ("
                     + Size.format(meta.size()) + "); use a larger device");
         }
-        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+    }
+
+    /** Writes the chunks {@code map} lists to {@code dest}. */
+    private void export(VolumeFormat f, ChunkMap map, Path dest, LongConsumer bytesLeft) throws IOException {
+        boolean device = RawImage.isBlockDevice(dest);
         boolean created = false, ok = false;
         try {
-            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
             int cs = chunkSize();
-            long size = meta.size();
+            long size = f.meta.size();
             long count = Math.ceilDiv(size, cs);
-            ChunkStore layers = f.layers(cs, name);
+            ChunkStore layers = f.layers(map, cs, name);
             RandomAccessFile file = null;
             if (!device) {
                 openImage(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
@@ -224,7 +263,7 @@ final class ChunkedVolume implements Volume {
                 Parallel.run(count, config.writebackThreads(), i -> {
                     long off = i * cs;
                     int n = (int) Math.min(cs, size - off);
-                    byte[] data = f.map.get(i) == 0 ? null : layers.read(i);
+                    byte[] data = map.get(i) == 0 ? null : layers.read(i);
                     if (data != null && Arrays.equals(data, 0, n, zeros, 0, n)) data = null;
                     if (data != null) RawImage.writeFully(out, off, data, n);
                     else if (device) RawImage.writeFully(out, off, zeros, n);
@@ -234,7 +273,6 @@ final class ChunkedVolume implements Volume {
             }
             ok = true;
         } finally {
-            f.close(true);
             if (!ok && created) Files.deleteIfExists(dest);
         }
     }
@@ -257,6 +295,7 @@ final class ChunkedVolume implements Volume {
         VolumeMeta meta = requireMeta();
         VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
         try {
+            if (f.format() >= 2) return verifyObjects(f, bytesLeft);
             int cs = chunkSize();
             long count = Math.ceilDiv(meta.size(), cs);
             List<Damage> damage = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -301,6 +340,249 @@ final class ChunkedVolume implements Volume {
         } finally {
             f.close(true);
         }
+    }
+
+    /** Snapshot operations need format 2; the metadata, checked. */
+    private VolumeMeta snapshotMeta(String snapshot) throws IOException {
+        if (snapshot != null) Snapshot.checkName(snapshot);
+        VolumeMeta meta = requireMeta();
+        if (meta.format() < 2) throw new IOException("volume " + name + ": " + VolumeFormat.formatOneSnapshots());
+        if (meta.format() > VolumeMeta.FORMAT) {
+            throw new IOException("volume " + name + ": its format " + meta.format() + " is newer than this gateway reads (formats 1 to "
+                    + VolumeMeta.FORMAT + "); use a newer ublk-gateway");
+        }
+        return meta;
+    }
+
+    /** How often a serving gateway looks for snapshot requests, and so about how long one waits at most. */
+    static long requestPollMillis = Lease.HEARTBEAT_MS;
+
+    @Override
+    public SnapshotInfo snapshot(String snapshot, long waitMillis) throws IOException {
+        VolumeMeta meta = snapshotMeta(snapshot);
+        if (Lease.served(store())) return requestSnapshot(snapshot, meta, waitMillis);
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
+            return info(f.takeSnapshot(snapshot, System.currentTimeMillis()));
+        } finally {
+            f.close(true);
+        }
+    }
+
+    /**
+     * A served volume: the serving gateway takes the snapshot (after a FLUSH barrier, see {@link SnapshotRequests}).
+     * It is asked through the store: object {@code snapshots/requests/SNAP}; it answers by storing the manifest,
+     * or {@code snapshots/requests/SNAP.failed} with the reason.
+     */
+    private SnapshotInfo requestSnapshot(String snapshot, VolumeMeta meta, long waitMillis) throws IOException {
+        ObjectStore s = RetryingStore.over(store(), RetryPolicy.DEFAULT);
+        if (s.get(Snapshot.key(snapshot)).isPresent()) throw new IOException("volume " + name + " has a snapshot " + snapshot + "; choose another name");
+        String req = Snapshot.REQUESTS + snapshot, failed = req + SnapshotRequests.FAILED;
+        s.delete(failed);
+        byte[] body = ("requested=" + System.currentTimeMillis() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        s.put(req, body, 0, body.length);
+        long deadline = System.nanoTime() + waitMillis * 1_000_000L;
+        while (true) {
+            if (s.get(Snapshot.key(snapshot)).isPresent() && s.get(req).isEmpty()) {
+                VolumeFormat f = open(meta.size(), VolumeFormat.Use.READ);
+                try {
+                    return info(f.readSnapshot(snapshot).orElseThrow(() -> noSnapshot(snapshot)));
+                } finally {
+                    f.close(false);
+                }
+            }
+            Optional<byte[]> why = s.get(failed);
+            if (why.isPresent()) {
+                s.delete(failed);
+                throw new IOException("volume " + name + ": the serving gateway could not take snapshot " + snapshot + ": "
+                        + new String(why.get(), java.nio.charset.StandardCharsets.UTF_8).strip());
+            }
+            if (System.nanoTime() > deadline) {
+                s.delete(req);
+                throw new IOException("volume " + name + ": the gateway serving it did not take snapshot " + snapshot + " within "
+                        + waitMillis / 1000 + " s (it looks for requests every " + requestPollMillis / 1000 + " s; a large FLUSH takes"
+                        + " longer); check with ublk-gateway volume snapshots, or try again with a longer --wait");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the gateway to take snapshot " + snapshot);
+            }
+        }
+    }
+
+    private SnapshotInfo info(Snapshot s) {
+        return new SnapshotInfo(s.name(), s.created(), s.chunksWithData() * chunkSize());
+    }
+
+    @Override
+    public List<SnapshotInfo> snapshots() throws IOException {
+        VolumeMeta meta = snapshotMeta(null);
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.READ);
+        try {
+            if (!f.snapshotProblems.isEmpty()) throw new IOException(f.snapshotProblems.getFirst() + "; run ublk-gateway volume verify");
+            List<SnapshotInfo> l = new ArrayList<>();
+            for (Snapshot s : f.snapshots) l.add(info(s));
+            return l;
+        } finally {
+            f.close(false);
+        }
+    }
+
+    @Override
+    public void rollback(String snapshot) throws IOException {
+        VolumeMeta meta = snapshotMeta(snapshot);
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
+            Snapshot s = f.readSnapshot(snapshot).orElseThrow(() -> noSnapshot(snapshot));
+            f.rollback(s);
+        } finally {
+            f.close(true);
+        }
+    }
+
+    /**
+     * The volume for deleting objects: under its lease, or, while a gateway serves it, without (only
+     * what is safe beside it, see {@link #gc}). The stored map is read before the manifests.
+     */
+    private VolumeFormat openForDeletes(VolumeMeta meta) throws IOException {
+        VolumeFormat f = open(meta.size(), Lease.served(store()) ? VolumeFormat.Use.READ : VolumeFormat.Use.CHECK);
+        boolean ok = false;
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; nothing was deleted; run ublk-gateway volume verify");
+            if (!f.snapshotProblems.isEmpty()) {
+                throw new IOException(f.snapshotProblems.getFirst() + "; nothing was deleted; run ublk-gateway volume verify");
+            }
+            ok = true;
+            return f;
+        } finally {
+            if (!ok) f.close(f.lease != null);
+        }
+    }
+
+    @Override
+    public long deleteSnapshot(String snapshot) throws IOException {
+        VolumeMeta meta = snapshotMeta(snapshot);
+        VolumeFormat f = openForDeletes(meta);
+        try {
+            Snapshot target = f.snapshots.stream().filter(x -> x.name().equals(snapshot)).findFirst()
+                    .orElseThrow(() -> noSnapshot(snapshot));
+            // the manifest first: a delete that stops half-way leaves unreferenced objects (volume gc), never a manifest
+            // that lists deleted objects
+            f.objects.delete(Snapshot.key(snapshot));
+            f.snapshots.remove(target);
+            long[] g = target.gens();
+            List<String> gone = new ArrayList<>();
+            for (int i = 0; i < g.length; i++) {
+                if (g[i] != 0 && f.map.get(i) != g[i] && !f.snapshotted(i, g[i]) && deletable(f, g[i])) gone.add(StoreLayer.key(i, g[i]));
+            }
+            ObjectStore s = RetryingStore.over(store(), RetryPolicy.DEFAULT);
+            Parallel.run(gone.size(), config.writebackThreads(), i -> s.delete(gone.get((int) i)));
+            return gone.size() + 1;
+        } finally {
+            f.close(f.lease != null);
+        }
+    }
+
+    /**
+     * Whether an object of generation {@code gen} that neither the stored map nor a snapshot lists may be
+     * deleted. Under the lease: yes, nobody writes. Beside a serving gateway: only at or below the stored
+     * map's counter. The gateway stores its map with a counter below every generation still being written
+     * ({@link ChunkMap#snapshot}) and never reuses a generation, so an object at or below that counter which
+     * that map does not list was replaced before the map was stored and no later map lists it again; one
+     * above it may be a write the gateway has not recorded in a stored map yet. A snapshot the gateway takes
+     * meanwhile lists only what its map listed, which for generations at or below the counter is what the
+     * stored map (read before the manifests) lists.
+     */
+    private static boolean deletable(VolumeFormat f, long gen) {
+        return f.lease != null || gen <= f.map.loadedCounter();
+    }
+
+    @Override
+    public GcReport gc(boolean dryRun) throws IOException {
+        VolumeMeta meta = snapshotMeta(null);
+        VolumeFormat f = openForDeletes(meta);
+        try {
+            long count = f.map.count();
+            long objects = 0, referenced = 0, kept = 0;
+            List<String> gone = new ArrayList<>();
+            for (String k : f.objects.store().list("chunks/", true)) {
+                objects++;
+                StoreLayer.Ref r = StoreLayer.ref(k);
+                if (r == null) {
+                    kept++; // not a name this volume's format writes: not ours to judge
+                } else if (r.index() >= count) {
+                    gone.add(k);
+                } else if (f.map.get(r.index()) == r.gen() || f.snapshotted(r.index(), r.gen())) {
+                    referenced++;
+                } else if (!deletable(f, r.gen())) {
+                    kept++;
+                } else {
+                    gone.add(k);
+                }
+            }
+            if (!dryRun) {
+                ObjectStore s = RetryingStore.over(store(), RetryPolicy.DEFAULT);
+                Parallel.run(gone.size(), config.writebackThreads(), i -> s.delete(gone.get((int) i)));
+            }
+            return new GcReport(objects, referenced, gone.size(), kept);
+        } finally {
+            f.close(f.lease != null);
+        }
+    }
+
+    /**
+     * Format 2: every object the chunk map or a snapshot lists must exist, decode (codec CRC or GCM tag, which
+     * binds the chunk index) and carry the generation its name says.
+     */
+    private VerifyReport verifyObjects(VolumeFormat f, LongConsumer bytesLeft) throws IOException {
+        int cs = chunkSize();
+        long count = f.map.count();
+        List<Damage> damage = java.util.Collections.synchronizedList(new ArrayList<>());
+        if (f.mapProblem != null) damage.add(new Damage(-1, -1, f.mapProblem));
+        for (String p : f.snapshotProblems) damage.add(new Damage(-1, -1, p));
+        // each listed object, with who lists it first (the map, else the oldest snapshot)
+        java.util.Map<String, String> owner = new java.util.LinkedHashMap<>();
+        if (f.mapProblem == null) {
+            for (int i = 0; i < count; i++) if (f.map.get(i) != 0) owner.putIfAbsent(StoreLayer.key(i, f.map.get(i)), "the chunk map");
+        }
+        for (Snapshot sn : f.snapshots) {
+            long[] g = sn.gens();
+            for (int i = 0; i < g.length; i++) if (g[i] != 0) owner.putIfAbsent(StoreLayer.key(i, g[i]), "snapshot " + sn.name());
+        }
+        Set<String> stored = new HashSet<>(f.objects.store().list("chunks/", true));
+        long unreferenced = stored.stream().filter(k -> !owner.containsKey(k)).count();
+        List<String> check = new ArrayList<>();
+        for (var e : owner.entrySet()) {
+            StoreLayer.Ref r = StoreLayer.ref(e.getKey());
+            if (stored.contains(e.getKey())) check.add(e.getKey());
+            else damage.add(new Damage(r.index(), r.index() * cs, "missing: " + e.getValue() + " lists generation " + r.gen()
+                    + " but the store has no object"));
+        }
+        AtomicLong done = new AtomicLong();
+        long total = (long) check.size() * cs;
+        bytesLeft.accept(total);
+        Parallel.run(check.size(), config.writebackThreads(), k -> {
+            String key = check.get((int) k);
+            StoreLayer.Ref r = StoreLayer.ref(key);
+            String who = owner.get(key).equals("the chunk map") ? "" : " (" + owner.get(key) + ")";
+            try {
+                byte[] frame = f.codecs.read(r.index(), r.gen());
+                if (frame == null) throw new IOException("missing: the object vanished while being checked");
+                if (frame.length != cs + GenerationCheck.TRAILER) throw new IOException("chunk " + r.index() + " decodes to " + frame.length + " bytes, not " + (cs + GenerationCheck.TRAILER));
+                long g = java.nio.ByteBuffer.wrap(frame, cs, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+                if (g != r.gen()) throw new IOException("its object for generation " + r.gen() + " holds generation " + g + ": a renamed or replaced object");
+            } catch (IOException e) {
+                damage.add(new Damage(r.index(), r.index() * cs, e.getMessage() + who));
+            }
+            bytesLeft.accept(total - done.addAndGet(cs));
+        });
+        List<Damage> sorted = new ArrayList<>(damage);
+        sorted.sort(java.util.Comparator.comparingLong(Damage::chunk));
+        return new VerifyReport(count, check.size(), sorted, unreferenced);
     }
 
     @Override

@@ -68,7 +68,15 @@ final class CodecLayer implements ChunkStore {
 
     @Override
     public byte[] read(long index) throws IOException {
-        byte[] stored = below.read(index);
+        return decoded(index, below.read(index));
+    }
+
+    @Override
+    public byte[] read(long index, long gen) throws IOException {
+        return decoded(index, below.read(index, gen));
+    }
+
+    private byte[] decoded(long index, byte[] stored) throws IOException {
         if (stored == null) return null;
         try {
             return decode(stored, index, maxPlain);
@@ -79,13 +87,25 @@ final class CodecLayer implements ChunkStore {
 
     @Override
     public void write(long index, byte[] data, int length) throws IOException {
+        write(index, -1, data, length);
+    }
+
+    /** The codecs bind the chunk's index (aes-gcm: as associated data); the generation is in the encoded trailer. */
+    @Override
+    public void write(long index, long gen, byte[] data, int length) throws IOException {
         CodecChain c = borrow();
         try {
             CodecChain.Bytes out = c.encode(data, length, index);
-            below.write(index, out.data(), out.length());
+            if (gen < 0) below.write(index, out.data(), out.length());
+            else below.write(index, gen, out.data(), out.length());
         } finally {
             chains.add(c);
         }
+    }
+
+    @Override
+    public void delete(long index, long gen) throws IOException {
+        below.delete(index, gen);
     }
 
     @Override

@@ -80,6 +80,22 @@ final class Lease implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Whether a gateway serves the volume now: its lease beat less than {@link #STALE_MS} ago and its owner
+     * is not a dead process of this host.
+     */
+    static boolean served(ObjectStore store) throws IOException {
+        Optional<byte[]> existing = store.get(KEY);
+        if (existing.isEmpty()) return false;
+        Properties p = new Properties();
+        p.load(new StringReader(new String(existing.get(), StandardCharsets.UTF_8)));
+        long age = System.currentTimeMillis() - Long.parseLong(p.getProperty("heartbeat", "0"));
+        String[] parts = p.getProperty("owner", "?").split(":");
+        boolean sameHostDead = parts.length == 3 && parts[0].equals(host())
+                && ProcessHandle.of(Long.parseLong(parts[1])).map(h -> !h.isAlive()).orElse(true);
+        return age < STALE_MS && !sameHostDead;
+    }
+
     /** Who holds the volume's lease and how long ago it last beat, or empty when nobody does. */
     static Optional<String> holder(ObjectStore store) throws IOException {
         Optional<byte[]> existing = store.get(KEY);

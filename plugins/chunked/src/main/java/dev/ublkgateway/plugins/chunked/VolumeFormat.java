@@ -12,6 +12,8 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.ArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.logging.Logger;
 
 /**
@@ -22,7 +24,7 @@ import java.util.logging.Logger;
 final class VolumeFormat {
     private static final Logger LOG = Logger.getLogger(VolumeFormat.class.getName());
     /** Codec indexes of the volume's own objects (chunks are 0 and up). */
-    static final long MAP_INDEX = -1, KEY_CHECK_INDEX = -2;
+    static final long MAP_INDEX = -1, KEY_CHECK_INDEX = -2, SNAPSHOT_INDEX = -3;
     private static final byte[] KEY_CHECK_PLAIN = "ublk-gateway chunked volume key check v1".getBytes(StandardCharsets.US_ASCII);
 
     final ChunkMap map;
@@ -32,17 +34,29 @@ final class VolumeFormat {
     /** The volume's calls to its store (counted above the retries), and the store as given (it may count more). */
     final StoreStats storeStats;
     final ObjectStore given;
+    /** The metadata as stored (created or read); replaced when the volume grows. */
+    volatile VolumeMeta meta;
     private final Object mapIo = new Object();
-    /** The metadata as stored; replaced when the volume grows. */
-    private VolumeMeta meta;
+    /** Format 2: the snapshots (their objects are never reclaimed), and why one could not be read (then nothing is). */
+    final List<Snapshot> snapshots = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> snapshotProblems = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Format 2: objects replaced in the map (index, generation) since it was last stored. */
+    private final List<long[]> superseded = new ArrayList<>();
+    private ExecutorService reclaimer;
 
-    private VolumeFormat(ChunkMap map, Lease lease, StoreLayer objects, CodecLayer codecs, StoreStats storeStats, ObjectStore given) {
+    private VolumeFormat(ChunkMap map, Lease lease, StoreLayer objects, CodecLayer codecs, StoreStats storeStats, ObjectStore given,
+                         VolumeMeta meta) {
         this.map = map;
         this.lease = lease;
         this.objects = objects;
         this.codecs = codecs;
         this.storeStats = storeStats;
         this.given = given;
+        this.meta = meta;
+    }
+
+    int format() {
+        return meta.format();
     }
 
     /** The volume's number of chunks; a size that needs more than the map can hold is refused with the fix. */
@@ -74,7 +88,9 @@ final class VolumeFormat {
     enum Use {
         SERVE, CREATE,
         /** an existing volume only; a chunk map that cannot be read is kept in {@link #mapProblem}, not thrown */
-        CHECK
+        CHECK,
+        /** as CHECK, without taking the lease: only for reading immutable objects, or what is safe beside a serving gateway */
+        READ
     }
 
     /** Why the chunk map could not be read (an open for {@link Use#CHECK}), else null; the map is then empty. */
@@ -86,7 +102,7 @@ final class VolumeFormat {
         ObjectStore store = new CountingStore(RetryingStore.over(given, RetryPolicy.DEFAULT, storeStats), storeStats);
         String names = String.join(",", codecNames);
         StoreLayer objects = new StoreLayer(store);
-        Lease lease = Lease.acquire(store, d.name(), recovering, forceTakeover);
+        Lease lease = use == Use.READ ? null : Lease.acquire(store, d.name(), recovering, forceTakeover);
         try {
             ChunkMap map = new ChunkMap(chunkCount(d, chunkSize));
             Optional<byte[]> metaBytes = objects.get(VolumeMeta.KEY);
@@ -94,7 +110,7 @@ final class VolumeFormat {
             VolumeMeta meta;
             String mapProblem = null;
             if (metaBytes.isEmpty()) {
-                if (use == Use.CHECK) throw new IOException("no volume " + d.name() + " in this store; check the name and the store");
+                if (use == Use.CHECK || use == Use.READ) throw new IOException("no volume " + d.name() + " in this store; check the name and the store");
                 if (objects.get(ChunkMap.KEY).isPresent()) {
                     throw new IOException("volume " + d.name() + ": the store holds a chunk map but no metadata object ("
                             + VolumeMeta.KEY + "); it was not created by this gateway or is damaged");
@@ -105,8 +121,7 @@ final class VolumeFormat {
                 rnd.nextBytes(salt);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(id, salt), chunkSize + GenerationCheck.TRAILER);
                 byte[] check = codecs.encode(KEY_CHECK_PLAIN.clone(), KEY_CHECK_PLAIN.length, KEY_CHECK_INDEX);
-                meta = new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check,
-                        System.currentTimeMillis());
+                meta = new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check, System.currentTimeMillis());
                 objects.put(VolumeMeta.KEY, meta.toBytes());
                 map.fresh();
                 LOG.info("volume " + d.name() + ": created (chunk size " + chunkSize + ", codecs [" + names + "])");
@@ -117,24 +132,25 @@ final class VolumeFormat {
                 }
                 meta = VolumeMeta.parse(metaBytes.get());
                 check(meta, d, chunkSize, names);
+                objects.format = meta.format();
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(meta.volumeId(), meta.kdfSalt()),
                         chunkSize + GenerationCheck.TRAILER);
                 checkKey(meta, codecs, "volume " + d.name() + ": ");
                 try {
                     loadMap(map, objects, codecs, "volume " + d.name() + ": ");
                 } catch (IOException e) {
-                    if (use != Use.CHECK) throw e;
+                    if (use != Use.CHECK && use != Use.READ) throw e;
                     mapProblem = e.getMessage();
                     map.fresh();
                 }
             }
-            VolumeFormat f = new VolumeFormat(map, lease, objects, codecs, storeStats, given);
+            VolumeFormat f = new VolumeFormat(map, lease, objects, codecs, storeStats, given, meta);
             f.mapProblem = mapProblem;
-            f.meta = meta;
+            if (meta.format() >= 2 && metaBytes.isPresent()) f.loadSnapshots();
             return f;
         } catch (IOException | RuntimeException e) {
             try {
-                lease.close();
+                if (lease != null) lease.close();
             } catch (IOException ignored) {
                 // the open failed anyway
             }
@@ -151,10 +167,11 @@ final class VolumeFormat {
     /** Refuses a configuration that differs from what the volume was created with. */
     private static void check(VolumeMeta meta, DeviceDescriptor d, long chunkSize, String names) throws IOException {
         String v = "volume " + d.name() + ": ";
-        if (meta.format() != VolumeMeta.FORMAT) {
-            throw new IOException(v + "its metadata format " + meta.format() + " is not supported (this gateway reads format "
-                    + VolumeMeta.FORMAT + "); use a gateway version that created it");
+        if (meta.format() > VolumeMeta.FORMAT) {
+            throw new IOException(v + "its format " + meta.format() + " is newer than this gateway reads (formats 1 to "
+                    + VolumeMeta.FORMAT + "); use a newer ublk-gateway");
         }
+        if (meta.format() < 1) throw new IOException(v + "its metadata says format " + meta.format() + ", which does not exist; the metadata is damaged");
         if (meta.chunkSize() != chunkSize) {
             throw new IOException(v + "it was created with chunk-size " + meta.chunkSize() + " bytes, the configuration says "
                     + chunkSize + "; set chunk-size back (a volume's chunk size cannot change)");
@@ -201,7 +218,7 @@ final class VolumeFormat {
 
     /** The layers a chunk passes through on its way to the store, top first. */
     ChunkStore layers(int chunkSize, String volume) {
-        return new ZeroElision(new GenerationCheck(codecs, map, chunkSize, volume), chunkSize);
+        return layers(map, chunkSize, volume);
     }
 
     /**
@@ -220,24 +237,194 @@ final class VolumeFormat {
         persistMap();
     }
 
-    /** Stores the chunk map if it changed since it was last stored. */
-    void persistMap() throws IOException {
-        synchronized (mapIo) {
-            if (!map.dirty()) return;
-            byte[] snap = map.snapshot();
-            try {
-                objects.put(ChunkMap.KEY, codecs.encode(snap, snap.length, MAP_INDEX));
-            } catch (IOException | RuntimeException e) {
-                map.markDirty();
-                throw e;
-            }
+    /** The layers over {@code m} (the volume's map, or a snapshot's for reading it). */
+    ChunkStore layers(ChunkMap m, int chunkSize, String volume) {
+        return new ZeroElision(new GenerationCheck(codecs, m, chunkSize, volume, format(), this::supersede), chunkSize);
+    }
+
+    private void supersede(long index, long gen) {
+        synchronized (superseded) {
+            superseded.add(new long[] {index, gen});
         }
     }
 
-    /** Releases the lease ({@code release}: unless writes were lost) and closes the store. */
+    private List<long[]> drainSuperseded() {
+        synchronized (superseded) {
+            List<long[]> l = new ArrayList<>(superseded);
+            superseded.clear();
+            return l;
+        }
+    }
+
+    /**
+     * Stores the chunk map if it changed since it was last stored; then deletes the objects it no longer
+     * lists (format 2), unless a snapshot lists them. An object is replaced in the map before it is handed
+     * over here, so every object drained before the map is serialized is one the stored map no longer lists.
+     */
+    void persistMap() throws IOException {
+        List<long[]> gone;
+        synchronized (mapIo) {
+            if (!map.dirty()) return;
+            gone = drainSuperseded();
+            storeMap(gone);
+        }
+        reclaim(gone);
+    }
+
+    /** Stores the map (under mapIo) and returns what it stored; on failure the map stays dirty and {@code gone} waits for the next one. */
+    private byte[] storeMap(List<long[]> gone) throws IOException {
+        byte[] snap = map.snapshot();
+        try {
+            objects.put(ChunkMap.KEY, codecs.encode(snap, snap.length, MAP_INDEX));
+        } catch (IOException | RuntimeException e) {
+            map.markDirty();
+            synchronized (superseded) {
+                superseded.addAll(0, gone);
+            }
+            throw e;
+        }
+        return snap;
+    }
+
+    /** Whether a snapshot lists the object (or one could not be read: then every object counts as listed). */
+    boolean snapshotted(long index, long gen) {
+        if (!snapshotProblems.isEmpty()) return true;
+        for (Snapshot s : snapshots) if (s.references(index, gen)) return true;
+        return false;
+    }
+
+    /** Deletes replaced objects no snapshot needs, in the background; one that fails stays for {@code volume gc}. */
+    private void reclaim(List<long[]> gone) {
+        if (gone.isEmpty()) return;
+        synchronized (this) {
+            if (reclaimer == null) {
+                reclaimer = java.util.concurrent.Executors.newFixedThreadPool(4, Thread.ofPlatform().daemon().name("reclaim-", 0).factory());
+            }
+        }
+        for (long[] r : gone) {
+            // a gateway that lost its lease keeps its hands off: the new holder's map may list these
+            if (lease != null && lease.lost()) return;
+            if (snapshotted(r[0], r[1])) continue;
+            reclaimer.execute(() -> {
+                try {
+                    objects.delete(StoreLayer.key(r[0], r[1]));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warning("deleting replaced chunk object " + StoreLayer.key(r[0], r[1]) + " failed (volume gc removes it): "
+                            + e.getMessage());
+                }
+            });
+        }
+    }
+
+    /** Reads every snapshot manifest (format 2). A manifest that cannot be read is a problem: nothing is reclaimed then. */
+    void loadSnapshots() throws IOException {
+        snapshots.clear();
+        snapshotProblems.clear();
+        List<String> keys;
+        try {
+            keys = new ArrayList<>(objects.store().list(Snapshot.PREFIX, false));
+        } catch (IOException e) {
+            // serving needs no listing; without it the snapshots are unknown, so nothing is reclaimed (volume gc can later)
+            snapshotProblems.add("the snapshots cannot be listed (" + e.getMessage() + ")");
+            LOG.warning("volume: the snapshots cannot be listed (" + e.getMessage() + "); replaced chunk objects are kept"
+                    + " and snapshot requests are not taken");
+            return;
+        }
+        keys.sort(null);
+        for (String k : keys) {
+            String n = Snapshot.nameOf(k);
+            if (n == null) continue;
+            try {
+                snapshots.add(readSnapshot(n).orElseThrow(() -> new IOException("snapshot " + n + " vanished while being read")));
+            } catch (IOException e) {
+                snapshotProblems.add(e.getMessage());
+                LOG.warning(e.getMessage() + "; replaced chunk objects are kept (volume verify, volume gc)");
+            }
+        }
+        snapshots.sort(java.util.Comparator.comparingLong(Snapshot::created).thenComparing(Snapshot::name));
+    }
+
+    /** Snapshot {@code name}'s manifest, checked, or empty when there is none. */
+    Optional<Snapshot> readSnapshot(String name) throws IOException {
+        Optional<byte[]> b = objects.get(Snapshot.key(name));
+        if (b.isEmpty()) return Optional.empty();
+        byte[] plain;
+        try {
+            plain = codecs.decode(b.get(), SNAPSHOT_INDEX, Snapshot.maxPlain(map.count()));
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("the manifest of snapshot " + name + " cannot be decoded (" + e.getMessage() + ")");
+        }
+        return Optional.of(Snapshot.parse(plain, name, meta));
+    }
+
+    /**
+     * Takes snapshot {@code name} of the map as it is now: stores the map and then the manifest, a copy of
+     * the same bytes. Call it after the chunks are stored (a FLUSH), so the snapshot is crash-consistent.
+     * The map lock is held throughout, so no later map is stored before the manifest is (what gc relies on).
+     */
+    Snapshot takeSnapshot(String name, long created) throws IOException {
+        if (format() < 2) throw new IOException(formatOneSnapshots());
+        if (!snapshotProblems.isEmpty()) throw new IOException(snapshotProblems.getFirst() + "; run ublk-gateway volume verify");
+        List<long[]> gone;
+        Snapshot s;
+        synchronized (mapIo) {
+            if (objects.get(Snapshot.key(name)).isPresent()) throw new IOException("snapshot " + name + " exists; choose another name");
+            gone = drainSuperseded();
+            map.markDirty();
+            byte[] snap = storeMap(gone); // the manifest holds exactly the map just stored
+            ChunkMap.Stored st = ChunkMap.parse(snap, 0, snap.length, map.count());
+            byte[] plain = Snapshot.plain(name, created, meta, snap);
+            try {
+                objects.put(Snapshot.key(name), codecs.encode(plain, plain.length, SNAPSHOT_INDEX));
+            } catch (IOException | RuntimeException e) {
+                map.markDirty();
+                synchronized (superseded) {
+                    superseded.addAll(0, gone);
+                }
+                throw e;
+            }
+            s = new Snapshot(name, created, st.counter(), st.gens());
+            snapshots.add(s);
+        }
+        reclaim(gone);
+        return s;
+    }
+
+    static String formatOneSnapshots() {
+        return "the volume is format 1 (chunks rewritten in place), which has no snapshots; export it and import it into a new "
+                + "volume to convert it to format " + VolumeMeta.FORMAT;
+    }
+
+    /** Makes the map the snapshot's; the objects only the current map listed go once it is stored. */
+    void rollback(Snapshot s) throws IOException {
+        long[] cur = map.gens();
+        synchronized (superseded) {
+            for (int i = 0; i < cur.length; i++) {
+                if (cur[i] != 0 && cur[i] != (i < s.gens().length ? s.gens()[i] : 0)) superseded.add(new long[] {i, cur[i]});
+            }
+        }
+        map.restore(s.gens());
+        persistMap();
+    }
+
+    /** Waits for the deletes under way, releases the lease ({@code release}: unless writes were lost) and closes the store. */
     void close(boolean release) throws IOException {
         try {
-            if (release) lease.close();
+            ExecutorService r;
+            synchronized (this) {
+                r = reclaimer;
+            }
+            if (r != null) {
+                r.shutdown();
+                try {
+                    if (!r.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                        LOG.warning("replaced chunk objects are still being deleted; volume gc removes what is left");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (release && lease != null) lease.close();
         } finally {
             objects.store().close();
         }

@@ -14,7 +14,7 @@ import java.util.Properties;
  */
 record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck,
                   long created) {
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
     static final String KEY = "volume.meta";
 
     byte[] toBytes() {

@@ -174,7 +174,7 @@ class ChunkedVolumeTest {
     void verifyFindsCorruptAndMissingChunksByOffset(String kind) throws Exception {
         try (Volume v = volume(kind, (byte) 3)) {
             v.importFrom(sparseImage(), 41L * CHUNK, x -> {});
-            String seven = StoreLayer.key(7), eight = StoreLayer.key(8);
+            String seven = Chunks.key(chunkKeys(), 7), eight = Chunks.key(chunkKeys(), 8);
             byte[] obj = store.get(seven).orElseThrow();
             obj[100] ^= 1;
             store.put(seven, obj, 0, obj.length);
