@@ -7,6 +7,7 @@ import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.targets.MemoryTarget;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Unprivileged;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -28,17 +29,13 @@ final class DownCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // NBD devices are the caller's own processes; ublk devices need root
+        // the run directory holds the caller's own devices; for any other the kernel checks who may remove it
         StateStore states = StateStore.system();
         DeviceState s = device.state(states).orElse(null);
         if (s == null) {
-            if (device.isId()) {
-                Common.requireRoot("down");
-                return deleteOrphan(Integer.parseInt(device.text));
-            }
+            if (device.isId()) return deleteOrphan(Integer.parseInt(device.text));
             throw device.unknown("up");
         }
-        if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
             // the gateway stops every device it serves, so down follows the flushes of all of them
             List<String> served = states.all().stream().filter(o -> o.pid() == s.pid()).map(DeviceState::name).toList();
@@ -114,6 +111,9 @@ final class DownCommand implements Callable<Integer> {
         } catch (UblkException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV) {
                 throw new UblkException("there is no ublk device " + id, e.errno());
+            }
+            if (c.unprivileged() && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM)) {
+                throw new UblkException(Unprivileged.notYours(id, "down"), e.errno());
             }
             // already stopped: deleting is what is left
         }

@@ -34,8 +34,13 @@ public final class UblkDevice {
     public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
             throws UblkException {
         UblkDevice d = new UblkDevice(control, spec, target);
+        if (control.unprivileged()) {
+            // checked before ADD_DEV: the kernel would drop recovery silently
+            String refusal = Unprivileged.deviceRefusal(spec.name(), spec.recovery()).orElse(null);
+            if (refusal != null) throw new UblkException(refusal);
+        }
         d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0,
-                flags(spec, target), 0));
+                control.unprivileged() ? unprivilegedFlags() : flags(spec, target), 0));
         try {
             if (spec.recovery() && (d.info.flags() & Uapi.F_USER_RECOVERY) == 0) {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
@@ -116,6 +121,14 @@ public final class UblkDevice {
                 | (target.needsData() ? 0 : Uapi.F_USER_COPY);
     }
 
+    /**
+     * ADD_DEV flags of a non-root user's device: the kernel refuses USER_COPY (so a null target's
+     * requests copy as usual) and recovery for it.
+     */
+    static long unprivilegedFlags() {
+        return Uapi.F_CMD_IOCTL_ENCODE | Uapi.F_UNPRIVILEGED_DEV;
+    }
+
     /** False when the device was created without a data path (USER_COPY that is never used). */
     private static boolean copiesData(DevInfo info) {
         return (info.flags() & Uapi.F_USER_COPY) == 0;
@@ -147,16 +160,30 @@ public final class UblkDevice {
         return info;
     }
 
+    /** How long a non-root user's gateway waits for udev to give it its new char device. */
+    static final int HAND_OVER_SECONDS = 30;
+
     private void openCharDevice() throws UblkException {
-        String path = "/dev/ublkc" + id();
-        // devtmpfs creates the node right after ADD_DEV; allow udev a moment where it is in charge.
+        String path = Uapi.charDevice(id());
+        // devtmpfs creates the node right after ADD_DEV; allow udev a moment where it is in charge. A
+        // non-root user's node is root's until the udev rule's helper hands it over.
+        long deadline = System.nanoTime() + HAND_OVER_SECONDS * 1_000_000_000L;
+        boolean told = false;
         for (int attempt = 0; ; attempt++) {
             try {
                 cdevFd = Libc.open(path, Libc.O_RDWR, 0);
                 return;
             } catch (NativeException e) {
-                if (e.errno() != Errno.ENOENT || attempt >= 100) {
+                boolean handOver = control.unprivileged() && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM);
+                if (handOver && System.nanoTime() > deadline) {
+                    throw new UblkException(Unprivileged.nodeNotHandedOver(path, HAND_OVER_SECONDS), e.errno());
+                }
+                if (!handOver && (e.errno() != Errno.ENOENT || attempt >= 100)) {
                     throw new UblkException("cannot open " + path + ": " + Libc.describe(e.errno()), e.errno());
+                }
+                if (handOver && !told && attempt >= 100) {
+                    told = true;
+                    LOG.info("device " + spec.name() + ": waiting for udev to give " + path + " to this user");
                 }
                 sleep(20);
             }
