@@ -107,6 +107,7 @@ final class DownCommand implements Callable<Integer> {
 
     private static void stopAndDelete(UblkControl c, int id) throws UblkException {
         try {
+            c.devInfo(id); // tells root whether a user created it: then its commands name its char device
             c.stopDev(id);
         } catch (UblkException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV) {
