@@ -55,7 +55,8 @@ USER_RUN=/tmp/ublk-gateway-$U
 
 mk_yaml u.yaml u0 256MiB memory
 log "as uid $U: up u.yaml --foreground"
-GW="$W/gw-$U" "$W/gw-$U" up u.yaml --foreground > "$W/u0.fg.log" 2>&1 < /dev/null &
+# the helper is a JVM start too: under TCG it may take longer than udev takes on a real machine
+UBLKGW_HANDOVER_SECONDS=240 "$W/gw-$U" up u.yaml --foreground > "$W/u0.fg.log" 2>&1 < /dev/null &
 GW_PID=$!
 end=$((SECONDS + 180))
 until [[ -f $USER_RUN/u0.json ]] && grep -q '"pid"' "$USER_RUN/u0.json" && grep -qx 'u0: /dev/ublkb[0-9]*' "$W/u0.fg.log"; do
@@ -67,7 +68,7 @@ DEV=$(sed -n 's|^u0: \(/dev/ublkb[0-9]*\)$|\1|p' "$W/u0.fg.log")
 ID=${DEV#/dev/ublkb}
 log "u0: $DEV served by uid $U's gateway pid $GW_PID ($(cat "$USER_RUN/u0.json"))"
 [[ $(stat -c %u "/proc/$GW_PID") == "$U" ]] || fail "the gateway runs as uid $(stat -c %u "/proc/$GW_PID"), not $U"
-wait_until 60 "the helper to give $DEV to uid $U" test "$(stat -c %u "$DEV")" = "$U"
+wait_until 240 "the helper to give $DEV to uid $U" test "$(stat -c %u "$DEV")" = "$U"
 log "$(ls -l "/dev/ublkc$ID" "$DEV"; cat "$W/udev.log")"
 [[ $(stat -c '%u %a' "/dev/ublkc$ID") == "$U 600" ]] || fail "/dev/ublkc$ID is $(stat -c '%U %a' "/dev/ublkc$ID"), expected uid $U mode 600"
 check_geometry "$DEV" $((256 * MiB))

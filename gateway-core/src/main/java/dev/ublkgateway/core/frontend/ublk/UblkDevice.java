@@ -47,8 +47,10 @@ public final class UblkDevice {
                         + "set recovery: false or use Linux >= 6.1");
             }
             if (!copiesData(d.info)) LOG.info("device " + spec.name() + ": its target needs no data; no data is copied");
+            // a non-root user's commands need its char device: wait for udev to hand it over first
+            if (control.unprivileged()) d.openCharDevice();
             control.setParams(d.id(), params(spec, target));
-            d.openCharDevice();
+            if (!control.unprivileged()) d.openCharDevice();
             d.startQueues();
             control.startDev(d.id(), Libc.getpid());
         } catch (UblkException | RuntimeException e) {
@@ -160,14 +162,22 @@ public final class UblkDevice {
         return info;
     }
 
-    /** How long a non-root user's gateway waits for udev to give it its new char device. */
-    static final int HAND_OVER_SECONDS = 30;
+    /** How long a non-root user's gateway waits for udev to give it its new char device ($UBLKGW_HANDOVER_SECONDS). */
+    static int handOverSeconds() {
+        String s = System.getenv("UBLKGW_HANDOVER_SECONDS");
+        try {
+            return s != null ? Math.max(1, Integer.parseInt(s.strip())) : 30;
+        } catch (NumberFormatException e) {
+            return 30;
+        }
+    }
 
     private void openCharDevice() throws UblkException {
         String path = Uapi.charDevice(id());
         // devtmpfs creates the node right after ADD_DEV; allow udev a moment where it is in charge. A
         // non-root user's node is root's until the udev rule's helper hands it over.
-        long deadline = System.nanoTime() + HAND_OVER_SECONDS * 1_000_000_000L;
+        int waitSeconds = handOverSeconds();
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
         boolean told = false;
         for (int attempt = 0; ; attempt++) {
             try {
@@ -176,7 +186,7 @@ public final class UblkDevice {
             } catch (NativeException e) {
                 boolean handOver = control.unprivileged() && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM);
                 if (handOver && System.nanoTime() > deadline) {
-                    throw new UblkException(Unprivileged.nodeNotHandedOver(path, HAND_OVER_SECONDS), e.errno());
+                    throw new UblkException(Unprivileged.nodeNotHandedOver(path, waitSeconds), e.errno());
                 }
                 if (!handOver && (e.errno() != Errno.ENOENT || attempt >= 100)) {
                     throw new UblkException("cannot open " + path + ": " + Libc.describe(e.errno()), e.errno());
