@@ -186,7 +186,7 @@ public final class UblkDevice {
             } catch (NativeException e) {
                 boolean handOver = control.unprivileged() && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM);
                 if (handOver && System.nanoTime() > deadline) {
-                    throw new UblkException(Unprivileged.nodeNotHandedOver(path, waitSeconds), e.errno());
+                    throw new UblkException(Unprivileged.nodeNotHandedOver(id(), waitSeconds), e.errno());
                 }
                 if (!handOver && (e.errno() != Errno.ENOENT || attempt >= 100)) {
                     throw new UblkException("cannot open " + path + ": " + Libc.describe(e.errno()), e.errno());

@@ -47,9 +47,10 @@ public final class Unprivileged {
                 + command + " " + id + "`";
     }
 
-    /** The char device of a new device stayed root's: nothing gave it to its creator. */
-    public static String nodeNotHandedOver(String path, int waitedSeconds) {
-        return "cannot open " + path + ": permission denied for " + waitedSeconds + " s; the udev rule that gives the "
-                + "nodes of a non-root user's device to that user is not installed (" + SEE + ")";
+    /** The char device of a new device stayed root's: nothing gave it to its creator, who cannot remove it either. */
+    public static String nodeNotHandedOver(int id, int waitedSeconds) {
+        return "cannot open " + Uapi.charDevice(id) + ": permission denied for " + waitedSeconds + " s; the udev rule "
+                + "that gives the nodes of a non-root user's device to that user is not installed (" + SEE
+                + "); root removes the device left behind with `sudo ublk-gateway down " + id + "`";
     }
 }

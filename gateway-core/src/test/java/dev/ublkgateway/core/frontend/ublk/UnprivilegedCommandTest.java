@@ -136,8 +136,9 @@ class UnprivilegedCommandTest {
         assertTrue(n.contains("/dev/ublkc4") && n.endsWith("run `sudo ublk-gateway down 4`"), n);
         String c = Unprivileged.controlDenied();
         assertTrue(c.startsWith("permission denied on /dev/ublk-control") && c.contains("ublk") && c.contains("README"), c);
-        String h = Unprivileged.nodeNotHandedOver("/dev/ublkc2", 30);
-        assertTrue(h.contains("udev rule") && h.contains("30 s"), h);
+        String h = Unprivileged.nodeNotHandedOver(2, 30);
+        assertTrue(h.startsWith("cannot open /dev/ublkc2: permission denied for 30 s") && h.contains("udev rule")
+                && h.endsWith("`sudo ublk-gateway down 2`"), h);
         for (String m : new String[] {k, r, n, c, h, Unprivileged.recoverRefused()}) assertFalse(m.contains("\n"), m);
     }
 }
