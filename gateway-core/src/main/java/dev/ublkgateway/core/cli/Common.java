@@ -6,7 +6,9 @@ import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.plugins.PluginProblem;
 import dev.ublkgateway.core.runtime.ChainFactory;
+import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Unprivileged;
 
 import java.nio.file.Path;
 import java.util.logging.Logger;
@@ -36,6 +38,18 @@ final class Common {
     static void requireRoot(String command) throws UblkException {
         if (!Caller.isRoot()) {
             throw new UblkException("`" + command + "` needs root to manage ublk devices; run it as root (e.g. sudo)");
+        }
+    }
+
+    /**
+     * Checks that this caller may create ublk devices: root may; a non-root user needs access to the
+     * control device and a kernel that creates unprivileged devices. Throws the one-line refusal.
+     */
+    static void requireUblkAccess() throws UblkException {
+        if (Caller.isRoot()) return;
+        try (UblkControl c = UblkControl.open()) {
+            String refusal = Unprivileged.kernelRefusal(c.features()).orElse(null);
+            if (refusal != null) throw new UblkException(refusal);
         }
     }
 }

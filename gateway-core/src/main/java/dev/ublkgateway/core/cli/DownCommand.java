@@ -8,6 +8,7 @@ import dev.ublkgateway.core.targets.MemoryTarget;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import dev.ublkgateway.core.frontend.ublk.Uapi;
+import dev.ublkgateway.core.frontend.ublk.Unprivileged;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -33,17 +34,13 @@ final class DownCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // NBD devices are the caller's own processes; ublk devices need root
+        // the run directory holds the caller's own devices; for any other the kernel checks who may remove it
         StateStore states = StateStore.system();
         DeviceState s = device.state(states).orElse(null);
         if (s == null) {
-            if (device.isId()) {
-                Common.requireRoot("down");
-                return deleteOrphan(Integer.parseInt(device.text));
-            }
+            if (device.isId()) return deleteOrphan(Integer.parseInt(device.text));
             throw device.unknown("up");
         }
-        if (!s.servedOverNbd()) Common.requireRoot("down");
         if (StateStore.alive(s.pid())) {
             // the gateway stops every device it serves, so down follows the flushes of all of them
             List<DeviceState> servedStates = states.all().stream().filter(o -> o.pid() == s.pid()).toList();
@@ -160,10 +157,14 @@ final class DownCommand implements Callable<Integer> {
 
     private static void stopAndDelete(UblkControl c, int id) throws UblkException {
         try {
+            c.devInfo(id); // tells root whether a user created it: then its commands name its char device
             c.stopDev(id);
         } catch (UblkException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV) {
                 throw new UblkException("there is no ublk device " + id, e.errno());
+            }
+            if (c.unprivileged() && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM)) {
+                throw new UblkException(Unprivileged.notYours(id, "down"), e.errno());
             }
             // already stopped: deleting is what is left
         }

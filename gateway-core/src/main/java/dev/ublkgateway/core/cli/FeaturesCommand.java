@@ -45,6 +45,7 @@ final class FeaturesCommand implements Callable<Integer> {
         return switch (bit) {
             case 3 -> "recovery: true (the device survives its gateway)";
             case 4 -> "recovery: true (requests in flight at the crash are re-issued)";
+            case 5 -> "devices of non-root users (up without root)";
             case 6 -> "every control and I/O command (ioctl encoding)";
             case 7 -> "null target without stages: no data copied";
             case 11 -> "file target: zero copy (READ_FIXED/WRITE_FIXED on the request's pages)";

@@ -7,6 +7,8 @@ import dev.ublkgateway.core.frontend.ublk.DataPath;
 import dev.ublkgateway.core.frontend.ublk.DevInfo;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Unprivileged;
+import dev.ublkgateway.api.Errno;
 import dev.ublkgateway.core.stats.StatsReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,22 +41,7 @@ final class ListCommand implements Callable<Integer> {
         for (DeviceState s : all) if (!s.servedOverNbd()) byId.put(s.devId(), s);
         Map<Integer, DevInfo> kernel = new TreeMap<>();
         File[] nodes = new File("/dev").listFiles((d, n) -> n.matches("ublkc\\d+"));
-        if (nodes != null && nodes.length > 0 && !Caller.isRoot()) {
-            // the control device is root's; NBD devices (this user's run directory) are still listed
-            System.err.println("ublk-gateway: note: ublk devices are not listed, reading them needs root; "
-                    + "run `sudo ublk-gateway list` for those");
-        } else if (nodes != null && nodes.length > 0) {
-            try (UblkControl c = UblkControl.open()) {
-                for (File n : nodes) {
-                    int id = Integer.parseInt(n.getName().substring(5));
-                    try {
-                        kernel.put(id, c.devInfo(id));
-                    } catch (UblkException ignored) {
-                        // vanished meanwhile
-                    }
-                }
-            }
-        }
+        if (nodes != null && nodes.length > 0) readKernel(nodes, kernel);
         Table table = new Table(java.util.Set.of(1, 3), "NAME", "ID", "STATE", "PID", "DEVICE", "TARGET");
         List<Map<String, Object>> docs = new ArrayList<>();
         TreeMap<Integer, Boolean> ids = new TreeMap<>();
@@ -80,6 +67,45 @@ final class ListCommand implements Callable<Integer> {
             table.print(System.out);
         }
         return 0;
+    }
+
+    /**
+     * What the kernel says of each device. Root reads them all; a non-root user those it may read (its
+     * own, where the kernel has unprivileged devices); the others are left out with a note.
+     */
+    private static void readKernel(File[] nodes, Map<Integer, DevInfo> kernel) throws UblkException {
+        boolean root = Caller.isRoot();
+        UblkControl c;
+        try {
+            c = UblkControl.open();
+        } catch (UblkException e) {
+            if (root) throw e;
+            // the control device is root's here; NBD devices (this user's run directory) are still listed
+            System.err.println("ublk-gateway: note: ublk devices are not listed, reading them needs root or "
+                    + "the ublk group (see README \"Unprivileged devices\"); run `sudo ublk-gateway list` for those");
+            return;
+        }
+        try (c) {
+            if (!root && Unprivileged.kernelRefusal(c.features()).isPresent()) {
+                System.err.println("ublk-gateway: note: ublk devices are not listed, this kernel lets only root read "
+                        + "them; run `sudo ublk-gateway list` for those");
+                return;
+            }
+            int others = 0;
+            for (File n : nodes) {
+                int id = Integer.parseInt(n.getName().substring(5));
+                try {
+                    kernel.put(id, c.devInfo(id));
+                } catch (UblkException e) {
+                    // vanished meanwhile, or (not root) another user's
+                    if (!root && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM)) others++;
+                }
+            }
+            if (others > 0) {
+                System.err.println("ublk-gateway: note: " + others + " ublk device(s) of other users are not listed; "
+                        + "run `sudo ublk-gateway list` for those");
+            }
+        }
     }
 
     /** A ublk device's row as JSON: what its state file says, else what the kernel says. */

@@ -32,7 +32,9 @@ final class RecoverCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         serving.applyLogging();
-        Common.requireRoot("recover");
+        if (!dev.ublkgateway.core.sys.Caller.isRoot()) {
+            throw new UblkException(dev.ublkgateway.core.frontend.ublk.Unprivileged.recoverRefused());
+        }
         StateStore states = StateStore.system();
         DeviceState s = device.state(states).orElseThrow(() -> device.unknown("known"));
         if (StateStore.alive(s.pid())) {

@@ -31,7 +31,8 @@ final class UpCommand implements Callable<Integer> {
     Serving serving;
 
     @Option(names = "--frontend", paramLabel = "ublk|nbd|auto", description = "serve every device this way, "
-            + "overriding frontend: in the YAML file (auto: ublk when /dev/ublk-control exists and we are root, else NBD)")
+            + "overriding frontend: in the YAML file (auto: ublk when /dev/ublk-control exists and we are root, or "
+            + "may create unprivileged devices, else NBD)")
     String frontend;
 
     @Option(names = "--nbd-listen", paramLabel = "ADDR", description = "NBD listen address, repeatable: "
@@ -66,8 +67,16 @@ final class UpCommand implements Callable<Integer> {
         FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
         MetricsAddress metrics = MetricsListen.choose(metricsListen, config);
-        if (config.devices().stream().anyMatch(d -> FrontendChoice.of(d, frontend).equals("ublk"))) {
-            Common.requireRoot("up");
+        java.util.List<DeviceConfig> viaUblk = config.devices().stream()
+                .filter(d -> FrontendChoice.of(d, frontend).equals("ublk")).toList();
+        if (!viaUblk.isEmpty()) {
+            Common.requireUblkAccess();
+            if (!dev.ublkgateway.core.sys.Caller.isRoot()) {
+                for (DeviceConfig d : viaUblk) {
+                    var refusal = dev.ublkgateway.core.frontend.ublk.Unprivileged.deviceRefusal(d.name(), d.recovery());
+                    if (refusal.isPresent()) throw new dev.ublkgateway.core.frontend.ublk.UblkException(refusal.get());
+                }
+            }
         }
         StateStore states = StateStore.system();
         Gateway gateway = new Gateway(states, new ChainFactory(host, takeover));

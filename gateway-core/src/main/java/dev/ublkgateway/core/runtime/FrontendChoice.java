@@ -2,6 +2,9 @@ package dev.ublkgateway.core.runtime;
 
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.frontend.ublk.Uapi;
+import dev.ublkgateway.core.frontend.ublk.UblkControl;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
+import dev.ublkgateway.core.frontend.ublk.Unprivileged;
 import dev.ublkgateway.core.sys.Caller;
 
 import java.nio.file.Files;
@@ -13,9 +16,21 @@ public final class FrontendChoice {
 
     private FrontendChoice() {}
 
-    /** True when this process can serve ublk devices: the driver is loaded and we are root. */
+    /**
+     * True when this process can serve ublk devices: the driver is loaded and we are root, or we may open
+     * its control device and the kernel creates devices for non-root users.
+     */
     public static boolean ublkAvailable() {
-        return Files.exists(UBLK_CONTROL) && Caller.isRoot();
+        if (!Files.exists(UBLK_CONTROL)) return false;
+        return Caller.isRoot() || unprivilegedAvailable();
+    }
+
+    private static boolean unprivilegedAvailable() {
+        try (UblkControl c = UblkControl.open()) {
+            return Unprivileged.kernelRefusal(c.features()).isEmpty();
+        } catch (UblkException e) {
+            return false;
+        }
     }
 
     /** "ublk" or "nbd" for a device, applying {@code override} (ublk|nbd|auto, or null) over its YAML. */
@@ -27,9 +42,12 @@ public final class FrontendChoice {
 
     /** Why auto chose what it chose, for the user. */
     public static String autoReason() {
-        if (ublkAvailable()) return UBLK_CONTROL + " exists and we are root";
+        if (ublkAvailable()) {
+            return Caller.isRoot() ? UBLK_CONTROL + " exists and we are root"
+                    : "this user may create unprivileged ublk devices";
+        }
         if (!Files.exists(UBLK_CONTROL)) return UBLK_CONTROL + " is missing (ublk_drv not loaded)";
-        return "ublk needs root";
+        return "ublk needs root, or the ublk group and a kernel with UNPRIVILEGED_DEV";
     }
 
     /** Checks an {@code --frontend} value. */

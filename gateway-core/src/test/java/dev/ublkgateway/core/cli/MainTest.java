@@ -202,17 +202,23 @@ class MainTest {
     }
 
     @Test
-    void aUblkDeviceStillNeedsRootInOneLine() throws Exception {
+    void aUsersUblkDeviceIsTheKernelsToCheckInOneLine() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0, "chown needs root");
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/dev/ublk-control")), "needs a host without ublk");
         var states = userStates();
         states.save(new dev.ublkgateway.core.runtime.DeviceState("disk", 3, GONE_PID, "x.yaml", false,
                 "/dev/ublkb3", "memory", 0, 0));
         try (var u = asUser()) {
+            // no longer refused for want of root: the control device decides, and here it is missing
             assertEquals(1, Main.run("down", "disk"));
-            assertEquals("ublk-gateway: `down` needs root to manage ublk devices; run it as root (e.g. sudo)", errLine());
+            assertTrue(errLine().startsWith("ublk-gateway: /dev/ublk-control is missing"), err.toString());
             err.reset();
             assertEquals(1, Main.run("down", "7"));
-            assertTrue(errLine().contains("needs root"), err.toString());
+            assertTrue(errLine().contains("/dev/ublk-control is missing"), err.toString());
+            err.reset();
+            // recovery stays root's
+            assertEquals(1, Main.run("recover", "disk"));
+            assertEquals("ublk-gateway: " + dev.ublkgateway.core.frontend.ublk.Unprivileged.recoverRefused(), errLine());
         }
         assertTrue(states.load("disk").isPresent());
     }

@@ -14,7 +14,13 @@ public final class Uapi {
             CMD_ADD_DEV = 0xc0207504, CMD_DEL_DEV = 0xc0207505, CMD_START_DEV = 0xc0207506,
             CMD_STOP_DEV = 0xc0207507, CMD_SET_PARAMS = 0xc0207508, CMD_GET_PARAMS = 0x80207509,
             CMD_START_USER_RECOVERY = 0xc0207510, CMD_END_USER_RECOVERY = 0xc0207511,
-            CMD_GET_FEATURES = 0x80207513, CMD_UPDATE_SIZE = 0xc0207515, CMD_QUIESCE_DEV = 0xc0207516, CMD_TRY_STOP_DEV = 0xc0207517;
+            CMD_GET_DEV_INFO2 = 0x80207512, CMD_GET_FEATURES = 0x80207513, CMD_UPDATE_SIZE = 0xc0207515, CMD_QUIESCE_DEV = 0xc0207516, CMD_TRY_STOP_DEV = 0xc0207517;
+
+
+    /** The char device of device {@code id}: unprivileged commands name it for the kernel's permission check. */
+    public static String charDevice(int id) {
+        return "/dev/ublkc" + id;
+    }
 
     // IO commands, ioctl-encoded ('u', size 16).
     public static final int IO_FETCH_REQ = 0xc0107520, IO_COMMIT_AND_FETCH_REQ = 0xc0107521,

@@ -36,18 +36,25 @@ public final class UblkDevice {
     public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
             throws UblkException {
         UblkDevice d = new UblkDevice(control, spec, target);
+        if (control.unprivileged()) {
+            // checked before ADD_DEV: the kernel would drop recovery silently
+            String refusal = Unprivileged.deviceRefusal(spec.name(), spec.recovery()).orElse(null);
+            if (refusal != null) throw new UblkException(refusal);
+        }
         // online resize only where the driver has it: older kernels are asked for nothing they lack
         long resizable = (control.features() & Uapi.F_UPDATE_SIZE);
         d.info = control.addDev(new DevInfo(spec.queues(), spec.depth(), 0, spec.maxIoBytes(), wantedId, 0,
-                flags(spec, target) | resizable, 0));
+                control.unprivileged() ? unprivilegedFlags() : flags(spec, target) | resizable, 0));
         try {
             if (spec.recovery() && (d.info.flags() & Uapi.F_USER_RECOVERY) == 0) {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
                         + "set recovery: false or use Linux >= 6.1");
             }
             LOG.info("device " + spec.name() + ": data path: " + d.dataPath().label());
+            // a non-root user's commands need its char device: wait for udev to hand it over first
+            if (control.unprivileged()) d.openCharDevice();
             control.setParams(d.id(), params(spec, target));
-            d.openCharDevice();
+            if (!control.unprivileged()) d.openCharDevice();
             d.startQueues();
             control.startDev(d.id(), Libc.getpid());
         } catch (UblkException | RuntimeException e) {
@@ -127,6 +134,14 @@ public final class UblkDevice {
                 | DataPath.requestFlags(target.capabilities(), target.needsData(), spec.zeroCopy());
     }
 
+    /**
+     * ADD_DEV flags of a non-root user's device: the kernel refuses USER_COPY (so a null target's
+     * requests copy as usual) and recovery for it.
+     */
+    static long unprivilegedFlags() {
+        return Uapi.F_CMD_IOCTL_ENCODE | Uapi.F_UNPRIVILEGED_DEV;
+    }
+
     /** False when the device was created without a data path (USER_COPY that is never used). */
     private static boolean copiesData(DevInfo info) {
         return (info.flags() & Uapi.F_USER_COPY) == 0;
@@ -195,16 +210,38 @@ public final class UblkDevice {
         sizeBytes = newSizeBytes;
     }
 
+    /** How long a non-root user's gateway waits for udev to give it its new char device ($UBLKGW_HANDOVER_SECONDS). */
+    static int handOverSeconds() {
+        String s = System.getenv("UBLKGW_HANDOVER_SECONDS");
+        try {
+            return s != null ? Math.max(1, Integer.parseInt(s.strip())) : 30;
+        } catch (NumberFormatException e) {
+            return 30;
+        }
+    }
+
     private void openCharDevice() throws UblkException {
-        String path = "/dev/ublkc" + id();
-        // devtmpfs creates the node right after ADD_DEV; allow udev a moment where it is in charge.
+        String path = Uapi.charDevice(id());
+        // devtmpfs creates the node right after ADD_DEV; allow udev a moment where it is in charge. A
+        // non-root user's node is root's until the udev rule's helper hands it over.
+        int waitSeconds = handOverSeconds();
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+        boolean told = false;
         for (int attempt = 0; ; attempt++) {
             try {
                 cdevFd = Libc.open(path, Libc.O_RDWR, 0);
                 return;
             } catch (NativeException e) {
-                if (e.errno() != Errno.ENOENT || attempt >= 100) {
+                boolean handOver = control.unprivileged() && (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM);
+                if (handOver && System.nanoTime() > deadline) {
+                    throw new UblkException(Unprivileged.nodeNotHandedOver(id(), waitSeconds), e.errno());
+                }
+                if (!handOver && (e.errno() != Errno.ENOENT || attempt >= 100)) {
                     throw new UblkException("cannot open " + path + ": " + Libc.describe(e.errno()), e.errno());
+                }
+                if (handOver && !told && attempt >= 100) {
+                    told = true;
+                    LOG.info("device " + spec.name() + ": waiting for udev to give " + path + " to this user");
                 }
                 sleep(20);
             }
