@@ -36,6 +36,8 @@ udev_stand_in() {
 udev_stand_in &
 STAND_IN=$!
 at_exit "kill $STAND_IN"
+# what the helper said, in the case's log whatever happens (the scratch dir is gone after the VM)
+at_exit 'log "udev-owner runs: $(cat "$W/udev.log" 2> /dev/null); nodes: $(ls -l /dev/ublk[bc]* 2> /dev/null | tr "\n" ";")"'
 
 # as_user UID CMD...: CMD as that user with the groups of /etc/group and its own run directory
 as_user() {
