@@ -112,6 +112,12 @@ for file in "${CASE_FILES[@]}"; do
         for s in "${subs[@]}"; do [[ $s =~ $FILTER ]] && match=1; done
         [[ -n $match ]] || continue
     fi
+    # "# e2e-when-named: WHY" in a file: it runs only when the filter names it (see tests/e2e/README.md)
+    why=$(sed -n 's/^# e2e-when-named: *//p' "$file" | head -1)
+    if [[ -n $why && -z $FILTER ]]; then
+        echo "e2e: $name not run (only when named: $why)"
+        continue
+    fi
     w=$ROOTW/$name
     rm -rf "$w" && mkdir -p "$w"
     echo "RUN $name" >> "$RESULTS"

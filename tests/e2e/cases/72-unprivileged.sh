@@ -1,4 +1,5 @@
 # e2e-timeout: 600 (eight JVM starts, as two users: slow under TCG on a busy host)
+# e2e-when-named: under TCG the udev stand-in's hand-over of /dev/ublkbN can outlast its 240 s wait
 # A non-root user of group ublk creates, serves, lists and removes its own device
 # (UNPRIVILEGED_DEV); another user of the group can neither read it nor remove it. The VM has no
 # udevd: what udev/70-ublk-gateway.rules does is done here by hand, /dev/ublk-control to the
