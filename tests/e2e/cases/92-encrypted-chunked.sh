@@ -1,3 +1,4 @@
+# e2e-timeout: 720 (three gateways and eight volume commands, each a JVM start: slow under TCG)
 # Encryption plugin (bundled in target/bundled-plugins by the build) on real devices:
 # 1. a chunked volume with the aes-gcm codec on the directory store: fio verify, then ext4 written,
 #    flushed and unmounted; the gateway restarts; the filesystem mounts, fscks clean and every file
