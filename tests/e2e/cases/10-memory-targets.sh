@@ -24,9 +24,9 @@ fio_null() {
     ((n == 8 * MiB)) || fail "read $n bytes from $dev, expected $((8 * MiB))"
     # no data moves at all (USER_COPY, never copied): a read leaves dd's fresh buffer as it was, zeros,
     # instead of showing what the write above left in a server buffer
-    grep -q "device null0: its target needs no data" "$E2E_WORK/null0.fg.log" || fail "null0 is served with a data path"
+    grep -q "device null0: data path: none (the target needs no data)" "$E2E_WORK/null0.fg.log" || fail "null0 is served with a data path"
     zeros_at "$dev" 0 8 || fail "reads from null0 returned data; the null target should move none"
-    ! grep -q "device \(mem0\|m4\|dm\): its target needs no data" "$E2E_WORK/null0.fg.log" \
+    ! grep -q "device \(mem0\|m4\|dm\): data path: none" "$E2E_WORK/null0.fg.log" \
         || fail "a memory device is served without a data path"
     # the last block reads; past the end reads nothing (and does not hang)
     n=$(dd if="$dev" bs=4k skip=$(((1 << 30) / 4096 - 1)) count=1 iflag=direct status=none | wc -c)

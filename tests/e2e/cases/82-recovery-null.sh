@@ -8,7 +8,7 @@ mk_yaml rn.yaml recn 1GiB null recovery=true depth=32
 cp rn.yaml rn-made.yaml
 up_fg recn rn.yaml
 id=$DEV_ID pid=$GW_PID
-grep -q "device recn: its target needs no data" "$W/recn.fg.log" || fail "recn is served with a data path"
+grep -q "device recn: data path: none (the target needs no data)" "$W/recn.fg.log" || fail "recn is served with a data path"
 dd if="$DEV" of=/dev/null bs=4k count=256 iflag=direct status=none || fail "reads from $DEV failed"
 
 log "kill -9 gateway pid $pid"
