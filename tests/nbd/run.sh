@@ -317,6 +317,11 @@ qemu-img compare --object "tls-creds-psk,id=tls0,dir=$WORK,username=alice,endpoi
 if nbdinfo "nbds+unix://alice@/tls0?socket=$WORK/tls.sock&tls-psk-file=$WORK/wrong.psk" >/dev/null 2>&1; then
     fail "TLS-PSK served a client with the wrong key"
 fi
+# the alert reaches the client before the gateway writes its log line: wait for the line
+for _ in $(seq 50); do
+    grep -q "TLS-PSK handshake failed: the PSK of user alice does not match" "$WORK/run/tls0.log" && break
+    sleep 0.2
+done
 grep -q "TLS-PSK handshake failed: the PSK of user alice does not match" "$WORK/run/tls0.log" \
     || fail "the log does not say why the wrong key was refused: $(tail -3 "$WORK/run/tls0.log")"
 $GW down tls0 > /dev/null || fail "down tls0 (PSK)"
