@@ -2,12 +2,13 @@
 # End-to-end suite against real /dev/ublkbN devices: builds on this machine, then boots one VM of the
 # test bed (tests/vm/run.sh) that runs tests/e2e/guest.sh, which runs every case under cases/.
 #
-#   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [--no-systemd] [FILTER]
+#   tests/e2e/run.sh [--kernel K] [--out DIR] [--timeout SECONDS] [--no-systemd] [--skip REGEX] [FILTER]
 #
 #   --kernel   the guest kernel (tests/vm/run.sh --kernel): 6.12, 7 (newest 7.x, default) or 7.N
 #   --out      results, per-case logs and the build snapshot (default tests/e2e/out, emptied first)
 #   --timeout  limit for the whole VM run (default 3000)
 #   --no-systemd  leave out the systemd-units case (a second VM boot, with systemd as PID 1)
+#   --skip     extended regex on case file names (NN-name without .sh): those files do not run
 #   FILTER     extended regex on case names, e.g. 'recovery' or 'fio-memory|discard'
 #
 # E2E_CASE_TIMEOUT (seconds per case, default 480) is passed on to the guest. E2E_JVM_OPTS replaces
@@ -20,14 +21,15 @@ cd "$ROOT"
 OUT=$ROOT/tests/e2e/out
 TIMEOUT=3000
 KERNEL=${UBLKGW_VM_KERNEL:-7}
-FILTER="" NO_SYSTEMD=""
+FILTER="" NO_SYSTEMD="" SKIP=""
 while (($#)); do
     case $1 in
         --kernel) KERNEL=${2:?--kernel needs 6.12, 7 or 7.N}; shift 2 ;;
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
         --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
         --no-systemd) NO_SYSTEMD=1; shift ;;
-        -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --skip) SKIP=${2:?--skip needs a regex of case names}; shift 2 ;;
+        -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "e2e: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) FILTER=$1; shift ;;
     esac
@@ -99,10 +101,10 @@ fi
 rc=0
 results=$OUT/results.txt
 if [[ -n $run_cases ]]; then
-    echo "e2e: $version; booting the VM, kernel $KERNEL (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}"
+    echo "e2e: $version; booting the VM, kernel $KERNEL (limit ${TIMEOUT} s)${FILTER:+, cases matching /$FILTER/}${SKIP:+, not /$SKIP/}"
     t0=$SECONDS
     tests/vm/run.sh --kernel "$KERNEL" --out "$OUT" --timeout "$TIMEOUT" --env E2E_JAVA_TOOL_OPTIONS --env E2E_S3PROXY_CACHE ${E2E_CASE_TIMEOUT:+--env E2E_CASE_TIMEOUT} -- \
-        bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${FILTER:+"$FILTER"} || rc=$?
+        bash "$ROOT/tests/e2e/guest.sh" --gw "$snap/bin/ublk-gateway" --out "$OUT" ${SKIP:+--skip "$SKIP"} ${FILTER:+"$FILTER"} || rc=$?
     secs=$((SECONDS - t0))
 
     echo

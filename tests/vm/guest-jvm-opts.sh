@@ -23,14 +23,14 @@ if [[ ! -s $aot || -z $newest_jar || $newest_jar -nt $aot ]]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     printf 'devices:\n  - {name: a, size: 1GiB, queues: 2, depth: 64, recovery: true, target: {type: memory}}\n  - {name: b, size: 1GiB, stages: [{type: stats}], target: {type: null}}\n  - {name: c, size: 1GiB, max-io-size: 1MiB, target: {type: file, path: c.img, direct: true, sync: fsync, create: true}}\n' > "$work/train.yaml"
-    if ! UBLKGW_SCRIPT_JIT=0 JAVA_TOOL_OPTIONS="$opts -XX:AOTCacheOutput=$aot.tmp" "$gw" validate "$work/train.yaml" > "$work/training.log" 2>&1 \
-        || [[ ! -s $aot.tmp ]]; then
+    if ! UBLKGW_SCRIPT_JIT=0 JAVA_TOOL_OPTIONS="$opts -XX:AOTCacheOutput=$aot.tmp.$$" "$gw" validate "$work/train.yaml" > "$work/training.log" 2>&1 \
+        || [[ ! -s $aot.tmp.$$ ]]; then
         echo "guest-jvm-opts: could not create the AOT cache; guest JVMs start without it:" >&2
         tail -3 "$work/training.log" >&2
-        rm -f "$aot.tmp"
+        rm -f "$aot.tmp.$$"
         echo "$opts"
         exit 0
     fi
-    mv "$aot.tmp" "$aot"
+    mv "$aot.tmp.$$" "$aot"
 fi
 echo "$opts -XX:AOTCache=$aot"
