@@ -1,7 +1,6 @@
 package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.metrics.MetricsAddress;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.ChainFactory;
@@ -10,7 +9,6 @@ import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -24,10 +22,8 @@ final class RecoverCommand implements Callable<Integer> {
     @Mixin
     Serving serving;
 
-    @Option(names = "--metrics-listen", paramLabel = "ADDR", description = "serve Prometheus/OpenMetrics metrics at "
-            + "http://ADDR/metrics (HOST:PORT), overriding metrics-listen: in the YAML file",
-            converter = UpCommand.MetricsAddressConverter.class)
-    MetricsAddress metricsListen;
+    @Mixin
+    MetricsListen metricsListen;
 
     @Override
     public Integer call() throws Exception {
@@ -54,17 +50,17 @@ final class RecoverCommand implements Callable<Integer> {
      * process running `recover NAME --foreground`), or here with --foreground. Shared with `upgrade`.
      */
     static int serve(DeviceState s, GatewayConfig config, PluginHost host, StateStore states, Serving serving,
-                     MetricsAddress metricsListen) throws Exception {
+                     MetricsListen metricsListen) throws Exception {
         serving.applyLogging(config);
         if (!serving.foreground) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("recover", s.name()));
-            if (metricsListen != null) args.addAll(java.util.List.of("--metrics-listen", metricsListen.toString()));
+            args.addAll(metricsListen.arguments());
             args.addAll(serving.logArguments());
             return Background.start(config.devices().size() == 1 ? config : single(config, s.name()), states,
                     args.toArray(String[]::new));
         }
         Gateway gateway = new Gateway(states, new ChainFactory(host));
-        MetricsListen.serveForRecovery(gateway, metricsListen, config); // first, as `up` does
+        metricsListen.serveForRecovery(gateway, config); // first, as `up` does
         gateway.recover(config, s);
         serving.result(s.name() + ": " + s.blockDevice() + " recovered");
         return Serving.untilStopped(gateway, s.name() + " recovered, serving as " + s.blockDevice());

@@ -39,22 +39,8 @@ final class UpCommand implements Callable<Integer> {
             + "unix:/path/to.sock or host:port (default: the run directory's nbd.sock and 127.0.0.1:10809)")
     java.util.List<String> nbdListen = new java.util.ArrayList<>();
 
-    @Option(names = "--metrics-listen", paramLabel = "ADDR", description = "serve Prometheus/OpenMetrics metrics at "
-            + "http://ADDR/metrics (HOST:PORT), overriding metrics-listen: in the YAML file",
-            converter = MetricsAddressConverter.class)
-    MetricsAddress metricsListen;
-
-    /** A bad --metrics-listen is a usage error, reported before anything starts. */
-    static final class MetricsAddressConverter implements picocli.CommandLine.ITypeConverter<MetricsAddress> {
-        @Override
-        public MetricsAddress convert(String text) {
-            try {
-                return MetricsAddress.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
+    @Mixin
+    MetricsListen metricsListen;
 
     @Override
     public Integer call() throws Exception {
@@ -66,7 +52,7 @@ final class UpCommand implements Callable<Integer> {
         serving.applyLogging(config);
         FrontendChoice.checkOverride(frontend);
         nbdListen.forEach(dev.ublkgateway.core.frontend.nbd.ListenAddress::parse);
-        MetricsAddress metrics = MetricsListen.choose(metricsListen, config);
+        MetricsAddress metrics = metricsListen.choose(config);
         java.util.List<DeviceConfig> viaUblk = config.devices().stream()
                 .filter(d -> FrontendChoice.of(d, frontend).equals("ublk")).toList();
         if (!viaUblk.isEmpty()) {
@@ -87,7 +73,7 @@ final class UpCommand implements Callable<Integer> {
             if (frontend != null) args.addAll(java.util.List.of("--frontend", frontend));
             for (String a : nbdListen) args.addAll(java.util.List.of("--nbd-listen", a));
             if (takeover) args.add("--force-takeover");
-            if (metricsListen != null) args.addAll(java.util.List.of("--metrics-listen", metricsListen.toString()));
+            args.addAll(metricsListen.arguments());
             args.addAll(serving.logArguments());
             return Background.start(config, states, args.toArray(String[]::new));
         }

@@ -4,7 +4,6 @@ import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
-import dev.ublkgateway.core.metrics.MetricsAddress;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.DeviceIdentity;
 import dev.ublkgateway.core.runtime.DeviceState;
@@ -13,7 +12,6 @@ import dev.ublkgateway.core.runtime.Handover;
 import dev.ublkgateway.core.runtime.StateStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.Optional;
@@ -34,10 +32,8 @@ class UpgradeCommand implements Callable<Integer> {
     @Mixin
     Serving serving;
 
-    @Option(names = "--metrics-listen", paramLabel = "ADDR", description = "serve Prometheus/OpenMetrics metrics at "
-            + "http://ADDR/metrics (HOST:PORT), overriding metrics-listen: in the YAML file",
-            converter = UpCommand.MetricsAddressConverter.class)
-    MetricsAddress metricsListen;
+    @Mixin
+    MetricsListen metricsListen;
 
     @Override
     public Integer call() throws Exception {

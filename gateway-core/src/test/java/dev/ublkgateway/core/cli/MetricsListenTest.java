@@ -42,7 +42,7 @@ class MetricsListenTest {
     void recoverTakesTheOption() {
         CommandLine.ParseResult r = Main.commandLine().parseArgs("recover", "vol0", "--metrics-listen", "127.0.0.1:9811");
         RecoverCommand c = (RecoverCommand) r.subcommand().commandSpec().userObject();
-        assertEquals(MetricsAddress.parse("127.0.0.1:9811"), c.metricsListen);
+        assertEquals(MetricsAddress.parse("127.0.0.1:9811"), c.metricsListen.option);
     }
 
     @Test
