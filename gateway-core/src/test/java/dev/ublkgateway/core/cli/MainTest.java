@@ -1,13 +1,11 @@
 package dev.ublkgateway.core.cli;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.ublkgateway.core.testing.ConsoleCapture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -17,37 +15,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class MainTest {
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    private PrintStream oldOut, oldErr;
-
-    @BeforeEach
-    void capture() {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-        // `up` pointed the log at the captured stderr: back to the real one for the tests that follow
-        dev.ublkgateway.core.log.LogSetup.apply(dev.ublkgateway.core.log.LogLevel.INFO, dev.ublkgateway.core.log.LogFormat.TEXT);
-    }
-
-    private String errLine() {
-        String e = err.toString().strip();
-        assertFalse(e.contains("\n"), "expected one line, got: " + e);
-        assertFalse(e.contains("Exception"), e);
-        return e;
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @Test
     void validateAcceptsTheQuickstart() {
         assertEquals(0, Main.run("validate", "../examples/quickstart.yaml"));
-        assertTrue(out.toString().contains("quick0: 1 GiB, memory target"), out.toString());
-        assertTrue(out.toString().contains("ok (1 device(s))"), out.toString());
+        assertTrue(console.out().contains("quick0: 1 GiB, memory target"), console.out());
+        assertTrue(console.out().contains("ok (1 device(s))"), console.out());
     }
 
     @Test
@@ -55,14 +30,14 @@ class MainTest {
         Path f = dir.resolve("bad.yaml");
         Files.writeString(f, "devices:\n  - name: a\n    size: 10Gb\n    target: {type: memory}\n");
         assertEquals(1, Main.run("validate", f.toString()));
-        String e = errLine();
+        String e = console.errLine();
         assertTrue(e.startsWith("ublk-gateway: " + f + ":3:11: size \"10Gb\""), e);
     }
 
     @Test
     void unknownOptionIsOneLine() {
         assertEquals(2, Main.run("up", "x.yaml", "--bogus"));
-        assertTrue(errLine().contains("--bogus"));
+        assertTrue(console.errLine().contains("--bogus"));
     }
 
     /** Every command path, e.g. [up] and [plugins, list], from the command tree itself. */
@@ -83,14 +58,13 @@ class MainTest {
         assertTrue(paths.size() >= 12, paths.toString());
         for (var path : paths) {
             for (String flag : new String[] {"--help", "-h"}) {
-                out.reset();
-                err.reset();
+                console.reset();
                 java.util.List<String> args = new java.util.ArrayList<>(path);
                 args.add(flag);
-                assertEquals(0, Main.run(args.toArray(String[]::new)), path + " " + flag + ": " + err);
+                assertEquals(0, Main.run(args.toArray(String[]::new)), path + " " + flag + ": " + console.err());
                 String usage = "Usage: ublk-gateway " + String.join(" ", path);
-                assertTrue(out.toString().contains(usage), path + " " + flag + ": " + out);
-                assertEquals("", err.toString(), path + " " + flag);
+                assertTrue(console.out().contains(usage), path + " " + flag + ": " + console.out());
+                assertEquals("", console.err(), path + " " + flag);
             }
         }
     }
@@ -98,7 +72,7 @@ class MainTest {
     @Test
     void topLevelHelpListsTheExitCodes() {
         assertEquals(0, Main.run("--help"));
-        String o = out.toString();
+        String o = console.out();
         assertTrue(o.contains("Exit codes:"), o);
         assertTrue(o.matches("(?s).*\\b0\\s+success.*\\b1\\s+failure.*\\b2\\s+bad usage.*"), o);
     }
@@ -106,17 +80,16 @@ class MainTest {
     @Test
     void anUnknownOptionPointsToAHelpThatWorks() {
         assertEquals(2, Main.run("plugins", "list", "--bogus"));
-        String e = errLine();
+        String e = console.errLine();
         assertTrue(e.endsWith("; see `ublk-gateway plugins list --help`"), e);
         String hint = e.substring(e.indexOf("`ublk-gateway ") + "`ublk-gateway ".length(), e.length() - 1);
-        out.reset();
-        err.reset();
+        console.reset();
         assertEquals(0, Main.run(hint.split(" ")));
-        assertTrue(out.toString().startsWith("Usage: ublk-gateway plugins list"), out.toString());
+        assertTrue(console.out().startsWith("Usage: ublk-gateway plugins list"), console.out());
 
-        err.reset();
+        console.reset();
         assertEquals(2, Main.run("--bogus"));
-        assertTrue(errLine().endsWith("; see `ublk-gateway --help`"), err.toString());
+        assertTrue(console.errLine().endsWith("; see `ublk-gateway --help`"), console.err());
     }
 
     @Test
@@ -124,20 +97,20 @@ class MainTest {
         org.junit.jupiter.api.Assumptions.assumeFalse(new File("/dev/ublk-control").exists());
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0);
         assertEquals(1, Main.run("up", "../examples/quickstart.yaml", "--foreground", "--frontend", "ublk"));
-        assertTrue(errLine().contains("modprobe ublk_drv"), err.toString());
+        assertTrue(console.errLine().contains("modprobe ublk_drv"), console.err());
     }
 
     @Test
     void aBadMetricsAddressIsOneUsageLine() throws Exception {
         assertEquals(2, Main.run("up", "../examples/quickstart.yaml", "--metrics-listen", "unix:/run/m.sock"));
-        String e = errLine();
+        String e = console.errLine();
         assertTrue(e.contains("--metrics-listen") && e.contains("write HOST:PORT, e.g. 127.0.0.1:9810"), e);
 
-        err.reset();
+        console.reset();
         Path f = dir.resolve("m.yaml");
         Files.writeString(f, "metrics-listen: 9810\ndevices:\n  - name: a\n    size: 1MiB\n    target: {type: memory}\n");
         assertEquals(1, Main.run("validate", f.toString()));
-        e = err.toString().strip().lines().filter(l -> l.startsWith("ublk-gateway:")).reduce("", (a, b) -> a + b);
+        e = console.err().strip().lines().filter(l -> l.startsWith("ublk-gateway:")).reduce("", (a, b) -> a + b);
         assertTrue(e.startsWith("ublk-gateway: " + f + ":1:17: metrics-listen: ") && e.contains("has no port"), e);
     }
 
@@ -145,20 +118,20 @@ class MainTest {
     void downOfAnUnknownDeviceIsOneLine() {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ublkgateway.core.sys.Libc.geteuid() == 0);
         assertEquals(1, Main.run("down", "no-such-device-xyz"));
-        assertEquals("ublk-gateway: no device named no-such-device-xyz is up; see `ublk-gateway list`", errLine());
+        assertEquals("ublk-gateway: no device named no-such-device-xyz is up; see `ublk-gateway list`", console.errLine());
     }
 
     @Test
     void versionComesFromTheBuild() throws Exception {
         assertEquals(0, Main.run("--version"));
-        String[] lines = out.toString().strip().split("\n");
+        String[] lines = console.out().strip().split("\n");
         java.util.regex.Matcher pom = java.util.regex.Pattern.compile("<version>([^<]+)</version>")
                 .matcher(Files.readString(Path.of("../pom.xml")));
         assertTrue(pom.find());
         assertEquals("ublk-gateway " + pom.group(1), lines[0]);
         assertEquals("plugin API " + dev.ublkgateway.api.ApiVersion.CURRENT, lines[1]);
         assertTrue(lines[2].startsWith("ublk: "), lines[2]);
-        assertEquals(3, lines.length, out.toString());
+        assertEquals(3, lines.length, console.out());
     }
 
     @Test
@@ -194,9 +167,9 @@ class MainTest {
         states.save(new dev.ublkgateway.core.runtime.DeviceState("mine", -1, GONE_PID, "x.yaml", false,
                 "nbd://127.0.0.1/mine", "memory", 0, 0));
         try (var u = asUser()) {
-            assertEquals(0, Main.run("list"), err.toString());
-            assertTrue(out.toString().contains("nbd://127.0.0.1/mine"), out.toString());
-            assertEquals(0, Main.run("down", "mine"), err.toString());
+            assertEquals(0, Main.run("list"), console.err());
+            assertTrue(console.out().contains("nbd://127.0.0.1/mine"), console.out());
+            assertEquals(0, Main.run("down", "mine"), console.err());
         }
         assertTrue(states.load("mine").isEmpty());
     }
@@ -211,14 +184,14 @@ class MainTest {
         try (var u = asUser()) {
             // no longer refused for want of root: the control device decides, and here it is missing
             assertEquals(1, Main.run("down", "disk"));
-            assertTrue(errLine().startsWith("ublk-gateway: /dev/ublk-control is missing"), err.toString());
-            err.reset();
+            assertTrue(console.errLine().startsWith("ublk-gateway: /dev/ublk-control is missing"), console.err());
+            console.reset();
             assertEquals(1, Main.run("down", "7"));
-            assertTrue(errLine().contains("/dev/ublk-control is missing"), err.toString());
-            err.reset();
+            assertTrue(console.errLine().contains("/dev/ublk-control is missing"), console.err());
+            console.reset();
             // recovery stays root's
             assertEquals(1, Main.run("recover", "disk"));
-            assertEquals("ublk-gateway: " + dev.ublkgateway.core.frontend.ublk.Unprivileged.recoverRefused(), errLine());
+            assertEquals("ublk-gateway: " + dev.ublkgateway.core.frontend.ublk.Unprivileged.recoverRefused(), console.errLine());
         }
         assertTrue(states.load("disk").isPresent());
     }
@@ -228,7 +201,7 @@ class MainTest {
         Files.createDirectory(dir.resolve("ublk-gateway")); // ours, not uid 1000's
         try (var u = asUser()) {
             assertEquals(1, Main.run("list"));
-            String e = errLine();
+            String e = console.errLine();
             assertTrue(e.startsWith("ublk-gateway: run directory " + dir.resolve("ublk-gateway") + " belongs to uid "), e);
             assertTrue(e.endsWith("set UBLKGW_RUN_DIR to a directory you own"), e);
         }
@@ -239,7 +212,7 @@ class MainTest {
         Path missing = dir.resolve("no/such");
         try (var u = dev.ublkgateway.core.sys.Caller.simulate(1000, java.util.Map.of("XDG_RUNTIME_DIR", missing.toString()))) {
             assertEquals(1, Main.run("down", "x"));
-            String e = errLine();
+            String e = console.errLine();
             assertTrue(e.startsWith("ublk-gateway: cannot use the run directory " + missing.resolve("ublk-gateway")), e);
             assertTrue(e.endsWith("set UBLKGW_RUN_DIR to a directory you can write"), e);
         }
@@ -254,14 +227,14 @@ class MainTest {
         states.save(new dev.ublkgateway.core.runtime.DeviceState("b", -1, GONE_PID, "x.yaml", false,
                 "nbd://127.0.0.1/b", "file /var/tmp/b.img", 0, 0));
         try (var u = dev.ublkgateway.core.sys.Caller.simulate(0, java.util.Map.of("UBLKGW_RUN_DIR", dir.toString()))) {
-            assertEquals(0, Main.run("list"), err.toString());
+            assertEquals(0, Main.run("list"), console.err());
         }
-        String[] lines = out.toString().split("\n");
-        assertEquals(3, lines.length, out.toString());
+        String[] lines = console.out().split("\n");
+        assertEquals(3, lines.length, console.out());
         int target = lines[0].indexOf("TARGET");
-        assertEquals(target, lines[1].indexOf("memory"), out.toString());
-        assertEquals(target, lines[2].indexOf("file /var/tmp/b.img"), out.toString());
-        assertEquals(lines[0].indexOf("STATE"), lines[2].indexOf("gone"), out.toString());
+        assertEquals(target, lines[1].indexOf("memory"), console.out());
+        assertEquals(target, lines[2].indexOf("file /var/tmp/b.img"), console.out());
+        assertEquals(lines[0].indexOf("STATE"), lines[2].indexOf("gone"), console.out());
         assertTrue(lines[1].matches("a-long-device-name\\.v2 +nbd +gone +\\d+ +" + java.util.regex.Pattern.quote(longUri) + " +memory"), lines[1]);
         for (String l : lines) assertEquals(l.strip(), l.stripLeading(), "no trailing blanks: [" + l + "]");
     }

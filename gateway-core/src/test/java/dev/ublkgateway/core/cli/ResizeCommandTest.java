@@ -11,13 +11,13 @@ import dev.ublkgateway.core.runtime.Gateway;
 import dev.ublkgateway.core.runtime.RunDir;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.sys.Caller;
+import dev.ublkgateway.core.testing.ConsoleCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,17 +29,13 @@ import static org.junit.jupiter.api.Assertions.*;
 class ResizeCommandTest {
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    private PrintStream oldOut, oldErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
     private AutoCloseable identity;
     private StateStore states;
 
     @BeforeEach
     void setUp() throws Exception {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
         Path run = Files.createDirectories(dir.resolve("run"));
         // NBD devices need no root: act as the current user with this run directory
         identity = Caller.simulate(dev.ublkgateway.core.sys.Libc.geteuid(), Map.of(RunDir.ENV, run.toString()));
@@ -49,16 +45,6 @@ class ResizeCommandTest {
     @AfterEach
     void tearDown() throws Exception {
         identity.close();
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-        dev.ublkgateway.core.log.LogSetup.apply(dev.ublkgateway.core.log.LogLevel.INFO, dev.ublkgateway.core.log.LogFormat.TEXT);
-    }
-
-    private String errLine() {
-        String e = err.toString().strip();
-        assertFalse(e.contains("\n"), "expected one line, got: " + e);
-        assertFalse(e.contains("Exception"), e);
-        return e;
     }
 
     private void nbdState(String name, long pid) throws Exception {
@@ -68,37 +54,37 @@ class ResizeCommandTest {
     @Test
     void aBadSizeIsOneLine() {
         assertEquals(1, Main.run("resize", "d", "10Gb"));
-        assertEquals("ublk-gateway: \"10Gb\" is not a size; use an integer with B, KiB, MiB, GiB or TiB, e.g. 10GiB", errLine());
-        err.reset();
+        assertEquals("ublk-gateway: \"10Gb\" is not a size; use an integer with B, KiB, MiB, GiB or TiB, e.g. 10GiB", console.errLine());
+        console.reset();
         assertEquals(1, Main.run("resize", "d", "0"));
-        assertEquals("ublk-gateway: size 0 is not positive; e.g. 20GiB", errLine());
-        err.reset();
+        assertEquals("ublk-gateway: size 0 is not positive; e.g. 20GiB", console.errLine());
+        console.reset();
         assertEquals(2, Main.run("resize", "d"), "SIZE is required");
     }
 
     @Test
     void anUnknownOrDeadOrUnreachableDeviceIsOneLineWithTheFix() throws Exception {
         assertEquals(1, Main.run("resize", "nope", "1GiB"));
-        assertEquals("ublk-gateway: no device named nope is up; see `ublk-gateway list`", errLine());
+        assertEquals("ublk-gateway: no device named nope is up; see `ublk-gateway list`", console.errLine());
 
-        err.reset();
+        console.reset();
         nbdState("dead", Integer.MAX_VALUE - 1);
         assertEquals(1, Main.run("resize", "dead", "1GiB"));
-        assertTrue(errLine().matches("ublk-gateway: device dead has no running gateway \\(pid \\d+ is gone\\); run `ublk-gateway "
-                + "recover dead` first"), err.toString());
+        assertTrue(console.errLine().matches("ublk-gateway: device dead has no running gateway \\(pid \\d+ is gone\\); run `ublk-gateway "
+                + "recover dead` first"), console.err());
 
-        err.reset();
+        console.reset();
         nbdState("old", ProcessHandle.current().pid());
         assertEquals(1, Main.run("resize", "old", "1GiB"));
-        assertTrue(errLine().contains("has no control socket " + states.controlSocket("old") + "; it is older than resize"),
-                err.toString());
+        assertTrue(console.errLine().contains("has no control socket " + states.controlSocket("old") + "; it is older than resize"),
+                console.err());
 
-        err.reset();
+        console.reset();
         try (ControlSocket s = ControlSocket.listen(states.controlSocket("old"), r -> {
             throw new java.io.IOException("refused: " + r);
         })) {
             assertEquals(1, Main.run("resize", "old", "2MiB", "--shrink"));
-            assertEquals("ublk-gateway: old: refused: resize 2097152 shrink", errLine());
+            assertEquals("ublk-gateway: old: refused: resize 2097152 shrink", console.errLine());
         }
     }
 
@@ -126,8 +112,8 @@ class ResizeCommandTest {
             Files.write(dir.resolve("first.img"), first);
             Tools.ok("nbdcopy", dir.resolve("first.img").toString(), uri);
 
-            assertEquals(0, Main.run("resize", "rz0", "12MiB"), err.toString());
-            assertEquals("rz0: resized from 4 MiB to 12 MiB; set size: 12MiB in " + yaml + " for the next up", out.toString().strip());
+            assertEquals(0, Main.run("resize", "rz0", "12MiB"), console.err());
+            assertEquals("rz0: resized from 4 MiB to 12 MiB; set size: 12MiB in " + yaml + " for the next up", console.out().strip());
             assertEquals(12L << 20, states.load("rz0").orElseThrow().sizeBytes(), "the state file (and so `list`) has the new size");
             assertEquals(String.valueOf(12L << 20), Tools.ok("nbdinfo", "--size", uri).strip());
 
@@ -142,14 +128,14 @@ class ResizeCommandTest {
             Tools.ok("nbdcopy", uri, dir.resolve("back.img").toString());
             assertArrayEquals(all, Files.readAllBytes(dir.resolve("back.img")), "the new range is written and read");
 
-            err.reset();
+            console.reset();
             assertEquals(1, Main.run("resize", "rz0", "8MiB"));
-            assertTrue(errLine().startsWith("ublk-gateway: rz0: shrinking rz0 from 12 MiB to 8 MiB discards the data beyond the "
-                    + "new end; shrink the file system first, then pass --shrink"), err.toString());
-            err.reset();
+            assertTrue(console.errLine().startsWith("ublk-gateway: rz0: shrinking rz0 from 12 MiB to 8 MiB discards the data beyond the "
+                    + "new end; shrink the file system first, then pass --shrink"), console.err());
+            console.reset();
             assertEquals(1, Main.run("resize", "rz0", "8MiB", "--shrink"));
-            assertTrue(errLine().contains("served over NBD, whose clients cannot be told that it shrank"), err.toString());
-            err.reset();
+            assertTrue(console.errLine().contains("served over NBD, whose clients cannot be told that it shrank"), console.err());
+            console.reset();
             assertEquals("error size 12582913 is not a positive multiple of the device's block size 4096",
                     ControlSocket.request(states.controlSocket("rz0"), "resize 12582913"));
             assertTrue(ControlSocket.request(states.controlSocket("rz0"), "grow").startsWith("error unknown request \"grow\""));

@@ -12,13 +12,12 @@ import dev.ublkgateway.core.stages.StatsStage;
 import dev.ublkgateway.core.stats.StatsReport;
 import dev.ublkgateway.core.stats.StatsSample;
 import dev.ublkgateway.core.sys.Caller;
-import org.junit.jupiter.api.AfterEach;
+import dev.ublkgateway.core.testing.ConsoleCapture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,18 +36,14 @@ class StatsJsonTest {
 
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    private PrintStream oldOut, oldErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
     private StateStore states;
     private final StatsStage stats = new StatsStage();
     private StageQueue queue;
 
     @BeforeEach
     void setUp() throws Exception {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
         states = new StateStore(dir);
         states.save(new DeviceState("d0", -1, ProcessHandle.current().pid(), "d.yaml", false,
                 "nbd+unix:///d0?socket=/run/d.sock", "memory", 4 << 20, 2));
@@ -57,12 +52,6 @@ class StatsJsonTest {
             public int depth() { return 4; }
             public int maxIoBytes() { return 1 << 20; }
         });
-    }
-
-    @AfterEach
-    void tearDown() {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
     }
 
     private void writes(int n) {
@@ -85,8 +74,8 @@ class StatsJsonTest {
     void statsJsonHasTheDocumentedFields() throws Exception {
         writes(3);
         states.saveStats("d0", stats.snapshot());
-        assertEquals(0, run("stats", "d0", "--json"), err.toString());
-        JsonNode doc = JSON.readTree(out.toString());
+        assertEquals(0, run("stats", "d0", "--json"), console.err());
+        JsonNode doc = JSON.readTree(console.out());
         List<String> expected = new ArrayList<>(DEVICE_FIELDS);
         expected.addAll(List.of("time", "ops", "tags"));
         assertEquals(expected, fields(doc));
@@ -118,8 +107,8 @@ class StatsJsonTest {
     void theTableKeepsItsFirstColumnsAndAddsThePercentiles() throws Exception {
         writes(2);
         states.saveStats("d0", stats.snapshot());
-        assertEquals(0, run("stats", "d0"), err.toString());
-        String[] lines = out.toString().split("\n");
+        assertEquals(0, run("stats", "d0"), console.err());
+        String[] lines = console.out().split("\n");
         assertArrayEquals(new String[] {"OP", "REQUESTS", "BYTES", "ERRORS", "P50_US", "P90_US", "P99_US", "P99.9_US", "MAX_US"},
                 lines[0].trim().split(" +"));
         String[] write = lines[2].trim().split(" +");
@@ -128,8 +117,8 @@ class StatsJsonTest {
 
     @Test
     void listJsonHasTheDocumentedFields() throws Exception {
-        assertEquals(0, run("list", "--json"), err.toString());
-        JsonNode doc = JSON.readTree(out.toString());
+        assertEquals(0, run("list", "--json"), console.err());
+        JsonNode doc = JSON.readTree(console.out());
         assertEquals(List.of("devices"), fields(doc));
         JsonNode d0 = null;
         for (JsonNode d : doc.get("devices")) {
@@ -166,7 +155,7 @@ class StatsJsonTest {
     @Test
     void aTooShortIntervalIsOneLineOfBadUsage() throws Exception {
         assertEquals(2, run("stats", "d0", "--watch", "--interval", "0"));
-        String e = err.toString().strip();
+        String e = console.err().strip();
         assertFalse(e.contains("\n"), e);
         assertTrue(e.contains("--interval must be 1 or more seconds"), e);
     }

@@ -1,13 +1,13 @@
 package dev.ublkgateway.core.plugins;
 
 import dev.ublkgateway.core.cli.Main;
+import dev.ublkgateway.core.testing.ConsoleCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,33 +19,22 @@ class PluginsCliTest {
     @TempDir
     Path tmp;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    private PrintStream oldOut, oldErr;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @BeforeEach
     void capture() throws Exception {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
         System.setProperty("ublkgw.bundled.plugins", Corpus.bundled().orElseThrow().toString());
     }
 
     @AfterEach
     void restore() {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
         System.clearProperty("ublkgw.bundled.plugins");
     }
 
     private int run(String... args) {
-        out.reset();
-        err.reset();
+        console.reset();
         return Main.run(args);
-    }
-
-    private List<String> lines(ByteArrayOutputStream b) {
-        return b.toString().lines().toList();
     }
 
     @Test
@@ -54,13 +43,13 @@ class PluginsCliTest {
         Path enc = Corpus.jar(tmp.resolve("enc.jar"), "encryption", null, "corpus.Stage");
         assertEquals(1, run("--plugins-dir", plugins.toString(), "plugins", "install", enc.toString()));
         assertEquals(List.of("ublk-gateway: plugin encryption (enc.jar) cannot be used: id \"encryption\" belongs to a plugin "
-                + "that ships with ublk-gateway; choose another Plugin-Id"), lines(err));
+                + "that ships with ublk-gateway; choose another Plugin-Id"), console.errLines());
         assertFalse(Files.exists(plugins));
 
         Files.createDirectories(plugins);
         Files.copy(enc, plugins.resolve("enc.jar"));
         assertEquals(0, run("--plugins-dir", plugins.toString(), "plugins", "list"));
-        List<String> rows = lines(out);
+        List<String> rows = console.outLines();
         assertTrue(rows.stream().anyMatch(r -> r.matches("encryption +1\\.0\\.0 +started +stage bundled-stage")), rows.toString());
         assertTrue(rows.stream().anyMatch(r -> r.matches("encryption \\(enc\\.jar\\) +- +refused +id \"encryption\" belongs to a "
                 + "plugin that ships with ublk-gateway; remove enc\\.jar from the plugins directory or rebuild it with another Plugin-Id")),
@@ -71,12 +60,12 @@ class PluginsCliTest {
     void aConstructorsExceptionIsListedAsTheReason() throws Exception {
         Path plugins = tmp.resolve("plugins");
         Path ctor = Corpus.jar(tmp.resolve("ctor.jar"), "ctor", "corpus.ConstructorThrows", "corpus.Stage");
-        assertEquals(0, run("--plugins-dir", plugins.toString(), "plugins", "install", ctor.toString()), err.toString());
+        assertEquals(0, run("--plugins-dir", plugins.toString(), "plugins", "install", ctor.toString()), console.err());
         assertEquals(0, run("--plugins-dir", plugins.toString(), "plugins", "list"));
-        List<String> rows = lines(out);
+        List<String> rows = console.outLines();
         assertTrue(rows.stream().anyMatch(r -> r.matches("ctor \\(ctor-1\\.0\\.0\\.jar\\) +- +refused +failed to start: "
                 + "IllegalStateException: boom in its constructor")), rows.toString());
-        assertEquals("", err.toString());
+        assertEquals("", console.err());
     }
 
     @Test
@@ -86,7 +75,7 @@ class PluginsCliTest {
                 java.util.Map.of("../../evil.txt", "x".getBytes()));
         assertEquals(1, run("--plugins-dir", plugins.toString(), "plugins", "install", slip.toString()));
         assertEquals(List.of("ublk-gateway: slip.jar: entry \"../../evil.txt\" climbs out of the plugin's folder (..); "
-                + "rebuild the archive with relative paths inside it"), lines(err));
+                + "rebuild the archive with relative paths inside it"), console.errLines());
         assertFalse(Files.exists(plugins));
     }
 }
