@@ -159,6 +159,8 @@ public final class ChunkedTarget implements Target, MetricsSource {
     private final class Queue implements TargetQueue {
         private final ChunkWalk walk = new ChunkWalk(chunkSize);
         private long lastEnd = -1;
+        /** Bytes read by the current sequential run: the read-ahead window grows with it. */
+        private long run;
 
         @Override
         public int submit(BlockRequest r) {
@@ -166,7 +168,8 @@ public final class ChunkedTarget implements Target, MetricsSource {
                 case BlockOp.READ -> {
                     boolean sequential = r.offset() == lastEnd;
                     lastEnd = r.offset() + r.length();
-                    if (sequential && readAhead.enabled()) readAhead.after(lastEnd);
+                    run = sequential ? run + r.length() : r.length();
+                    if (sequential && readAhead.enabled()) readAhead.after(lastEnd, run);
                     if (readInline(r, walk)) return r.length();
                     return async(r, () -> read(r));
                 }
@@ -350,6 +353,11 @@ public final class ChunkedTarget implements Target, MetricsSource {
             p.advance(w.n);
         }
         return 0;
+    }
+
+    /** The chunk's cache entry, or null when it is not cached (for tests). */
+    CachedChunk cachedChunk(long index) {
+        return cache.cached(index);
     }
 
     /** Bytes in chunks not yet stored. */

@@ -233,6 +233,44 @@ class ChunkedTargetTest {
     }
 
     @Test
+    void readAheadGrowsAlongASequentialRunAndStartsSmallAgainAfterASeek() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1, config(CHUNK, 64L * CHUNK));
+        TargetQueue q = queue(t);
+        byte[] all = random(64 * CHUNK, 7);
+        for (int c = 0; c < 64; c += 8) {
+            assertEquals(8 * CHUNK, write(q, (long) c * CHUNK, Arrays.copyOfRange(all, c * CHUNK, (c + 8) * CHUNK), false));
+        }
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        close(t);
+
+        // read-ahead 4, a cache of 64 chunks: the window grows from 4 to 16 (a quarter of the cache)
+        ReadAhead ra = new ReadAhead(CHUNK, 64, 4, new ChunkCache(CHUNK, 64L * CHUNK, null), null, null);
+        assertEquals(4, ra.window(0));
+        assertEquals(7, ra.window(3L * CHUNK + 100));
+        assertEquals(16, ra.window(40L * CHUNK));
+        assertEquals(32, new ReadAhead(CHUNK, 64, 4, new ChunkCache(CHUNK, 1024L * CHUNK, null), null, null).window(1L << 40),
+                "at most 8 times read-ahead");
+
+        t = open(store, (byte) 1, config(CHUNK, 64L * CHUNK));
+        q = queue(t);
+        long opened = store.gets.get();
+        for (int c = 0; c < 12; c++) assertArrayEquals(Arrays.copyOfRange(all, c * CHUNK, (c + 1) * CHUNK), read(q, (long) c * CHUNK, CHUNK));
+        // after 12 chunks read in order, 16 beyond them are on their way: chunk 27 is loaded without a read
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.gets.get() < opened + 28 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertEquals(opened + 28, store.gets.get(), "chunks 0 to 27 loaded");
+        long gets = store.gets.get();
+        assertArrayEquals(Arrays.copyOfRange(all, 27 * CHUNK, 28 * CHUNK), read(q, 27L * CHUNK, CHUNK));
+        assertEquals(gets, store.gets.get(), "chunk 27 came from the read-ahead");
+        // a seek: the next run starts with the window of 4 again
+        assertArrayEquals(Arrays.copyOfRange(all, 50 * CHUNK, 51 * CHUNK), read(q, 50L * CHUNK, CHUNK));
+        assertArrayEquals(Arrays.copyOfRange(all, 51 * CHUNK, 52 * CHUNK), read(q, 51L * CHUNK, CHUNK));
+        Thread.sleep(200);
+        assertTrue(t.cachedChunk(57) != null && t.cachedChunk(58) == null, "a run of two chunks: a window of 4 + 2, 52 to 57");
+    }
+
+    @Test
     void unwrittenChunksReadAsZerosWithoutStoreRequests() throws Exception {
         MemoryStore store = new MemoryStore();
         TargetQueue q = queue(open(store, (byte) 1));
