@@ -271,6 +271,35 @@ class ChunkedTargetTest {
     }
 
     @Test
+    void aSequentialWritersChunksAreStoredOnceItHasGonePastThemWithoutTheDelay() throws Exception {
+        MemoryStore store = new MemoryStore();
+        // a write-back delay of 10 minutes: only chunks a sequential writer went past are stored early
+        ChunkedTarget t = open(store, (byte) 1, new ChunkedTargetConfig(Size.of(CHUNK), Size.of(32L * CHUNK), 4, 600_000, 4,
+                List.of(), null));
+        TargetQueue q = queue(t);
+        byte[] b = random(4 * CHUNK, 5);
+        long puts = store.puts.get();
+        for (int off = 0; off < 3 * CHUNK + CHUNK / 2; off += CHUNK / 4) { // chunks 0 to 2, half of 3
+            assertEquals(CHUNK / 4, write(q, 10L * CHUNK + off, Arrays.copyOfRange(b, off, off + CHUNK / 4), false));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.puts.get() < puts + 3 && System.nanoTime() < deadline) Thread.sleep(5);
+        Thread.sleep(100);
+        assertEquals(puts + 3, store.puts.get(), "chunks 10 to 12 stored, 13 (being written) not");
+        assertFalse(t.cachedChunk(10).dirty);
+        assertTrue(t.cachedChunk(13).dirty);
+        // random writes (not sequential) wait for the delay, even into a whole chunk
+        assertEquals(CHUNK, write(q, 20L * CHUNK, Arrays.copyOf(b, CHUNK), false));
+        assertEquals(CHUNK, write(q, 2L * CHUNK, Arrays.copyOf(b, CHUNK), false));
+        Thread.sleep(100);
+        assertEquals(puts + 3, store.puts.get());
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        close(t);
+        t = open(store, (byte) 1);
+        assertArrayEquals(Arrays.copyOf(b, 3 * CHUNK + CHUNK / 2), read(queue(t), 10L * CHUNK, 3 * CHUNK + CHUNK / 2));
+    }
+
+    @Test
     void unwrittenChunksReadAsZerosWithoutStoreRequests() throws Exception {
         MemoryStore store = new MemoryStore();
         TargetQueue q = queue(open(store, (byte) 1));
@@ -499,7 +528,8 @@ class ChunkedTargetTest {
         assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
         assertEquals(List.of(), progress.events(), "one chunk is not a long operation");
         byte[] part = random(512 * 1024, 4);
-        for (long off = 0; off < (long) chunks * CHUNK; off += part.length) write(q, off, part, false);
+        // written backwards: a sequential writer's chunks would be stored before the FLUSH
+        for (long off = (long) chunks * CHUNK - part.length; off >= 0; off -= part.length) write(q, off, part, false);
         assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
         List<String> ev = progress.events();
         assertEquals("start cache-drain " + (long) chunks * CHUNK, ev.getFirst());
