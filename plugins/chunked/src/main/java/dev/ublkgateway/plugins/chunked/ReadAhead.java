@@ -48,12 +48,10 @@ final class ReadAhead {
         return (int) Math.min(most, ahead + run / chunkSize);
     }
 
-    /** Starts loading the stored chunks after byte {@code end} that are not cached or being loaded. */
-    void after(long end) {
-        after(end, 0);
-    }
-
-    /** As {@link #after(long)}, for a sequential run that has read {@code run} bytes up to {@code end}. */
+    /**
+     * Starts loading the stored chunks after byte {@code end} that are not cached or being loaded, for a
+     * sequential run that has read {@code run} bytes up to there.
+     */
     void after(long end, long run) {
         long first = Math.ceilDiv(end, chunkSize);
         int window = window(run);
