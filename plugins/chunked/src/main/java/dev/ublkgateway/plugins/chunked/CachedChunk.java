@@ -13,6 +13,8 @@ final class CachedChunk {
     long writeGen, storedGen;
     volatile long dirtySince;
     volatile boolean dirty;
+    /** A sequential writer has moved past the chunk: written back without waiting for the delay. */
+    volatile boolean passed;
     boolean removed;
     /**
      * Pieces (1/64 of the chunk each) whose stored bytes are not in {@code data} yet: a stored chunk being

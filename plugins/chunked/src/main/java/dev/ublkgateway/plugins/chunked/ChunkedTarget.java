@@ -159,6 +159,9 @@ public final class ChunkedTarget implements Target, MetricsSource {
     private final class Queue implements TargetQueue {
         private final ChunkWalk walk = new ChunkWalk(chunkSize);
         private long lastEnd = -1;
+        /** Bytes read by the current sequential run: the read-ahead window grows with it. */
+        private long run;
+        private long lastWriteEnd = -1;
 
         @Override
         public int submit(BlockRequest r) {
@@ -166,14 +169,24 @@ public final class ChunkedTarget implements Target, MetricsSource {
                 case BlockOp.READ -> {
                     boolean sequential = r.offset() == lastEnd;
                     lastEnd = r.offset() + r.length();
-                    if (sequential && readAhead.enabled()) readAhead.after(lastEnd);
+                    run = sequential ? run + r.length() : r.length();
+                    if (sequential && readAhead.enabled()) readAhead.after(lastEnd, run);
                     if (readInline(r, walk)) return r.length();
                     return async(r, () -> read(r));
                 }
                 case BlockOp.WRITE -> {
                     if (format.lease.lost()) return -Errno.EIO;
-                    if (!r.fua() && writeInline(r, walk)) return r.length();
-                    return async(r, () -> write(r));
+                    boolean sequential = r.offset() == lastWriteEnd;
+                    lastWriteEnd = r.offset() + r.length();
+                    if (!r.fua() && writeInline(r, walk)) {
+                        if (sequential) passed(r.offset(), lastWriteEnd);
+                        return r.length();
+                    }
+                    return async(r, () -> {
+                        int n = write(r);
+                        if (sequential) passed(r.offset(), r.offset() + r.length());
+                        return n;
+                    });
                 }
                 case BlockOp.FLUSH -> {
                     return async(r, writeBack::flush);
@@ -186,6 +199,17 @@ public final class ChunkedTarget implements Target, MetricsSource {
                     return -Errno.EOPNOTSUPP;
                 }
             }
+        }
+    }
+
+    /**
+     * A sequential write of {@code [off, end)} went past the chunks that end at or before {@code end}
+     * (the one before {@code off} included): the write-back may store them now.
+     */
+    private void passed(long off, long end) {
+        for (long i = off == 0 ? 0 : (off - 1) / chunkSize; (i + 1) * chunkSize <= end; i++) {
+            CachedChunk e = cache.cached(i);
+            if (e != null) writeBack.passed(e);
         }
     }
 
@@ -350,6 +374,11 @@ public final class ChunkedTarget implements Target, MetricsSource {
             p.advance(w.n);
         }
         return 0;
+    }
+
+    /** The chunk's cache entry, or null when it is not cached (for tests). */
+    CachedChunk cachedChunk(long index) {
+        return cache.cached(index);
     }
 
     /** Bytes in chunks not yet stored. */

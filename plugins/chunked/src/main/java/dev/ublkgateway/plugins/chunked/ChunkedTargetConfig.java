@@ -19,9 +19,9 @@ public record ChunkedTargetConfig(
         Size cache,
         @ConfigOption(description = "chunks written to the store at once", defaultValue = "8")
         Integer writebackThreads,
-        @ConfigOption(description = "milliseconds a chunk stays dirty before it is written back", defaultValue = "500")
+        @ConfigOption(description = "milliseconds a chunk stays dirty before it is written back (a sequential writer's chunks go once it has passed them)", defaultValue = "500")
         Integer writebackDelayMs,
-        @ConfigOption(description = "chunks read ahead when reads are sequential (0: off)", defaultValue = "4")
+        @ConfigOption(description = "chunks read ahead when reads are sequential, growing to 8 times that along a run (0: off)", defaultValue = "4")
         Integer readAhead,
         @Nested("codec")
         @ConfigOption(description = "chunk codecs applied in order before storing, e.g. [{type: aes-gcm, key: ...}]")

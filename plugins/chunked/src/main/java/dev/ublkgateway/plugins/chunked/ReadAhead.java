@@ -5,21 +5,30 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 
-/** Loads the chunks after a sequential read into the cache in the background, a few at a time. */
+/**
+ * Loads the chunks after a sequential read into the cache in the background. The window starts at
+ * {@code read-ahead} chunks and grows by one for each chunk a sequential run has read, up to
+ * {@link #GROWTH} times that (and a quarter of the cache): a long stream keeps many loads in flight
+ * and hides the store's latency, a short run or a random reader loads little it will not use.
+ */
 final class ReadAhead {
+    /** The window grows up to this many times {@code read-ahead}. */
+    static final int GROWTH = 8;
+
     private final int chunkSize;
     private volatile long chunks;
-    private final int ahead;
+    private final int ahead, most;
     private final ChunkCache cache;
     private final ChunkMap map;
     private final ExecutorService workers;
     private final Set<Long> loading = ConcurrentHashMap.newKeySet();
 
-    /** @param ahead chunks to load after a sequential read (0: none) */
+    /** @param ahead chunks to load after the first sequential read (0: none) */
     ReadAhead(int chunkSize, long chunks, int ahead, ChunkCache cache, ChunkMap map, ExecutorService workers) {
         this.chunkSize = chunkSize;
         this.chunks = chunks;
         this.ahead = ahead;
+        this.most = (int) Math.max(ahead, Math.min((long) ahead * GROWTH, cache.capacity() / chunkSize / 4));
         this.cache = cache;
         this.map = map;
         this.workers = workers;
@@ -34,11 +43,20 @@ final class ReadAhead {
         return ahead > 0;
     }
 
-    /** Starts loading the stored chunks after byte {@code end} that are not cached or being loaded. */
-    void after(long end) {
+    /** Chunks loaded ahead of a sequential run that has read {@code run} bytes so far. */
+    int window(long run) {
+        return (int) Math.min(most, ahead + run / chunkSize);
+    }
+
+    /**
+     * Starts loading the stored chunks after byte {@code end} that are not cached or being loaded, for a
+     * sequential run that has read {@code run} bytes up to there.
+     */
+    void after(long end, long run) {
         long first = Math.ceilDiv(end, chunkSize);
-        for (long i = first; i < first + ahead && i < chunks; i++) {
-            if (map.get(i) == 0 || cache.cached(i) != null || !loading.add(i)) continue;
+        int window = window(run);
+        for (long i = first; i < first + window && i < chunks; i++) {
+            if (map.get(i) == 0 || loading.contains(i) || cache.cached(i) != null || !loading.add(i)) continue;
             long index = i;
             workers.execute(() -> {
                 try {

@@ -16,8 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 /**
- * Stores dirty chunks through the layers: in the background once they have been dirty for a while, at
- * once under memory pressure, at most {@code writeback-threads} at a time; and on demand for FLUSH
+ * Stores dirty chunks through the layers: in the background once they have been dirty for a while or a
+ * sequential writer has gone past them, at once under memory pressure, at most {@code writeback-threads} at a time; and on demand for FLUSH
  * (every chunk dirty when it arrived, then the chunk map) and FUA writes.
  */
 final class WriteBack {
@@ -93,6 +93,7 @@ final class WriteBack {
             e.lock.lock();
             try {
                 e.storedGen = gen;
+                e.passed = false;
                 if (e.writeGen == gen) e.dirty = false;
             } finally {
                 e.lock.unlock();
@@ -171,6 +172,17 @@ final class WriteBack {
         return 0;
     }
 
+    /**
+     * A sequential writer has written up to the end of the chunk and gone on: it is stored now rather than
+     * after the delay, so a stream's chunks reach the store while it is still writing (and a FLUSH at its
+     * end finds little left to store). A chunk written again after that waits for the delay as usual.
+     */
+    void passed(CachedChunk e) {
+        if (e.passed || !e.dirty) return;
+        e.passed = true;
+        LockSupport.unpark(flusher);
+    }
+
     private void loop() {
         while (!closing) {
             LockSupport.parkNanos(20_000_000);
@@ -178,7 +190,7 @@ final class WriteBack {
             long capacity = cache.capacity();
             boolean urgent = cache.takePressure() || cache.used() > capacity / 2 && cache.dirtyBytes() > capacity / 4;
             for (CachedChunk e : cache.dirty()) {
-                if (!urgent && now - e.dirtySince < delayNanos) continue;
+                if (!urgent && !e.passed && now - e.dirtySince < delayNanos) continue;
                 if (e.io.isLocked() || !e.queued.compareAndSet(false, true)) continue;
                 if (!slots.tryAcquire()) {
                     e.queued.set(false);

@@ -233,6 +233,73 @@ class ChunkedTargetTest {
     }
 
     @Test
+    void readAheadGrowsAlongASequentialRunAndStartsSmallAgainAfterASeek() throws Exception {
+        MemoryStore store = new MemoryStore();
+        ChunkedTarget t = open(store, (byte) 1, config(CHUNK, 64L * CHUNK));
+        TargetQueue q = queue(t);
+        byte[] all = random(64 * CHUNK, 7);
+        for (int c = 0; c < 64; c += 8) {
+            assertEquals(8 * CHUNK, write(q, (long) c * CHUNK, Arrays.copyOfRange(all, c * CHUNK, (c + 8) * CHUNK), false));
+        }
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        close(t);
+
+        // read-ahead 4, a cache of 64 chunks: the window grows from 4 to 16 (a quarter of the cache)
+        ReadAhead ra = new ReadAhead(CHUNK, 64, 4, new ChunkCache(CHUNK, 64L * CHUNK, null), null, null);
+        assertEquals(4, ra.window(0));
+        assertEquals(7, ra.window(3L * CHUNK + 100));
+        assertEquals(16, ra.window(40L * CHUNK));
+        assertEquals(32, new ReadAhead(CHUNK, 64, 4, new ChunkCache(CHUNK, 1024L * CHUNK, null), null, null).window(1L << 40),
+                "at most 8 times read-ahead");
+
+        t = open(store, (byte) 1, config(CHUNK, 64L * CHUNK));
+        q = queue(t);
+        long opened = store.gets.get();
+        for (int c = 0; c < 12; c++) assertArrayEquals(Arrays.copyOfRange(all, c * CHUNK, (c + 1) * CHUNK), read(q, (long) c * CHUNK, CHUNK));
+        // after 12 chunks read in order, 16 beyond them are on their way: chunk 27 is loaded without a read
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.gets.get() < opened + 28 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertEquals(opened + 28, store.gets.get(), "chunks 0 to 27 loaded");
+        long gets = store.gets.get();
+        assertArrayEquals(Arrays.copyOfRange(all, 27 * CHUNK, 28 * CHUNK), read(q, 27L * CHUNK, CHUNK));
+        assertEquals(gets, store.gets.get(), "chunk 27 came from the read-ahead");
+        // a seek: the next run starts with the window of 4 again
+        assertArrayEquals(Arrays.copyOfRange(all, 50 * CHUNK, 51 * CHUNK), read(q, 50L * CHUNK, CHUNK));
+        assertArrayEquals(Arrays.copyOfRange(all, 51 * CHUNK, 52 * CHUNK), read(q, 51L * CHUNK, CHUNK));
+        Thread.sleep(200);
+        assertTrue(t.cachedChunk(57) != null && t.cachedChunk(58) == null, "a run of two chunks: a window of 4 + 2, 52 to 57");
+    }
+
+    @Test
+    void aSequentialWritersChunksAreStoredOnceItHasGonePastThemWithoutTheDelay() throws Exception {
+        MemoryStore store = new MemoryStore();
+        // a write-back delay of 10 minutes: only chunks a sequential writer went past are stored early
+        ChunkedTarget t = open(store, (byte) 1, new ChunkedTargetConfig(Size.of(CHUNK), Size.of(32L * CHUNK), 4, 600_000, 4,
+                List.of(), null));
+        TargetQueue q = queue(t);
+        byte[] b = random(4 * CHUNK, 5);
+        long puts = store.puts.get();
+        for (int off = 0; off < 3 * CHUNK + CHUNK / 2; off += CHUNK / 4) { // chunks 0 to 2, half of 3
+            assertEquals(CHUNK / 4, write(q, 10L * CHUNK + off, Arrays.copyOfRange(b, off, off + CHUNK / 4), false));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.puts.get() < puts + 3 && System.nanoTime() < deadline) Thread.sleep(5);
+        Thread.sleep(100);
+        assertEquals(puts + 3, store.puts.get(), "chunks 10 to 12 stored, 13 (being written) not");
+        assertFalse(t.cachedChunk(10).dirty);
+        assertTrue(t.cachedChunk(13).dirty);
+        // random writes (not sequential) wait for the delay, even into a whole chunk
+        assertEquals(CHUNK, write(q, 20L * CHUNK, Arrays.copyOf(b, CHUNK), false));
+        assertEquals(CHUNK, write(q, 2L * CHUNK, Arrays.copyOf(b, CHUNK), false));
+        Thread.sleep(100);
+        assertEquals(puts + 3, store.puts.get());
+        assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
+        close(t);
+        t = open(store, (byte) 1);
+        assertArrayEquals(Arrays.copyOf(b, 3 * CHUNK + CHUNK / 2), read(queue(t), 10L * CHUNK, 3 * CHUNK + CHUNK / 2));
+    }
+
+    @Test
     void unwrittenChunksReadAsZerosWithoutStoreRequests() throws Exception {
         MemoryStore store = new MemoryStore();
         TargetQueue q = queue(open(store, (byte) 1));
@@ -461,7 +528,8 @@ class ChunkedTargetTest {
         assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
         assertEquals(List.of(), progress.events(), "one chunk is not a long operation");
         byte[] part = random(512 * 1024, 4);
-        for (long off = 0; off < (long) chunks * CHUNK; off += part.length) write(q, off, part, false);
+        // written backwards: a sequential writer's chunks would be stored before the FLUSH
+        for (long off = (long) chunks * CHUNK - part.length; off >= 0; off -= part.length) write(q, off, part, false);
         assertEquals(0, op(q, BlockOp.FLUSH, 0, 0));
         List<String> ev = progress.events();
         assertEquals("start cache-drain " + (long) chunks * CHUNK, ev.getFirst());
