@@ -166,6 +166,12 @@ for store in s3 dir; do
     ci=$(median "${CI[@]}") co=$(median "${CO[@]}") ni=$(median "${NI[@]}") no=$(median "${NO[@]}")
     echo "median $store: import $ci MB/s vs nbdcopy-in $ni MB/s ($(awk -v a="$ci" -v b="$ni" 'BEGIN { printf "%.2f", a / b }')x);" \
         "export $co MB/s vs nbdcopy-out $no MB/s ($(awk -v a="$co" -v b="$no" 'BEGIN { printf "%.2f", a / b }')x)"
+    # the volume commands start a JVM (and load the store's client) inside the measured time; the gateway did so in `up`
+    js=()
+    for _ in 1 2 3; do t0=$(now); "$GW" volume --help > /dev/null; js+=("$(awk -v s="$t0" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }')"); done
+    j=$(median "${js[@]}")
+    wo() { awk -v b="$BYTES" -v m="$1" -v j="$j" 'BEGIN { printf "%.1f", b / 1e6 / (b / 1e6 / m - j) }'; }
+    echo "  (JVM start, median of 3 \`volume --help\`: $j s; without it: import $(wo "$ci") MB/s, export $(wo "$co") MB/s)"
     rewrite "$store" "$store-rewrite" > "$WORK/result"
     read -r rw rq < "$WORK/result"
     echo "rewrite $store: the same 64 MiB written $REWRITES times (nbdcopy --flush each): $rw MB/s; requests per GiB rewritten $rq"
