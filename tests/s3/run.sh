@@ -334,7 +334,7 @@ K=(--store "$STORE" --codecs "$CODECS")
 "$GW" volume import "$WORK/in.img" s3kill "${K[@]}" > "$WORK/kill.out" 2>&1 &
 imppid=$!
 for _ in $(seq 300); do
-    n=$(find "$S3/$BUCKET/s3kill/chunks" -type f 2>/dev/null | wc -l)
+    n=$(find "$S3/$BUCKET/s3kill/chunks" -type f 2>/dev/null | wc -l || true)
     ((n >= 3)) && break
     sleep 0.1
 done
@@ -363,8 +363,6 @@ grep -q "^imported nbd+unix:///?socket=$WORK/src.sock into volume s3kill .*: 48 
 nbdcopy "nbd+unix:///?socket=$WORK/dst.sock" "$WORK/knbd.img"
 kill "$(cat "$WORK/src.pid")" "$(cat "$WORK/dst.pid")"
 cmp <(head -c 48M "$WORK/knbd.img") "$WORK/in.img" || fail "the volume imported from NBD and exported into NBD differs"
-"$GW" volume verify s3kill "${K[@]}" > /dev/null 2>&1 || fail "verify after the re-import"
-"$GW" volume delete s3kill "${K[@]}" > /dev/null 2>&1 || fail "delete after the re-import"
 ok "import killed after $n chunks: info says incomplete, verify/export refuse in one line, delete; import from and export into NBD match ($((SECONDS - t2)) s)"
 
 obj=$(chunk_object s3imp 20)   # chunk 20, at 5 MiB

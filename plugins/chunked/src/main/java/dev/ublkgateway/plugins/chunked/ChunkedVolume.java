@@ -82,6 +82,11 @@ final class ChunkedVolume implements Volume {
     }
 
     private VolumeFormat open(long size, VolumeFormat.Use use) throws IOException {
+        // an incomplete import is refused before its (dead) importer's lease is taken over
+        if (use == VolumeFormat.Use.CHECK || use == VolumeFormat.Use.READ) {
+            Optional<VolumeMeta> m = VolumeFormat.readMeta(store());
+            if (m.isPresent() && m.get().importing()) throw new IOException(VolumeMeta.incomplete(name));
+        }
         return VolumeFormat.open(descriptor(size), chunkSize(), false, false, lent(), codecNames(), codecs(size), use);
     }
 
