@@ -8,7 +8,8 @@
 # Environment: S3PROXY_IDENTITY / S3PROXY_CREDENTIAL (default test-access / test-secret: the access key
 # id and secret access key clients sign with), S3PROXY_STORAGE (filesystem-nio2, the default, or
 # transient for memory), S3PROXY_VERSION (default 2.6.0), S3PROXY_START_TIMEOUT (seconds `start` waits
-# for it to answer, default 60). The log is DIR.log (warnings only).
+# for it to answer, default 60). The log is DIR.log (warnings only; with S3PROXY_LOG_REQUESTS=1 also a line
+# "request: Request(METHOD URL)" per request, which benchmarks count).
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
 source "$ROOT/scripts/lib/jdk.sh"
@@ -65,6 +66,7 @@ PROPS
     <file>$dir.log</file>
     <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{20} %msg%n</pattern></encoder>
   </appender>
+  $([[ ${S3PROXY_LOG_REQUESTS:-0} == 1 ]] && echo '<logger name="org.gaul.s3proxy.S3ProxyHandler" level="DEBUG"/>')
   <root level="WARN"><appender-ref ref="FILE"/></root>
 </configuration>
 XML

@@ -9,7 +9,8 @@
 # down on a stalled S3 shows the flush progress and its outcome (exit 1 naming the data left when S3 is gone),
 # volume import/export/verify of an S3 volume (served by up in between); snapshots of it (device down, and
 # taken by the serving gateway after a FLUSH barrier, exported while served), gc beside the gateway,
-# rollback, snapshot-delete; objects left by a killed gateway and a killed gc, removed by gc.
+# rollback, snapshot-delete; objects left by a killed gateway and a killed gc, removed by gc; an import
+# killed half-way (marked incomplete, refused, deleted), import from and export into NBD URIs (nbdkit).
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -325,6 +326,44 @@ wait $gcpid 2>/dev/null || true
 "$GW" volume export s3imp "$WORK/gc.img" "${V[@]}" > /dev/null 2>&1 || fail "export after gc"
 cmp "$WORK/gc.img" "$WORK/sparse.img" || fail "gc changed the volume's data"
 ok "kill -9 before a FLUSH left $((n - 17)) objects; a gc killed half-way, then gc: 17 left, data intact, verify clean"
+
+# an import killed with kill -9 half-way leaves a volume marked incomplete: info says so, verify, export and
+# up refuse it in one line, delete removes it; then an import from an NBD URI and an export into one
+t2=$SECONDS
+K=(--store "$STORE" --codecs "$CODECS")
+"$GW" volume import "$WORK/in.img" s3kill "${K[@]}" > "$WORK/kill.out" 2>&1 &
+imppid=$!
+for _ in $(seq 300); do
+    n=$(find "$S3/$BUCKET/s3kill/chunks" -type f 2>/dev/null | wc -l || true)
+    ((n >= 3)) && break
+    sleep 0.1
+done
+kill -9 $imppid 2>/dev/null || fail "the import of 48 MiB finished before it could be killed: $(cat "$WORK/kill.out")"
+wait $imppid 2>/dev/null || true
+grep -q "^import=incomplete" "$S3/$BUCKET/s3kill/volume.meta" || fail "the killed import's metadata is not marked incomplete"
+"$GW" volume info s3kill --store "$STORE" > "$WORK/kinfo.out" 2>&1 || fail "info of a killed import: $(cat "$WORK/kinfo.out")"
+grep -q "^state: *incomplete import" "$WORK/kinfo.out" || fail "info does not say the import is incomplete: $(cat "$WORK/kinfo.out")"
+if "$GW" volume verify s3kill "${K[@]}" > /dev/null 2> "$WORK/kver.err"; then fail "verify of a killed import exited 0"; fi
+one_line "verify of a killed import" "$(cat "$WORK/kver.err")"
+if "$GW" volume export s3kill "$WORK/kill.img" "${K[@]}" > /dev/null 2> "$WORK/kexp.err"; then fail "export of a killed import succeeded"; fi
+one_line "export of a killed import" "$(cat "$WORK/kexp.err")"
+for f in kver kexp; do
+    grep -q "incomplete import.*delete it (ublk-gateway volume delete) and import again" "$WORK/$f.err" || fail "$f: $(cat "$WORK/$f.err")"
+done
+[[ ! -e $WORK/kill.img ]] || fail "export of a killed import left a file"
+"$GW" volume delete s3kill "${K[@]}" > /dev/null 2>&1 || fail "delete of a killed import"
+[[ -z $(find "$S3/$BUCKET/s3kill" -type f 2>/dev/null) ]] || fail "delete left objects: $(find "$S3/$BUCKET/s3kill" -type f)"
+nbdkit -U "$WORK/src.sock" -P "$WORK/src.pid" file "$WORK/in.img" || fail "nbdkit file"
+nbdkit -U "$WORK/dst.sock" -P "$WORK/dst.pid" memory 64M || fail "nbdkit memory"
+"$GW" volume import "nbd+unix:///?socket=$WORK/src.sock" s3kill "${K[@]}" > "$WORK/kimp.out" 2>&1 \
+    || fail "import from NBD after delete: $(cat "$WORK/kimp.out")"
+grep -q "^imported nbd+unix:///?socket=$WORK/src.sock into volume s3kill .*: 48 MiB, 48 of 48 chunks stored" "$WORK/kimp.out" \
+    || fail "import from NBD said: $(cat "$WORK/kimp.out")"
+"$GW" volume export s3kill "nbd+unix:///?socket=$WORK/dst.sock" "${K[@]}" > /dev/null 2>&1 || fail "export into NBD"
+nbdcopy "nbd+unix:///?socket=$WORK/dst.sock" "$WORK/knbd.img"
+kill "$(cat "$WORK/src.pid")" "$(cat "$WORK/dst.pid")"
+cmp <(head -c 48M "$WORK/knbd.img") "$WORK/in.img" || fail "the volume imported from NBD and exported into NBD differs"
+ok "import killed after $n chunks: info says incomplete, verify/export refuse in one line, delete; import from and export into NBD match ($((SECONDS - t2)) s)"
 
 obj=$(chunk_object s3imp 20)   # chunk 20, at 5 MiB
 cp "$obj" "$WORK/obj14.orig"

@@ -39,6 +39,28 @@ public interface Volume extends AutoCloseable {
      */
     void exportTo(Path dest, LongConsumer bytesLeft) throws IOException;
 
+    /**
+     * As {@link #importFrom(Path, long, LongConsumer)}, from an image outside the file system (an NBD export).
+     * (Since API 1.8; a target that does not implement it refuses.)
+     */
+    default long importFrom(BlockImage source, long sizeBytes, LongConsumer bytesLeft) throws IOException {
+        throw new IOException("this target's volumes cannot be imported from " + source.name() + "; copy it to a file first");
+    }
+
+    /**
+     * As {@link #exportTo(Path, LongConsumer)}, into an existing image outside the file system (an NBD export) at
+     * least as large as the volume; chunks without data are written as zeros, and the image is flushed at the end.
+     * (Since API 1.8; a target that does not implement it refuses.)
+     */
+    default void exportTo(BlockImage dest, LongConsumer bytesLeft) throws IOException {
+        throw new IOException("this target's volumes cannot be exported to " + dest.name() + "; export to a file first");
+    }
+
+    /** As {@link #exportSnapshotTo(String, Path, LongConsumer)}, into an image outside the file system. (Since API 1.8.) */
+    default void exportSnapshotTo(String snapshot, BlockImage dest, LongConsumer bytesLeft) throws IOException {
+        throw new IOException("this target's volumes cannot export snapshots to " + dest.name() + "; export to a file first");
+    }
+
     /** Reads every object of the volume and checks it; damage is reported, not thrown. */
     VerifyReport verify(LongConsumer bytesLeft) throws IOException;
 
@@ -116,11 +138,19 @@ public interface Volume extends AutoCloseable {
      * @param createdMillis when it was created (epoch milliseconds), 0 when its metadata predates the field
      * @param storedChunks  chunk objects in the store, -1 when the store cannot list them
      * @param servedBy      the gateway whose lease is live (owner and heartbeat age), or null
+     * @param incompleteImport the import that created it stopped before it finished (killed, or the machine died): it
+     *                      cannot be served or exported; delete it and import again (since API 1.8)
      */
     record VolumeStatus(String name, long sizeBytes, long chunkBytes, List<String> codecs, int format, String volumeId,
-                        long createdMillis, long storedChunks, String servedBy) {
+                        long createdMillis, long storedChunks, String servedBy, boolean incompleteImport) {
         public VolumeStatus {
             codecs = List.copyOf(codecs);
+        }
+
+        /** A complete volume (the constructor before API 1.8). */
+        public VolumeStatus(String name, long sizeBytes, long chunkBytes, List<String> codecs, int format, String volumeId,
+                            long createdMillis, long storedChunks, String servedBy) {
+            this(name, sizeBytes, chunkBytes, codecs, format, volumeId, createdMillis, storedChunks, servedBy, false);
         }
     }
 

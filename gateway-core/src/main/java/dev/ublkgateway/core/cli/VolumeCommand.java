@@ -229,6 +229,7 @@ final class VolumeCommand implements Runnable {
         m.put("volume_id", s.volumeId());
         m.put("created", s.createdMillis() == 0 ? null : Instant.ofEpochMilli(s.createdMillis()).toString());
         m.put("served_by", s.servedBy());
+        if (s.incompleteImport()) m.put("state", "incomplete import (it stopped before it finished); delete it and import again");
         return m;
     }
 

@@ -2,6 +2,8 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.api.Size;
 import dev.ublkgateway.api.Volume;
+import dev.ublkgateway.core.frontend.nbd.NbdClient;
+import dev.ublkgateway.core.frontend.nbd.NbdUri;
 import dev.ublkgateway.core.plugins.PluginHost;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,10 +19,11 @@ import java.util.function.LongConsumer;
 final class VolumeDataCommands {
     private VolumeDataCommands() {}
 
-    @Command(name = "import", description = "Create a volume from a raw image file or block device; all-zero chunks are "
-            + "not stored. Refused when the volume exists.")
+    @Command(name = "import", description = "Create a volume from a raw image file, a block device or an NBD export "
+            + "(nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH); all-zero chunks are not stored. Refused when the volume "
+            + "exists. An import that was killed leaves a volume marked incomplete: delete it and import again.")
     static final class Import extends VolumeCommand.Sub {
-        @Parameters(paramLabel = "SRC NAME", arity = "1..2", description = "the raw image, then the volume (with --config: "
+        @Parameters(paramLabel = "SRC NAME", arity = "1..2", description = "the raw image or NBD URI, then the volume (with --config: "
                 + "the device; default --device)")
         List<String> args;
         @Option(names = "--size", paramLabel = "SIZE", description = "with --store: the volume's size (default: the image's, "
@@ -29,28 +32,39 @@ final class VolumeDataCommands {
 
         @Override
         int run(VolumeRef ref, PluginHost host) throws Exception {
-            Path src = Path.of(args.getFirst());
+            String srcArg = args.getFirst();
+            NbdUri uri = NbdUri.looksLike(srcArg) ? NbdUri.parse(srcArg) : null;
+            Path src = uri == null ? Path.of(srcArg) : null;
             String n = ref.name(args.size() > 1 ? args.get(1) : null);
-            if (!Files.exists(src)) throw new IOException(src + ": no such file or block device; check the path");
+            if (src != null && !Files.exists(src)) throw new IOException(src + ": no such file or block device; check the path");
             long bytes = VolumeCommand.storeSize(ref, size, null);
             try (VolumeRef.Opened v = ref.open(n, Math.max(bytes, 0))) {
                 Progress p = Progress.onStdout("importing " + n);
                 // with --store and no --size: -1, the image's own size
-                long stored = v.volume().importFrom(src, ref.fromConfig() ? v.deviceSize() : bytes, throttled(p));
+                long want = ref.fromConfig() ? v.deviceSize() : bytes;
+                long stored;
+                if (uri == null) {
+                    stored = v.volume().importFrom(src, want, throttled(p));
+                } else {
+                    try (NbdClient in = NbdClient.connect(uri)) {
+                        stored = v.volume().importFrom(in, want, throttled(p));
+                    }
+                }
                 Volume.VolumeStatus s = v.volume().status().orElseThrow();
-                p.finish("imported " + src + " into volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + ", "
+                p.finish("imported " + srcArg + " into volume " + n + " (" + v.where() + "): " + Size.format(s.sizeBytes()) + ", "
                         + stored + " of " + Math.ceilDiv(s.sizeBytes(), s.chunkBytes()) + " chunks stored (the rest are all zeros)");
             }
             return 0;
         }
     }
 
-    @Command(name = "export", description = "Write a volume to a new raw image file (chunks without data become holes) or to "
-            + "a block device. Refused while a gateway serves the volume: its cache may hold writes not yet stored; "
+    @Command(name = "export", description = "Write a volume to a new raw image file (chunks without data become holes), to "
+            + "a block device, or into an existing NBD export at least as large (nbd://HOST[:PORT]/EXPORT, "
+            + "nbd+unix:///EXPORT?socket=PATH; flushed at the end). Refused while a gateway serves the volume: its cache may hold writes not yet stored; "
             + "run `down` first. With --snapshot, the snapshot's data, also while a gateway serves the volume.")
     static final class Export extends VolumeCommand.Sub {
         @Parameters(paramLabel = "NAME DST", arity = "1..2", description = "the volume (with --config: the device; default "
-                + "--device), then the new file or the block device")
+                + "--device), then the new file, the block device or the NBD URI")
         List<String> args;
         @Option(names = "--snapshot", paramLabel = "SNAP", description = "export this snapshot (reads only its immutable objects)")
         String snapshot;
@@ -58,11 +72,19 @@ final class VolumeDataCommands {
         @Override
         int run(VolumeRef ref, PluginHost host) throws Exception {
             String n = ref.name(args.size() > 1 ? args.getFirst() : null);
-            Path dst = Path.of(args.getLast());
+            String dst = args.getLast();
+            NbdUri uri = NbdUri.looksLike(dst) ? NbdUri.parse(dst) : null;
             try (VolumeRef.Opened v = ref.open(n, -1)) {
                 Progress p = Progress.onStdout("exporting " + n);
-                if (snapshot != null) v.volume().exportSnapshotTo(snapshot, dst, throttled(p));
-                else v.volume().exportTo(dst, throttled(p));
+                if (uri == null) {
+                    if (snapshot != null) v.volume().exportSnapshotTo(snapshot, Path.of(dst), throttled(p));
+                    else v.volume().exportTo(Path.of(dst), throttled(p));
+                } else {
+                    try (NbdClient out = NbdClient.connect(uri)) {
+                        if (snapshot != null) v.volume().exportSnapshotTo(snapshot, out, throttled(p));
+                        else v.volume().exportTo(out, throttled(p));
+                    }
+                }
                 p.finish("exported " + (snapshot != null ? "snapshot " + snapshot + " of " : "") + "volume " + n + " (" + v.where()
                         + ") to " + dst);
             }

@@ -1,5 +1,6 @@
 package dev.ublkgateway.plugins.chunked;
 
+import dev.ublkgateway.api.BlockImage;
 import dev.ublkgateway.api.DeviceDescriptor;
 import dev.ublkgateway.api.NestedSpec;
 import dev.ublkgateway.api.ObjectStore;
@@ -11,11 +12,8 @@ import dev.ublkgateway.api.Volume.GcReport;
 import dev.ublkgateway.api.Volume.SnapshotInfo;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -84,6 +82,11 @@ final class ChunkedVolume implements Volume {
     }
 
     private VolumeFormat open(long size, VolumeFormat.Use use) throws IOException {
+        // an incomplete import is refused before its (dead) importer's lease is taken over
+        if (use == VolumeFormat.Use.CHECK || use == VolumeFormat.Use.READ) {
+            Optional<VolumeMeta> m = VolumeFormat.readMeta(store());
+            if (m.isPresent() && m.get().importing()) throw new IOException(VolumeMeta.incomplete(name));
+        }
         return VolumeFormat.open(descriptor(size), chunkSize(), false, false, lent(), codecNames(), codecs(size), use);
     }
 
@@ -105,7 +108,7 @@ final class ChunkedVolume implements Volume {
         }
         List<String> codecs = m.codecs().isEmpty() ? List.of() : List.of(m.codecs().split(","));
         return Optional.of(new VolumeStatus(name, m.size(), m.chunkSize(), codecs, m.format(), HexFormat.of().formatHex(m.volumeId()),
-                m.created(), stored, Lease.holder(store()).orElse(null)));
+                m.created(), stored, Lease.holder(store()).orElse(null), m.importing()));
     }
 
     /** The store's chunk object keys. */
@@ -147,55 +150,83 @@ final class ChunkedVolume implements Volume {
 
     @Override
     public long importFrom(Path source, long sizeBytes, LongConsumer bytesLeft) throws IOException {
-        long srcSize = RawImage.size(source);
-        if (sizeBytes < 0) sizeBytes = Math.max(4096, Math.ceilDiv(srcSize, 4096) * 4096);
-        if (srcSize > sizeBytes) {
-            throw new IOException(source + " is " + Size.format(srcSize) + ", larger than volume " + name + " (" + Size.format(sizeBytes)
-                    + "); use a larger volume");
-        }
-        int cs = chunkSize();
-        try (FileChannel in = openImage(source, StandardOpenOption.READ)) {
-            VolumeFormat f = open(sizeBytes, VolumeFormat.Use.CREATE);
-            boolean ok = false;
-            AtomicLong stored = new AtomicLong(), done = new AtomicLong();
-            try {
-                ChunkStore layers = f.layers(cs, name);
-                long srcChunks = Math.ceilDiv(srcSize, cs);
-                bytesLeft.accept(srcSize);
-                ThreadLocal<byte[]> bufs = ThreadLocal.withInitial(() -> new byte[cs + GenerationCheck.TRAILER]);
-                ThreadLocal<byte[]> zeros = ThreadLocal.withInitial(() -> new byte[cs]);
-                Parallel.run(srcChunks, config.writebackThreads(), i -> {
-                    byte[] buf = bufs.get();
-                    long off = i * cs;
-                    int n = (int) Math.min(cs, srcSize - off);
-                    RawImage.readFully(in, off, buf, n);
-                    Arrays.fill(buf, n, cs, (byte) 0);
-                    // all-zero chunks are not stored: the volume reads them as zeros
-                    if (!Arrays.equals(buf, 0, cs, zeros.get(), 0, cs)) {
-                        layers.write(i, buf, cs);
-                        stored.incrementAndGet();
-                    }
-                    bytesLeft.accept(srcSize - done.addAndGet(n));
-                });
-                f.persistMap();
-                ok = true;
-            } finally {
-                if (!ok) {
-                    // nothing half-imported stays behind to block the next try
-                    try {
-                        deleteObjects(RetryingStore.over(store(), RetryPolicy.DEFAULT), config.writebackThreads());
-                    } catch (IOException | RuntimeException ignored) {
-                        // the import's own failure is the one to report
-                    }
-                }
-                f.close(true);
-            }
-            return stored.get();
+        try (RawImage in = RawImage.source(source)) {
+            return importImage(in, sizeBytes, bytesLeft);
         }
     }
 
     @Override
+    public long importFrom(BlockImage source, long sizeBytes, LongConsumer bytesLeft) throws IOException {
+        return importImage(source, sizeBytes, bytesLeft);
+    }
+
+    /**
+     * The metadata is stored first, marked as an import under way, and unmarked last, after the chunks and the map:
+     * an import that is killed leaves a volume that says it is incomplete (refused by up, export and verify; delete
+     * removes it) rather than one that looks whole.
+     */
+    private long importImage(BlockImage in, long sizeBytes, LongConsumer bytesLeft) throws IOException {
+        long srcSize = in.size();
+        if (sizeBytes < 0) sizeBytes = Math.max(4096, Math.ceilDiv(srcSize, 4096) * 4096);
+        if (srcSize > sizeBytes) {
+            throw new IOException(in.name() + " is " + Size.format(srcSize) + ", larger than volume " + name + " (" + Size.format(sizeBytes)
+                    + "); use a larger volume");
+        }
+        int cs = chunkSize();
+        VolumeFormat f = open(sizeBytes, VolumeFormat.Use.IMPORT);
+        boolean ok = false;
+        AtomicLong stored = new AtomicLong(), done = new AtomicLong();
+        try {
+            ChunkStore layers = f.layers(cs, name);
+            long srcChunks = Math.ceilDiv(srcSize, cs);
+            bytesLeft.accept(srcSize);
+            ThreadLocal<byte[]> bufs = ThreadLocal.withInitial(() -> new byte[cs + GenerationCheck.TRAILER]);
+            byte[] zeros = new byte[cs];
+            Parallel.run(srcChunks, config.writebackThreads(), i -> {
+                byte[] buf = bufs.get();
+                long off = i * cs;
+                int n = (int) Math.min(cs, srcSize - off);
+                in.read(off, buf, n);
+                Arrays.fill(buf, n, cs, (byte) 0);
+                // all-zero chunks are not stored: the volume reads them as zeros
+                if (!Arrays.equals(buf, 0, cs, zeros, 0, cs)) {
+                    layers.write(i, buf, cs);
+                    stored.incrementAndGet();
+                }
+                bytesLeft.accept(srcSize - done.addAndGet(n));
+            });
+            f.persistMap();
+            f.finishImport();
+            ok = true;
+        } finally {
+            if (!ok) {
+                // nothing half-imported stays behind to block the next try
+                try {
+                    deleteObjects(RetryingStore.over(store(), RetryPolicy.DEFAULT), config.writebackThreads());
+                } catch (IOException | RuntimeException ignored) {
+                    // the import's own failure is the one to report
+                }
+            }
+            f.close(true);
+        }
+        return stored.get();
+    }
+
+    @Override
     public void exportTo(Path dest, LongConsumer bytesLeft) throws IOException {
+        VolumeMeta meta = requireMeta();
+        checkDest(dest, meta);
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
+            export(f, f.map, dest, bytesLeft);
+        } finally {
+            f.close(true);
+        }
+    }
+
+    @Override
+    public void exportTo(BlockImage dest, LongConsumer bytesLeft) throws IOException {
         VolumeMeta meta = requireMeta();
         checkDest(dest, meta);
         VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
@@ -214,12 +245,33 @@ final class ChunkedVolume implements Volume {
         VolumeMeta meta = requireMeta();
         if (meta.format() < 2) throw new IOException("volume " + name + ": " + VolumeFormat.formatOneSnapshots());
         checkDest(dest, meta);
+        exportSnapshot(snapshot, meta, m -> export(m.format(), m.map(), dest, bytesLeft));
+    }
+
+    @Override
+    public void exportSnapshotTo(String snapshot, BlockImage dest, LongConsumer bytesLeft) throws IOException {
+        Snapshot.checkName(snapshot);
+        VolumeMeta meta = requireMeta();
+        if (meta.format() < 2) throw new IOException("volume " + name + ": " + VolumeFormat.formatOneSnapshots());
+        checkDest(dest, meta);
+        exportSnapshot(snapshot, meta, m -> export(m.format(), m.map(), dest, bytesLeft));
+    }
+
+    private record Mapped(VolumeFormat format, ChunkMap map) {}
+
+    @FunctionalInterface
+    private interface Exporter {
+        void run(Mapped m) throws IOException;
+    }
+
+    private void exportSnapshot(String snapshot, VolumeMeta meta, Exporter exporter) throws IOException {
+        if (meta.importing()) throw new IOException(VolumeMeta.incomplete(name));
         VolumeFormat f = open(meta.size(), VolumeFormat.Use.READ);
         try {
             Snapshot s = f.readSnapshot(snapshot).orElseThrow(() -> noSnapshot(snapshot));
             ChunkMap m = new ChunkMap(f.map.count());
             m.restore(s.gens());
-            export(f, m, dest, bytesLeft);
+            exporter.run(new Mapped(f, m));
         } finally {
             f.close(false);
         }
@@ -240,54 +292,52 @@ final class ChunkedVolume implements Volume {
         }
     }
 
-    /** Writes the chunks {@code map} lists to {@code dest}. */
-    private void export(VolumeFormat f, ChunkMap map, Path dest, LongConsumer bytesLeft) throws IOException {
-        boolean device = RawImage.isBlockDevice(dest);
-        boolean created = false, ok = false;
-        try {
-            int cs = chunkSize();
-            long size = f.meta.size();
-            long count = Math.ceilDiv(size, cs);
-            ChunkStore layers = f.layers(map, cs, name);
-            RandomAccessFile file = null;
-            if (!device) {
-                openImage(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-                created = true;
-                file = new RandomAccessFile(dest.toFile(), "rw");
-                file.setLength(size); // sparse: chunks without data stay holes
-            }
-            try (FileChannel out = file != null ? file.getChannel() : openImage(dest, StandardOpenOption.WRITE)) {
-                AtomicLong done = new AtomicLong();
-                byte[] zeros = new byte[cs];
-                bytesLeft.accept(size);
-                Parallel.run(count, config.writebackThreads(), i -> {
-                    long off = i * cs;
-                    int n = (int) Math.min(cs, size - off);
-                    byte[] data = map.get(i) == 0 ? null : layers.read(i);
-                    if (data != null && Arrays.equals(data, 0, n, zeros, 0, n)) data = null;
-                    if (data != null) RawImage.writeFully(out, off, data, n);
-                    else if (device) RawImage.writeFully(out, off, zeros, n);
-                    bytesLeft.accept(size - done.addAndGet(n));
-                });
-                out.force(false);
-            }
-            ok = true;
-        } finally {
-            if (!ok && created) Files.deleteIfExists(dest);
+    private void checkDest(BlockImage dest, VolumeMeta meta) throws IOException {
+        if (!dest.writable()) throw new IOException(dest.name() + " is read-only; export into a writable one");
+        if (dest.size() < meta.size()) {
+            throw new IOException(dest.name() + " is " + Size.format(dest.size()) + ", smaller than volume " + name + " ("
+                    + Size.format(meta.size()) + "); use a larger export");
         }
     }
 
-    /** Opens an image file or device; a missing folder or a refused permission is one line naming the path. */
-    private static FileChannel openImage(Path p, StandardOpenOption... options) throws IOException {
-        try {
-            return FileChannel.open(p, options);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IOException(p + ": no such file or folder; check the path");
-        } catch (java.nio.file.AccessDeniedException e) {
-            throw new IOException(p + ": permission denied; check its permissions (a block device needs root or the disk group)");
-        } catch (java.nio.file.FileSystemException e) {
-            throw new IOException(p + ": " + (e.getReason() == null ? "cannot be opened" : e.getReason()));
+    /** Writes the chunks {@code map} lists to {@code dest}: a new sparse file, or a block device. */
+    private void export(VolumeFormat f, ChunkMap map, Path dest, LongConsumer bytesLeft) throws IOException {
+        if (RawImage.isBlockDevice(dest)) {
+            try (RawImage out = RawImage.device(dest)) {
+                export(f, map, out, bytesLeft);
+            }
+            return;
         }
+        boolean ok = false;
+        RawImage out = RawImage.newFile(dest, f.meta.size());
+        try {
+            export(f, map, out, bytesLeft);
+            ok = true;
+        } finally {
+            out.close();
+            if (!ok) Files.deleteIfExists(dest);
+        }
+    }
+
+    /** Writes the chunks {@code map} lists to {@code out}, the others as zeros, and flushes it. */
+    private void export(VolumeFormat f, ChunkMap map, BlockImage out, LongConsumer bytesLeft) throws IOException {
+        int cs = chunkSize();
+        long size = f.meta.size();
+        long count = Math.ceilDiv(size, cs);
+        ChunkStore layers = f.layers(map, cs, name);
+        AtomicLong done = new AtomicLong();
+        byte[] zeros = new byte[cs];
+        bytesLeft.accept(size);
+        Parallel.run(count, config.writebackThreads(), i -> {
+            long off = i * cs;
+            int n = (int) Math.min(cs, size - off);
+            byte[] data = map.get(i) == 0 ? null : layers.read(i);
+            if (data != null && Arrays.equals(data, 0, n, zeros, 0, n)) data = null;
+            if (data != null) out.write(off, data, n);
+            else out.writeZeroes(off, n);
+            bytesLeft.accept(size - done.addAndGet(n));
+        });
+        out.flush();
     }
 
     @Override

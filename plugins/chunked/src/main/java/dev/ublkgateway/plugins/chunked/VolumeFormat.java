@@ -87,6 +87,8 @@ final class VolumeFormat {
     /** What an open is for: serving (creates a missing volume), creating (refuses an existing one), checking. */
     enum Use {
         SERVE, CREATE,
+        /** as CREATE, with the metadata marked as an import under way until {@link #finishImport} */
+        IMPORT,
         /** an existing volume only; a chunk map that cannot be read is kept in {@link #mapProblem}, not thrown */
         CHECK,
         /** as CHECK, without taking the lease: only for reading immutable objects, or what is safe beside a serving gateway */
@@ -121,16 +123,19 @@ final class VolumeFormat {
                 rnd.nextBytes(salt);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(id, salt), chunkSize + GenerationCheck.TRAILER);
                 byte[] check = codecs.encode(KEY_CHECK_PLAIN.clone(), KEY_CHECK_PLAIN.length, KEY_CHECK_INDEX);
-                meta = new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check, System.currentTimeMillis());
+                meta = new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check, System.currentTimeMillis(),
+                        use == Use.IMPORT);
                 objects.put(VolumeMeta.KEY, meta.toBytes());
                 map.fresh();
                 LOG.info("volume " + d.name() + ": created (chunk size " + chunkSize + ", codecs [" + names + "])");
             } else {
-                if (use == Use.CREATE) {
+                if (use == Use.CREATE || use == Use.IMPORT) {
                     throw new IOException("volume " + d.name() + " already exists in this store; delete it first"
                             + " (ublk-gateway volume delete) or choose another name");
                 }
                 meta = VolumeMeta.parse(metaBytes.get());
+                // its chunks and map are partial: nothing but delete (which needs no open) may use it
+                if (meta.importing()) throw new IOException(VolumeMeta.incomplete(d.name()));
                 check(meta, d, chunkSize, names);
                 objects.format = meta.format();
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(meta.volumeId(), meta.kdfSalt()),
@@ -235,6 +240,15 @@ final class VolumeFormat {
             map.grow(chunks);
         }
         persistMap();
+    }
+
+    /** Ends an import: the chunks and the map are stored, so the metadata loses its import mark (the last write). */
+    void finishImport() throws IOException {
+        synchronized (mapIo) {
+            VolumeMeta done = meta.importing(false);
+            objects.put(VolumeMeta.KEY, done.toBytes());
+            meta = done;
+        }
     }
 
     /** The layers over {@code m} (the volume's map, or a snapshot's for reading it). */

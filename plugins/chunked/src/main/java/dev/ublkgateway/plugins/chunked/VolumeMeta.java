@@ -10,12 +10,29 @@ import java.util.Properties;
  * The volume's metadata object ({@code volume.meta}, a small properties text): format version, size,
  * chunk size, codec list, volume id, KDF salt and a key check value (a fixed block encoded through the
  * codecs, which only the right key and codec settings decode), and when it was created (epoch milliseconds;
- * 0 in metadata written before the field existed).
+ * 0 in metadata written before the field existed), and whether the import that creates it is still under way
+ * ({@code import=incomplete}: written with the first metadata of an import and removed when its chunk map is stored,
+ * so an import that was killed leaves a volume that says so instead of one that looks whole).
  */
 record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck,
-                  long created) {
+                  long created, boolean importing) {
     static final int FORMAT = 2;
     static final String KEY = "volume.meta";
+
+    VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck, long created) {
+        this(format, size, chunkSize, codecs, volumeId, kdfSalt, keyCheck, created, false);
+    }
+
+    /** The same metadata with the import marked finished (or not). */
+    VolumeMeta importing(boolean on) {
+        return new VolumeMeta(format, size, chunkSize, codecs, volumeId, kdfSalt, keyCheck, created, on);
+    }
+
+    /** The one-line refusal for a volume whose import did not finish. */
+    static String incomplete(String volume) {
+        return "volume " + volume + ": incomplete import (the import that created it stopped before it finished); delete it"
+                + " (ublk-gateway volume delete) and import again";
+    }
 
     byte[] toBytes() {
         HexFormat hex = HexFormat.of();
@@ -27,7 +44,8 @@ record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] v
                 + "volume-id=" + hex.formatHex(volumeId) + "\n"
                 + "kdf-salt=" + hex.formatHex(kdfSalt) + "\n"
                 + "key-check=" + hex.formatHex(keyCheck) + "\n"
-                + "created=" + created + "\n";
+                + "created=" + created + "\n"
+                + (importing ? "import=incomplete\n" : "");
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -39,7 +57,8 @@ record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] v
             return new VolumeMeta(Integer.parseInt(p.getProperty("format")), Long.parseLong(p.getProperty("size")),
                     Long.parseLong(p.getProperty("chunk-size")), p.getProperty("codecs", ""),
                     hex.parseHex(p.getProperty("volume-id")), hex.parseHex(p.getProperty("kdf-salt")),
-                    hex.parseHex(p.getProperty("key-check")), Long.parseLong(p.getProperty("created", "0")));
+                    hex.parseHex(p.getProperty("key-check")), Long.parseLong(p.getProperty("created", "0")),
+                    "incomplete".equals(p.getProperty("import")));
         } catch (RuntimeException e) {
             throw new IOException("the volume metadata object " + KEY + " is damaged (" + e.getMessage() + ")");
         }

@@ -169,6 +169,98 @@ class ChunkedVolumeTest {
         }
     }
 
+    /** An image in memory, as an NBD export would be: counts zero writes and flushes. */
+    static final class MemImage implements dev.ublkgateway.api.BlockImage {
+        final byte[] data;
+        int zeroWrites, flushes;
+        Runnable onRead = () -> {};
+
+        MemImage(byte[] data) {
+            this.data = data;
+        }
+
+        public String name() { return "mem://image"; }
+        public long size() { return data.length; }
+        public boolean writable() { return true; }
+        public void read(long offset, byte[] buf, int length) {
+            onRead.run();
+            System.arraycopy(data, (int) offset, buf, 0, length);
+        }
+        public void write(long offset, byte[] buf, int length) { System.arraycopy(buf, 0, data, (int) offset, length); }
+        public synchronized void writeZeroes(long offset, int length) {
+            java.util.Arrays.fill(data, (int) offset, (int) offset + length, (byte) 0);
+            zeroWrites++;
+        }
+        public synchronized void flush() { flushes++; }
+        public void close() {}
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"memory", "directory"})
+    void importsFromAndExportsToABlockImage(String kind) throws Exception {
+        byte[] img = Files.readAllBytes(sparseImage());
+        long size = 41L * CHUNK;
+        MemImage in = new MemImage(java.util.Arrays.copyOf(img, (int) size));
+        java.util.concurrent.atomic.AtomicBoolean markedWhileRunning = new java.util.concurrent.atomic.AtomicBoolean();
+        in.onRead = () -> {
+            try {
+                if (new String(store.get(VolumeMeta.KEY).orElseThrow(), StandardCharsets.UTF_8).contains("import=incomplete")) {
+                    markedWhileRunning.set(true);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try (Volume v = volume(kind, (byte) 3)) {
+            assertEquals(4, v.importFrom(in, -1, x -> {}));
+            assertTrue(markedWhileRunning.get(), "the metadata says the import is under way while it runs");
+            assertFalse(new String(store.get(VolumeMeta.KEY).orElseThrow(), StandardCharsets.UTF_8).contains("import"),
+                    "and not once it finished");
+            assertFalse(v.status().orElseThrow().incompleteImport());
+            MemImage small = new MemImage(new byte[CHUNK]);
+            IOException tooSmall = assertThrows(IOException.class, () -> v.exportTo(small, x -> {}));
+            assertEquals("mem://image is 64 KiB, smaller than volume vol (2.56 MiB); use a larger export", tooSmall.getMessage());
+            byte[] junk = new byte[(int) size + CHUNK];
+            java.util.Arrays.fill(junk, (byte) 0x5a);
+            MemImage out = new MemImage(junk);
+            v.exportTo(out, x -> {});
+            assertArrayEquals(in.data, java.util.Arrays.copyOf(out.data, (int) size), "chunks without data are written as zeros");
+            assertEquals(37, out.zeroWrites, "as zero writes, one per chunk without data");
+            assertEquals(1, out.flushes, "the export is flushed at the end");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"memory", "directory"})
+    void aKilledImportLeavesAVolumeThatSaysSo(String kind) throws Exception {
+        Path img = sparseImage();
+        long size = 41L * CHUNK;
+        try (Volume v = volume(kind, (byte) 3)) {
+            v.importFrom(img, size, x -> {});
+            // what a kill -9 half-way leaves: the metadata still marked, a map that may lack chunks
+            VolumeMeta m = VolumeMeta.parse(store.get(VolumeMeta.KEY).orElseThrow());
+            byte[] marked = m.importing(true).toBytes();
+            store.put(VolumeMeta.KEY, marked, 0, marked.length);
+            store.delete(ChunkMap.KEY);
+            assertTrue(v.status().orElseThrow().incompleteImport());
+            String want = "volume vol: incomplete import (the import that created it stopped before it finished); delete it"
+                    + " (ublk-gateway volume delete) and import again";
+            assertEquals(want, assertThrows(IOException.class, () -> v.exportTo(tmp.resolve("x.img"), x -> {})).getMessage());
+            assertFalse(Files.exists(tmp.resolve("x.img")));
+            assertEquals(want, assertThrows(IOException.class, () -> v.verify(x -> {})).getMessage());
+            DeviceDescriptor d = new DeviceDescriptor("vol", size, 4096, 1, 32, 512 * 1024);
+            assertEquals(want, assertThrows(IOException.class, () -> ChunkedTarget.open(config(), d, false, store, List.of("xor"),
+                    List.of(x -> new ChunkedTargetTest.XorCodec((byte) 3)))).getMessage(), "up refuses it");
+            assertTrue(assertThrows(IOException.class, () -> v.importFrom(img, size, x -> {})).getMessage().contains("already exists"));
+            v.delete();
+            assertEquals(List.of(), store.list("", true));
+            v.importFrom(img, size, x -> {});
+            Path out = tmp.resolve("out.img");
+            v.exportTo(out, x -> {});
+            assertArrayEquals(java.util.Arrays.copyOf(Files.readAllBytes(img), (int) size), Files.readAllBytes(out));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"memory", "directory"})
     void verifyFindsCorruptAndMissingChunksByOffset(String kind) throws Exception {
