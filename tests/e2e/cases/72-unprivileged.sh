@@ -1,4 +1,4 @@
-# e2e-timeout: 900 (seven JVM starts, as two users and for the helper: minutes each under TCG on a busy host)
+# e2e-timeout: 900 (six JVM starts: the gateway, the helper for the char node, four CLI calls: minutes each under TCG on a busy host)
 # A non-root user of group ublk creates, serves, lists and removes its own device
 # (UNPRIVILEGED_DEV); another user of the group can neither read it nor remove it. The VM has no
 # udevd: what udev/70-ublk-gateway.rules does is done here by hand, /dev/ublk-control to the
