@@ -10,6 +10,7 @@ import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.FrontendChoice;
 import dev.ublkgateway.core.runtime.Handover;
 import dev.ublkgateway.core.runtime.StateStore;
+import dev.ublkgateway.core.runtime.SystemdUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -35,12 +36,17 @@ class UpgradeCommand implements Callable<Integer> {
     @Mixin
     MetricsListen metricsListen;
 
+    @Option(names = "--outside-unit", description = "upgrade a device whose gateway a systemd unit runs: the new "
+            + "gateway then runs outside the unit, which ends when the old gateway exits")
+    boolean outsideUnit;
+
     @Override
     public Integer call() throws Exception {
         serving.applyLogging();
         StateStore states = StateStore.system();
         DeviceState s = device.state(states).orElseThrow(() -> device.unknown("up"));
         refuseUnsuitable(s);
+        if (!outsideUnit) refuseInUnit(s, SystemdUnit.serviceOf(s.pid()));
         Common.requireRoot("upgrade");
         // the new configuration must load, and keep what the device's data depends on, before anything changes
         PluginHost host = Common.plugins();
@@ -95,6 +101,20 @@ class UpgradeCommand implements Callable<Integer> {
             throw new UblkException("no gateway serves " + s.name() + (s.pid() > 0 ? " (pid " + s.pid() + " is gone)" : "")
                     + "; run `ublk-gateway recover " + s.name() + "`");
         }
+    }
+
+    /**
+     * A gateway started by a systemd unit is the unit's main process: the new gateway `upgrade` starts
+     * would run outside it, so the unit would end with the old one and `systemctl stop` would no longer
+     * stop the device. Refused unless asked for (--outside-unit).
+     */
+    static void refuseInUnit(DeviceState s, Optional<String> service) throws UblkException {
+        if (service.isEmpty()) return;
+        String unit = SystemdUnit.shortName(service.get());
+        throw new UblkException(s.name() + " is served by gateway pid " + s.pid() + " of systemd's " + service.get()
+                + ", and the new gateway would run outside it (the unit ends with the old gateway; `systemctl stop "
+                + unit + "` would no longer stop the device): pass --outside-unit to upgrade it anyway, or `systemctl "
+                + "restart " + unit + "` to take its devices down and up again");
     }
 
     /**

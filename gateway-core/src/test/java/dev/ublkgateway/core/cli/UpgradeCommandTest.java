@@ -39,6 +39,17 @@ class UpgradeCommandTest {
     }
 
     @Test
+    void aGatewayOfASystemdUnitIsRefusedWithTheWayOut() throws Exception {
+        UblkException e = assertThrows(UblkException.class, () -> UpgradeCommand.refuseInUnit(state(ME, true, "/dev/ublkb3"),
+                java.util.Optional.of("ublk-gateway@data.service")));
+        assertEquals("v is served by gateway pid " + ME + " of systemd's ublk-gateway@data.service, and the new gateway "
+                + "would run outside it (the unit ends with the old gateway; `systemctl stop ublk-gateway@data` would no "
+                + "longer stop the device): pass --outside-unit to upgrade it anyway, or `systemctl restart "
+                + "ublk-gateway@data` to take its devices down and up again", e.getMessage());
+        UpgradeCommand.refuseInUnit(state(ME, true, "/dev/ublkb3"), java.util.Optional.empty());
+    }
+
+    @Test
     void aServedRecoverableDevicePasses() throws Exception {
         UpgradeCommand.refuseUnsuitable(state(ME, true, "/dev/ublkb3"));
     }
