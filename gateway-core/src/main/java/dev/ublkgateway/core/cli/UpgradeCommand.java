@@ -13,6 +13,7 @@ import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.runtime.SystemdUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.Optional;

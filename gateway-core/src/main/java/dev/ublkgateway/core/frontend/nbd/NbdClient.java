@@ -368,18 +368,26 @@ public final class NbdClient implements BlockImage {
         }
     }
 
+    /** How long close waits for the replies still due before it drops the connection. */
+    static final long CLOSE_WAIT_SECONDS = 30;
+
     /** Sends NBD_CMD_DISC after the requests in flight and closes the connection. */
     @Override
     public void close() throws IOException {
         if (broken == null) {
             try {
-                slots.acquireUninterruptibly(DEPTH); // every reply is in
+                // every reply is in, or the server stopped answering: then the connection just closes
+                boolean idle = slots.tryAcquire(DEPTH, CLOSE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
                 closing = true;
-                synchronized (sendLock) {
-                    header.clear();
-                    header.putInt(Nbd.REQUEST_MAGIC).putShort((short) 0).putShort((short) Nbd.CMD_DISC).putLong(0).putLong(0).putInt(0).flip();
-                    write(ch, header);
+                if (idle) {
+                    synchronized (sendLock) {
+                        header.clear();
+                        header.putInt(Nbd.REQUEST_MAGIC).putShort((short) 0).putShort((short) Nbd.CMD_DISC).putLong(0).putLong(0).putInt(0).flip();
+                        write(ch, header);
+                    }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } catch (IOException ignored) {
                 // closing anyway
             }
