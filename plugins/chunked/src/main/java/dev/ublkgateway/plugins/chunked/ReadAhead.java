@@ -11,17 +11,18 @@ final class ReadAhead {
     private volatile long chunks;
     private final int ahead;
     private final ChunkCache cache;
-    private final ChunkMap map;
+    /** Whether a chunk has data to load (an object, or a clone's parent's). */
+    private final java.util.function.LongPredicate stored;
     private final ExecutorService workers;
     private final Set<Long> loading = ConcurrentHashMap.newKeySet();
 
     /** @param ahead chunks to load after a sequential read (0: none) */
-    ReadAhead(int chunkSize, long chunks, int ahead, ChunkCache cache, ChunkMap map, ExecutorService workers) {
+    ReadAhead(int chunkSize, long chunks, int ahead, ChunkCache cache, java.util.function.LongPredicate stored, ExecutorService workers) {
         this.chunkSize = chunkSize;
         this.chunks = chunks;
         this.ahead = ahead;
         this.cache = cache;
-        this.map = map;
+        this.stored = stored;
         this.workers = workers;
     }
 
@@ -38,7 +39,7 @@ final class ReadAhead {
     void after(long end) {
         long first = Math.ceilDiv(end, chunkSize);
         for (long i = first; i < first + ahead && i < chunks; i++) {
-            if (map.get(i) == 0 || cache.cached(i) != null || !loading.add(i)) continue;
+            if (!stored.test(i) || cache.cached(i) != null || !loading.add(i)) continue;
             long index = i;
             workers.execute(() -> {
                 try {

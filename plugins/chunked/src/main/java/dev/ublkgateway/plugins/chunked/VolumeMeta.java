@@ -1,5 +1,7 @@
 package dev.ublkgateway.plugins.chunked;
 
+import dev.ublkgateway.api.Volume;
+
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +12,19 @@ import java.util.Properties;
  * The volume's metadata object ({@code volume.meta}, a small properties text): format version, size,
  * chunk size, codec list, volume id, KDF salt and a key check value (a fixed block encoded through the
  * codecs, which only the right key and codec settings decode), and when it was created (epoch milliseconds;
- * 0 in metadata written before the field existed).
+ * 0 in metadata written before the field existed); a clone's parent (volume, snapshot and volume id).
  */
 record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck,
-                  long created) {
+                  long created, Volume.Parent parent) {
+    VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] volumeId, byte[] kdfSalt, byte[] keyCheck, long created) {
+        this(format, size, chunkSize, codecs, volumeId, kdfSalt, keyCheck, created, null);
+    }
+
+    /** A copy with another size (a grow) or parent (null: a flattened clone). */
+    VolumeMeta with(long newSize, Volume.Parent newParent) {
+        return new VolumeMeta(format, newSize, chunkSize, codecs, volumeId, kdfSalt, keyCheck, created, newParent);
+    }
+
     static final int FORMAT = 2;
     static final String KEY = "volume.meta";
 
@@ -27,7 +38,10 @@ record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] v
                 + "volume-id=" + hex.formatHex(volumeId) + "\n"
                 + "kdf-salt=" + hex.formatHex(kdfSalt) + "\n"
                 + "key-check=" + hex.formatHex(keyCheck) + "\n"
-                + "created=" + created + "\n";
+                + "created=" + created + "\n"
+                // a clone: the parent volume (its name and id) and the snapshot of it whose chunks it reads
+                + (parent == null ? "" : "parent=" + parent.volume() + "\nparent-snapshot=" + parent.snapshot()
+                        + "\nparent-id=" + parent.volumeId() + "\n");
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -39,7 +53,9 @@ record VolumeMeta(int format, long size, long chunkSize, String codecs, byte[] v
             return new VolumeMeta(Integer.parseInt(p.getProperty("format")), Long.parseLong(p.getProperty("size")),
                     Long.parseLong(p.getProperty("chunk-size")), p.getProperty("codecs", ""),
                     hex.parseHex(p.getProperty("volume-id")), hex.parseHex(p.getProperty("kdf-salt")),
-                    hex.parseHex(p.getProperty("key-check")), Long.parseLong(p.getProperty("created", "0")));
+                    hex.parseHex(p.getProperty("key-check")), Long.parseLong(p.getProperty("created", "0")),
+                    p.getProperty("parent") == null ? null
+                            : new Volume.Parent(p.getProperty("parent"), p.getProperty("parent-snapshot"), p.getProperty("parent-id")));
         } catch (RuntimeException e) {
             throw new IOException("the volume metadata object " + KEY + " is damaged (" + e.getMessage() + ")");
         }
