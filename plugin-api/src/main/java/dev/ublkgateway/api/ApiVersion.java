@@ -20,7 +20,7 @@ public final class ApiVersion {
      * {@link BlockRequest#registeredBuffer}) and {@link Target#resize} (online resize),
      * volume snapshots and garbage collection ({@link Volume#snapshot}, {@link Volume#snapshots}, {@link Volume#rollback},
      * {@link Volume#deleteSnapshot}, {@link Volume#exportSnapshotTo}, {@link Volume#gc}); 1.8 added volume clones
-     * ({@link Volume#cloneFrom}, {@link Volume#flatten}, {@link Volume#parent}) and {@link ObjectStore#sibling}.
+     * ({@link Volume#cloneFrom}, {@link Volume#flatten}, {@link Volume#lineage}) and {@link ObjectStore#sibling}.
      */
     public static final String CURRENT = load();
 
