@@ -55,7 +55,7 @@ mount "$DEV" "$mnt" || fail "mount $DEV after restart failed"
 ext4_verify "$mnt" "after gateway restart"
 echo "in the snapshot" > "$mnt/snap-marker"
 sync -f "$mnt/snap-marker"
-fio --name=busy --filename="$mnt/busy" --size=16M --rw=randwrite --bs=4k --direct=1 --time_based --runtime=120 \
+fio --name=busy --filename="$mnt/busy" --size=16M --rw=randwrite --bs=4k --direct=1 --time_based --runtime=40 \
     > "$W/fio-busy.out" 2>&1 &
 fiopid=$!
 gw_ok volume snapshot enc0 s1 --config enc.yaml   # while fio writes
