@@ -10,7 +10,8 @@
 # volume import/export/verify of an S3 volume (served by up in between); snapshots of it (device down, and
 # taken by the serving gateway after a FLUSH barrier, exported while served), gc beside the gateway,
 # rollback, snapshot-delete; objects left by a killed gateway and a killed gc, removed by gc; an import
-# killed half-way (marked incomplete, refused, deleted), import from and export into NBD URIs (nbdkit).
+# killed half-way (marked incomplete, refused, deleted), import from and export into NBD URIs (nbdkit); clones of a
+# snapshot (served over NBD, own writes, flatten, the snapshot protected meanwhile), clone and flatten killed half-way.
 #   tests/s3/run.sh
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
@@ -30,6 +31,7 @@ pass=0 S3PID=""
 cleanup() {
     "$GW" down s3vol >/dev/null 2>&1 || true
     "$GW" down s3imp >/dev/null 2>&1 || true
+    "$GW" down s3cln >/dev/null 2>&1 || true
     [[ -n $S3PID ]] && kill -9 "$S3PID" 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -364,6 +366,68 @@ nbdcopy "nbd+unix:///?socket=$WORK/dst.sock" "$WORK/knbd.img"
 kill "$(cat "$WORK/src.pid")" "$(cat "$WORK/dst.pid")"
 cmp <(head -c 48M "$WORK/knbd.img") "$WORK/in.img" || fail "the volume imported from NBD and exported into NBD differs"
 ok "import killed after $n chunks: info says incomplete, verify/export refuse in one line, delete; import from and export into NBD match ($((SECONDS - t2)) s)"
+
+# clones: a clone of a snapshot copies no chunk, serves the snapshot's data (nbdcopy, cmp) and keeps its own
+# writes; the parent's snapshot is protected until flatten; clone and flatten killed with -9 half-way leave
+# both volumes verifying clean and nothing referenced gone
+t2=$SECONDS
+"$GW" volume snapshot s3imp gold "${V[@]}" > /dev/null 2>&1 || fail "snapshot gold"
+"$GW" volume clone s3imp@gold s3cln "${V[@]}" > "$WORK/clone.out" 2>&1 || fail "volume clone: $(cat "$WORK/clone.out")"
+grep -q "^cloned snapshot gold of volume s3imp as volume s3cln .*: 64 MiB in chunks of 256 KiB, .*no chunk copied" "$WORK/clone.out" \
+    || fail "clone said: $(cat "$WORK/clone.out")"
+(($(chunk_objects s3cln) == 0)) || fail "the clone copied $(chunk_objects s3cln) chunks"
+"$GW" volume info s3cln "${V[@]}" --json > "$WORK/cinfo.out" 2>&1 || fail "info of the clone: $(cat "$WORK/cinfo.out")"
+grep -q '"parent":"s3imp@gold"' "$WORK/cinfo.out" || fail "info does not name the parent: $(cat "$WORK/cinfo.out")"
+[[ -f $S3/$BUCKET/s3imp/clones/s3cln ]] || fail "the parent holds no record of the clone (clones/s3cln)"
+sed -e 's/s3imp/s3cln/g' -e 's|/imp.sock|/cln.sock|' "$WORK/imp.yaml" > "$WORK/cln.yaml"
+"$GW" up "$WORK/cln.yaml" > "$WORK/upcln.out" 2>&1 || fail "up of the clone: $(cat "$WORK/upcln.out")"
+CLN="nbd+unix:///s3cln?socket=$WORK/cln.sock"
+nbdcopy "$CLN" "$WORK/cln.img"
+cmp "$WORK/cln.img" "$WORK/sparse.img" || { "$GW" down s3cln; fail "the clone does not serve the snapshot's data"; }
+qemu-io -f raw -c "write -P 0x33 5M 256k" -c "write -P 0x44 41947136 4k" "$CLN" > /dev/null || fail "qemu-io write to the clone"
+cp "$WORK/sparse.img" "$WORK/cln-want.img"
+printf '\x33%.0s' $(seq 262144) | dd of="$WORK/cln-want.img" bs=256k seek=20 conv=notrunc status=none
+printf '\x44%.0s' $(seq 4096) | dd of="$WORK/cln-want.img" bs=4k seek=10241 conv=notrunc status=none
+nbdcopy "$CLN" "$WORK/cln2.img"
+cmp "$WORK/cln2.img" "$WORK/cln-want.img" || { "$GW" down s3cln; fail "the clone's writes (a whole chunk, a partial one) read back wrong"; }
+if out=$("$GW" volume snapshot-delete s3imp gold "${V[@]}" 2>&1); then fail "snapshot-delete of a cloned snapshot succeeded"; fi
+one_line "snapshot-delete of a cloned snapshot" "$out"
+[[ $out == *"clones read from it: s3cln (of gold)"*flatten* ]] || fail "the refusal does not name the clone and the fix: $out"
+if out=$("$GW" volume flatten s3cln "${V[@]}" 2>&1); then fail "flatten of a served clone succeeded"; fi
+one_line "flatten of a served clone" "$out"
+"$GW" down s3cln > /dev/null
+(($(chunk_objects s3cln) == 2)) || fail "the clone stored $(chunk_objects s3cln) objects, expected 2 (chunks 20 and 160)"
+(($(chunk_objects s3imp) == 17)) || fail "the clone's writes changed the parent: $(chunk_objects s3imp) objects"
+"$GW" volume flatten s3cln "${V[@]}" > "$WORK/flat.out" 2>&1 || fail "flatten: $(cat "$WORK/flat.out")"
+grep -q "^flattened volume s3cln .*: 15 chunks copied from s3imp@gold" "$WORK/flat.out" || fail "flatten said: $(cat "$WORK/flat.out")"
+"$GW" volume snapshot-delete s3imp gold "${V[@]}" > /dev/null 2>&1 || fail "snapshot-delete after flatten"
+"$GW" volume export s3cln "$WORK/flat.img" "${V[@]}" > /dev/null 2>&1 || fail "export of the flattened clone"
+cmp "$WORK/flat.img" "$WORK/cln-want.img" || fail "the flattened clone's data differs"
+ok "clone on S3: no chunk copied, served as the snapshot (nbdcopy, cmp), own writes, snapshot protected, flatten (15 chunks), snapshot deleted ($((SECONDS - t2)) s)"
+
+t2=$SECONDS
+"$GW" volume snapshot s3imp g2 "${V[@]}" > /dev/null 2>&1 || fail "snapshot g2"
+for op in clone flatten; do
+    if [[ $op == clone ]]; then "$GW" volume clone s3imp@g2 s3k "${V[@]}" > /dev/null 2>&1 &
+    else "$GW" volume flatten s3k "${V[@]}" > /dev/null 2>&1 & fi
+    opid=$!
+    sleep "1.$((RANDOM % 10))"   # about when the JVM is up and the operation writes to the bucket
+    kill -9 $opid 2>/dev/null || true
+    wait $opid 2>/dev/null || true
+    "$GW" volume verify s3imp "${V[@]}" > "$WORK/kv1.out" 2>&1 || fail "verify of the parent after a killed $op: $(cat "$WORK/kv1.out")"
+    "$GW" volume gc s3imp "${V[@]}" > /dev/null 2>&1 || fail "gc of the parent after a killed $op"   # drops a stale clone record
+    if [[ -f $S3/$BUCKET/s3k/volume.meta ]]; then
+        "$GW" volume verify s3k "${V[@]}" > "$WORK/kv2.out" 2>&1 || fail "verify of the clone after a killed $op: $(cat "$WORK/kv2.out")"
+    else
+        [[ $op == clone ]] || fail "a killed flatten lost the clone"
+        "$GW" volume clone s3imp@g2 s3k "${V[@]}" > /dev/null 2>&1 || fail "clone again after a killed clone"
+    fi
+done
+"$GW" volume flatten s3k "${V[@]}" > "$WORK/kf.out" 2>&1 || grep -q "is not a clone" "$WORK/kf.out" || fail "flatten after a killed flatten: $(cat "$WORK/kf.out")"
+"$GW" volume snapshot-delete s3imp g2 "${V[@]}" > /dev/null 2>&1 || fail "snapshot-delete g2 after flatten"
+"$GW" volume export s3k "$WORK/k.img" "${V[@]}" > /dev/null 2>&1 && cmp "$WORK/k.img" "$WORK/sparse.img" || fail "the clone after flatten differs"
+(($(chunk_objects s3imp) == 17)) || fail "the parent has $(chunk_objects s3imp) chunk objects after the clone cases, expected 17"
+ok "clone and flatten killed with -9 half-way: verify clean, data intact, stale record removed by gc ($((SECONDS - t2)) s)"
 
 obj=$(chunk_object s3imp 20)   # chunk 20, at 5 MiB
 cp "$obj" "$WORK/obj14.orig"

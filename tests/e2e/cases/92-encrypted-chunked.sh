@@ -1,11 +1,14 @@
-# e2e-timeout: 720 (three gateways and eight volume commands, each a JVM start: slow under TCG)
+# e2e-timeout: 840 (four gateways and nine volume commands, each a JVM start: slow under TCG)
 # Encryption plugin (bundled in target/bundled-plugins by the build) on real devices:
 # 1. a chunked volume with the aes-gcm codec on the directory store: fio verify, then ext4 written,
 #    flushed and unmounted; the gateway restarts; the filesystem mounts, fscks clean and every file
 #    matches; the objects hold no plaintext; the wrong key is refused with one line.
 #    A snapshot of the mounted, served volume (the gateway takes it after a FLUSH barrier) holds a
 #    filesystem that fscks clean after its journal replay, with a file synced before it; gc and
-#    verify after writes made after the snapshot.
+#    verify after writes made after the snapshot. The snapshot is taken while fio writes to the
+#    filesystem, cloned (volume clone) and the clone served as a second device beside the volume: its
+#    filesystem mounts after its journal replay and holds exactly the files checksummed before the
+#    snapshot; a file written to the clone stays in the clone; the cloned snapshot cannot be deleted.
 # 2. dm-crypt compatibility of the aes-xts stage: cryptsetup (plain, aes-xts-plain64, 512-bit key
 #    file) reads what the gateway wrote to its backing file, and the gateway reads what dm-crypt wrote.
 source "$E2E_TESTS/ext4.sh"
@@ -17,7 +20,7 @@ compgen -G "$UBLKGW_PLUGINS_DIR/encryption-plugin-*.jar" > /dev/null \
 # ---- 1. encrypted chunked volume
 export VOLKEY
 VOLKEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-store=$FS/enc-store
+store=$FS/vols/enc0   # a clone's store is beside its parent's: $FS/vols/enc1
 cat > enc.yaml <<Y
 devices:
   - name: enc0
@@ -52,13 +55,44 @@ mount "$DEV" "$mnt" || fail "mount $DEV after restart failed"
 ext4_verify "$mnt" "after gateway restart"
 echo "in the snapshot" > "$mnt/snap-marker"
 sync -f "$mnt/snap-marker"
-gw_ok volume snapshot enc0 s1 --config enc.yaml
+fio --name=busy --filename="$mnt/busy" --size=16M --rw=randwrite --bs=4k --direct=1 --time_based --runtime=40 \
+    > "$W/fio-busy.out" 2>&1 &
+fiopid=$!
+gw_ok volume snapshot enc0 s1 --config enc.yaml   # while fio writes
 grep -q "took snapshot s1 of volume enc0" <<< "$GW_OUT" || fail "volume snapshot said: $GW_OUT"
+kill "$fiopid" 2> /dev/null || true
+wait "$fiopid" 2> /dev/null || true
 echo "after the snapshot" > "$mnt/snap-marker"
 dd if=/dev/urandom of="$mnt/after" bs=1M count=8 status=none
 sync -f "$mnt/after"
 gw_ok volume export enc0 "$FS/s1.img" --snapshot s1 --config enc.yaml   # while served
 gw_ok volume gc enc0 --config enc.yaml
+
+# the snapshot cloned and served as a second device (a gateway of its own) beside the served volume
+sed -e 's/name: enc0/name: enc1/' -e "s|path: $store|path: $FS/vols/enc1|" enc.yaml > clone.yaml
+gw_ok volume clone enc0@s1 enc1 --config clone.yaml
+grep -q "^cloned snapshot s1 of volume enc0 as volume enc1 .*no chunk copied" <<< "$GW_OUT" || fail "clone said: $GW_OUT"
+[[ -z $(find "$FS/vols/enc1" -path '*/chunks/*' -type f) ]] || fail "the clone copied chunk objects"
+enc0=("$DEV" "$GW_PID" "$DEV_ID")
+up_fg enc1 clone.yaml
+mnt2=$W/mnt2
+mkdir -p "$mnt2"
+rc=0
+e2fsck -fy "$DEV" > "$W/fsck-c.out" 2>&1 || rc=$?   # replays the journal: writes to the clone
+((rc <= 1)) || fail "e2fsck of the clone: exit $rc: $(tail -2 "$W/fsck-c.out" | tr '\n' ' ')"
+mount "$DEV" "$mnt2" || fail "mount of the clone failed"
+ext4_verify "$mnt2" "the clone"
+[[ $(cat "$mnt2/snap-marker") == "in the snapshot" ]] || fail "the clone lacks a file synced before the snapshot"
+[[ -e $mnt2/after ]] && fail "the clone holds a file written after the snapshot"
+echo "only in the clone" > "$mnt2/clone-only"
+sync -f "$mnt2/clone-only"
+umount "$mnt2"
+stop_gw enc1 "$GW_PID" "$DEV_ID"
+[[ -e $mnt/clone-only ]] && fail "a write to the clone shows in its parent"
+[[ -n $(find "$FS/vols/enc1" -path '*/chunks/*' -type f) ]] || fail "the clone's writes stored no object of its own"
+DEV=${enc0[0]} GW_PID=${enc0[1]} DEV_ID=${enc0[2]}
+log "clone of the snapshot taken under fio: served as a second device, its filesystem holds the snapshot's files"
+
 umount "$mnt"
 stop_gw enc0 "$GW_PID" "$DEV_ID"
 gw_ok volume verify enc0 --config enc.yaml
@@ -71,8 +105,9 @@ mount -o loop,ro "$FS/s1.img" "$mnt" || fail "mount of the snapshot image failed
 [[ -e $mnt/after ]] && fail "the snapshot holds a file written after it"
 umount "$mnt"
 rm -f "$FS/s1.img"
-gw_ok volume snapshot-delete enc0 s1 --config enc.yaml
-log "snapshot of the served volume: clean filesystem with the synced file; gc, verify, snapshot-delete"
+gw volume snapshot-delete enc0 s1 --config enc.yaml
+expect_one_error_line "snapshot-delete of a cloned snapshot" "snapshot s1 cannot be deleted: clones read from it: enc1 \\(of s1\\); flatten"
+log "snapshot of the served volume: clean filesystem with the synced file; gc, verify; snapshot-delete refused for the clone"
 
 VOLKEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 gw up enc.yaml --foreground

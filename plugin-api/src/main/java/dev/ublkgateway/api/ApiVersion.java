@@ -20,7 +20,8 @@ public final class ApiVersion {
      * {@link BlockRequest#registeredBuffer}) and {@link Target#resize} (online resize),
      * volume snapshots and garbage collection ({@link Volume#snapshot}, {@link Volume#snapshots}, {@link Volume#rollback},
      * {@link Volume#deleteSnapshot}, {@link Volume#exportSnapshotTo}, {@link Volume#gc}); 1.8 added import from and export
-     * to images outside the file system ({@link BlockImage}, e.g. NBD exports) and {@link Volume.VolumeStatus#incompleteImport}.
+     * to images outside the file system ({@link BlockImage}, e.g. NBD exports), {@link Volume.VolumeStatus#incompleteImport},
+     * volume clones ({@link Volume#cloneFrom}, {@link Volume#flatten}, {@link Volume#lineage}) and {@link ObjectStore#sibling}.
      */
     public static final String CURRENT = load();
 

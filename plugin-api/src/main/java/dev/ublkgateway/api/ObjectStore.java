@@ -36,6 +36,16 @@ public interface ObjectStore extends AutoCloseable {
         return RetryPolicy.NONE;
     }
 
+    /**
+     * The store of volume {@code name} beside this one: the same root (directory, bucket and prefix, memory
+     * space) with the volume's own part (the last path or prefix component) replaced. Volume clones read
+     * their parent through it. A store without such a layout throws, naming why. (Since API 1.8.)
+     */
+    default ObjectStore sibling(String name) throws IOException {
+        throw new IOException("this object store cannot open another volume's store beside it (clones need it); "
+                + "it needs a plugin built for API 1.8 or later");
+    }
+
     @Override
     void close() throws IOException;
 }

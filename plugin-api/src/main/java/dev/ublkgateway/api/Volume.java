@@ -105,8 +105,53 @@ public interface Volume extends AutoCloseable {
         throw new IOException("this target's volumes have no garbage collection");
     }
 
+    /**
+     * Creates this volume as a clone of snapshot {@code snapshot} of volume {@code parent} in the same store:
+     * it copies no chunk; chunks the clone has not written read from the snapshot. The parent keeps a record
+     * of the clone, which protects the snapshot until the clone is flattened or deleted. (Since API 1.8.)
+     */
+    default VolumeStatus cloneFrom(String parent, String snapshot) throws IOException {
+        throw new IOException("this target's volumes cannot be cloned");
+    }
+
+    /**
+     * Copies every chunk the clone still reads from its parent's snapshot into the clone and then drops the
+     * reference (refused while a gateway serves the clone). (Since API 1.8.)
+     *
+     * @return the chunks copied
+     */
+    default long flatten(LongConsumer bytesLeft) throws IOException {
+        throw new IOException("this target's volumes cannot be cloned, so none needs flattening");
+    }
+
+    /** The snapshot this volume is a clone of, or empty; with the clones of this volume. (Since API 1.8.) */
+    default Lineage lineage() throws IOException {
+        return new Lineage(null, List.of());
+    }
+
     @Override
     void close() throws IOException;
+
+    /**
+     * A clone's parent.
+     *
+     * @param volume   the parent volume's name
+     * @param snapshot the parent's snapshot the clone reads
+     * @param volumeId the parent volume's id, in hex
+     */
+    record Parent(String volume, String snapshot, String volumeId) {}
+
+    /**
+     * Where a volume stands among clones.
+     *
+     * @param parent the snapshot it is a clone of, or null
+     * @param clones the clones of its snapshots, as {@code CHILD (of SNAP)}, sorted
+     */
+    record Lineage(Parent parent, List<String> clones) {
+        public Lineage {
+            clones = List.copyOf(clones);
+        }
+    }
 
     /**
      * One snapshot.

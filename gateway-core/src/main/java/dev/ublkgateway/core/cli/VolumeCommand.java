@@ -27,11 +27,13 @@ import java.util.concurrent.Callable;
  * of a YAML device or of a store URL ({@link VolumeRef}). The data commands are in {@link VolumeDataCommands}.
  */
 @Command(name = "volume", description = "Create, describe, list, delete, import, export and verify chunked volumes "
-        + "in an object store, while no gateway serves them; take, list, roll back and delete snapshots; collect garbage.",
+        + "in an object store, while no gateway serves them; take, list, roll back and delete snapshots; collect garbage; "
+        + "clone snapshots and flatten clones.",
         subcommands = {VolumeCommand.Create.class, VolumeCommand.Info.class, VolumeCommand.ListVolumes.class,
                 VolumeCommand.Delete.class, VolumeDataCommands.Import.class, VolumeDataCommands.Export.class,
                 VolumeDataCommands.Verify.class, VolumeSnapshotCommands.Take.class, VolumeSnapshotCommands.ListSnapshots.class,
-                VolumeSnapshotCommands.Rollback.class, VolumeSnapshotCommands.Delete.class, VolumeSnapshotCommands.Gc.class})
+                VolumeSnapshotCommands.Rollback.class, VolumeSnapshotCommands.Delete.class, VolumeSnapshotCommands.Gc.class,
+                VolumeCloneCommands.Clone.class, VolumeCloneCommands.Flatten.class})
 final class VolumeCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -62,7 +64,7 @@ final class VolumeCommand implements Runnable {
     }
 
     @Command(name = "info", description = "What a volume's metadata says: size, chunk size, codecs, encryption, "
-            + "creation time, stored chunks, the gateway serving it.")
+            + "creation time, stored chunks, the gateway serving it, its parent (a clone) and its clones.")
     static final class Info extends Sub {
         @Parameters(paramLabel = "NAME", arity = "0..1", description = "the volume (with --config: the device; default --device)")
         String name;
@@ -78,6 +80,10 @@ final class VolumeCommand implements Runnable {
                         new IOException("no volume " + n + " in " + v.where() + "; create it (ublk-gateway volume create) or check the name"));
                 Map<String, Object> m = describe(s, host);
                 m.put("location", v.where());
+                Volume.Lineage l = v.volume().lineage();
+                m.put("parent", l.parent() == null ? null : l.parent().volume() + "@" + l.parent().snapshot());
+                m.put("parent_id", l.parent() == null ? null : l.parent().volumeId());
+                m.put("clones", l.clones());
                 if (json) {
                     System.out.println(JSON.writeValueAsString(m));
                 } else {

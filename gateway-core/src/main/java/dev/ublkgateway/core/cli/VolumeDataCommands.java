@@ -120,7 +120,7 @@ final class VolumeDataCommands {
     }
 
     /** Bytes-left reports from the volume's workers, drawn at most ten times a second. */
-    private static LongConsumer throttled(Progress p) {
+    static LongConsumer throttled(Progress p) {
         return new LongConsumer() {
             private long last;
 

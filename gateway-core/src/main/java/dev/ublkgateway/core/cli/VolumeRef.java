@@ -76,6 +76,41 @@ final class VolumeRef {
         }
     }
 
+    /** A volume name given as an argument (not --device), checked. */
+    String validName(String n) {
+        if (!DeviceConfig.NAME.matcher(n).matches()) {
+            throw new IllegalArgumentException("volume name \"" + n + "\" is invalid; use lower-case letters, digits, . _ - (up to 32),"
+                    + " as for a device");
+        }
+        return n;
+    }
+
+    /**
+     * The new volume {@code child} for a clone of {@code parent}: with --config its device; with --store the
+     * parent's chunk size and codecs (--codecs gives their options, e.g. the key).
+     */
+    Opened openClone(String child, String parent) throws IOException {
+        if (o.config != null) return fromDevice(child);
+        if (o.chunkSize != null) throw new IllegalArgumentException("--chunk-size does not go with clone: a clone has its parent's");
+        StoreUrl url = StoreUrl.parse(o.store);
+        requireStoreFolder(url, parent);
+        Volume.VolumeStatus st;
+        try (Opened probe = fromUrl(url, parent, Size.MiB, "1MiB", "[]", "--store")) {
+            st = probe.volume().status().orElseThrow(() -> new IOException("no volume " + parent + " in " + url.location()
+                    + "; check the name (ublk-gateway volume list --store " + o.store + ")"));
+        }
+        String codecs = o.codecs;
+        if (codecs == null) codecs = "[" + String.join(", ", st.codecs().stream().map(c -> "{type: " + StoreUrl.quote(c) + "}").toList()) + "]";
+        try {
+            return fromUrl(url, child, st.sizeBytes(), Size.compact(st.chunkBytes()), codecs, "--codecs");
+        } catch (ConfigException e) {
+            if (o.codecs != null) throw e;
+            throw new IOException("volume " + parent + " was created with codecs [" + String.join(", ", st.codecs())
+                    + "], which need options here: give them with --codecs, e.g. '[{type: aes-gcm, key: \"${env:VOLKEY}\"}]' ("
+                    + e.problems().getFirst() + ")");
+        }
+    }
+
     /** The volume's name: the positional NAME, else --device. */
     String name(String positional) {
         if (positional != null && o.device != null && !positional.equals(o.device)) {

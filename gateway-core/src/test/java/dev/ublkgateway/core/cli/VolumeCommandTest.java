@@ -51,6 +51,46 @@ class VolumeCommandTest {
     }
 
     @Test
+    void cloneInfoFlattenAndRefusals() throws Exception {
+        String store = "dir:" + dir.resolve("vols");
+        Path img = dir.resolve("p.img");
+        byte[] data = new byte[1 << 20];
+        for (int i = 0; i < data.length; i += 3) data[i] = (byte) (i * 7 + 1);
+        Files.write(img, data);
+        assertEquals(0, run("volume", "import", img.toString(), "p", "--store", store, "--chunk-size", "64KiB"), err.toString());
+        assertEquals(0, run("volume", "snapshot", "p", "s1", "--store", store), err.toString());
+        assertEquals(2, run("volume", "clone", "p", "--store", store));
+        assertTrue(errLine().contains("name the parent's snapshot"), errLine());
+        assertEquals(1, run("volume", "clone", "p@nope", "c", "--store", store));
+        assertEquals("ublk-gateway: volume c: its parent volume p has no snapshot nope; list them with ublk-gateway volume snapshots", errLine());
+        assertEquals(0, run("volume", "clone", "p@s1", "c", "--store", store), err.toString());
+        assertTrue(out.toString().startsWith("cloned snapshot s1 of volume p as volume c "), out.toString());
+        assertTrue(out.toString().contains("1 MiB in chunks of 64 KiB") && out.toString().contains("no chunk copied"), out.toString());
+        assertEquals(0, run("volume", "info", "c", "--store", store, "--json"), err.toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> info = VolumeCommand.JSON.readValue(out.toString(), Map.class);
+        assertEquals("p@s1", info.get("parent"));
+        assertEquals(0, ((Number) info.get("stored_chunks")).intValue());
+        assertEquals(0, run("volume", "info", "p", "--store", store), err.toString());
+        assertTrue(out.toString().lines().anyMatch(l -> l.matches("clones: +c \\(of s1\\)")), out.toString());
+        assertEquals(1, run("volume", "snapshot-delete", "p", "s1", "--store", store));
+        assertTrue(errLine().startsWith("ublk-gateway: volume p: snapshot s1 cannot be deleted: clones read from it: c (of s1); flatten"), errLine());
+        assertEquals(1, run("volume", "delete", "p", "--store", store));
+        assertTrue(errLine().contains("clones read from it: c (of s1)"), errLine());
+        assertEquals(0, run("volume", "verify", "c", "--store", store), err.toString());
+
+        assertEquals(0, run("volume", "flatten", "c", "--store", store), err.toString());
+        assertTrue(out.toString().contains("flattened volume c (") && out.toString().contains("16 chunks copied from p@s1"), out.toString());
+        assertEquals(0, run("volume", "snapshot-delete", "p", "s1", "--store", store), err.toString());
+        assertEquals(0, run("volume", "delete", "p", "--store", store), err.toString());
+        Path back = dir.resolve("c.img");
+        assertEquals(0, run("volume", "export", "c", back.toString(), "--store", store), err.toString());
+        assertArrayEquals(data, Files.readAllBytes(back));
+        assertEquals(1, run("volume", "flatten", "c", "--store", store));
+        assertEquals("ublk-gateway: volume c is not a clone; there is nothing to flatten", errLine());
+    }
+
+    @Test
     void importVerifyDamageAndErrors() throws Exception {
         String store = "dir:" + dir.resolve("vols");
         Path img = dir.resolve("a.img");

@@ -82,7 +82,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         this.cache = new ChunkCache(chunkSize, c.cache().bytes(), layers);
         this.writeBack = new WriteBack(volume, chunkSize, cache, layers, format, workers, c.writebackThreads(), c.writebackDelayMs(),
                 progress);
-        this.readAhead = new ReadAhead(chunkSize, Math.ceilDiv(d.sizeBytes(), chunkSize), c.readAhead(), cache, map, workers);
+        this.readAhead = new ReadAhead(chunkSize, Math.ceilDiv(d.sizeBytes(), chunkSize), c.readAhead(), cache, format::hasData, workers);
         this.snapshotRequests = format.format() < 2 || !format.snapshotProblems.isEmpty() ? null
                 : new SnapshotRequests(format.objects.store(), volume, ChunkedVolume.requestPollMillis, this::takeSnapshot);
     }
@@ -141,7 +141,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         ChunkWalk w = new ChunkWalk(chunkSize).over(offset, length);
         while (w.next()) {
             // the map is set before an entry is marked clean, so a chunk being written back never looks empty
-            boolean hole = map.get(w.index) == 0;
+            boolean hole = !format.hasData(w.index);
             if (hole) {
                 CachedChunk e = cache.cached(w.index);
                 hole = e == null || !e.dirty;
@@ -238,7 +238,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         while (w.next()) {
             CachedChunk e = cache.cached(w.index);
             if (e == null) {
-                if (map.get(w.index) != 0) return false;
+                if (format.hasData(w.index)) return false;
                 buf.asSlice(w.done, w.n).fill((byte) 0);
                 continue;
             }
@@ -261,7 +261,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
             if (e == null) {
                 // a chunk that needs no load: never written, or overwritten in whole pieces (loaded only if
                 // it is needed before all of it is overwritten: no read-modify-write for sequential writes)
-                boolean stored = map.get(w.index) != 0 && !w.whole();
+                boolean stored = format.hasData(w.index) && !w.whole();
                 if (stored && !cache.aligned(w.pos, w.n)) return false;
                 try {
                     e = stored ? cache.acquireForOverwrite(w.index, false) : cache.acquire(w.index, false, false);
@@ -296,7 +296,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         MemorySegment buf = r.buffer();
         ChunkWalk w = new ChunkWalk(chunkSize).over(r.offset(), r.length());
         while (w.next()) {
-            if (cache.cached(w.index) == null && map.get(w.index) == 0) {
+            if (cache.cached(w.index) == null && !format.hasData(w.index)) {
                 buf.asSlice(w.done, w.n).fill((byte) 0);
                 continue;
             }
@@ -315,7 +315,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
         List<CachedChunk> touched = r.fua() ? new ArrayList<>() : null;
         ChunkWalk w = new ChunkWalk(chunkSize).over(r.offset(), r.length());
         while (w.next()) {
-            boolean overwrite = !w.whole() && cache.aligned(w.pos, w.n) && map.get(w.index) != 0;
+            boolean overwrite = !w.whole() && cache.aligned(w.pos, w.n) && format.hasData(w.index);
             CachedChunk e = overwrite ? cache.acquireForOverwrite(w.index, true) : cache.acquire(w.index, !w.whole(), true);
             try {
                 if (!cache.canOverwrite(e, w.pos, w.n)) cache.complete(e);
@@ -362,7 +362,7 @@ public final class ChunkedTarget implements Target, MetricsSource {
             if (w.whole()) {
                 cache.drop(w.index);
                 layers.delete(w.index);
-            } else if (cache.cached(w.index) != null || map.get(w.index) != 0) {
+            } else if (cache.cached(w.index) != null || format.hasData(w.index)) {
                 CachedChunk e = cache.acquire(w.index, true, true);
                 try {
                     Arrays.fill(e.data, w.pos, w.pos + w.n, (byte) 0);

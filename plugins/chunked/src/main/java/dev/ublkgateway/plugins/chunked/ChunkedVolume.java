@@ -58,6 +58,7 @@ final class ChunkedVolume implements Volume {
             public void delete(String key) throws IOException { s.delete(key); }
             public List<String> list(String prefix, boolean recursive) throws IOException { return s.list(prefix, recursive); }
             public RetryPolicy retries() { return s.retries(); }
+            public ObjectStore sibling(String volume) throws IOException { return s.sibling(volume); }
             public void close() {}
         };
     }
@@ -131,11 +132,195 @@ final class ChunkedVolume implements Volume {
 
     @Override
     public void delete() throws IOException {
-        requireMeta();
+        VolumeMeta meta = requireMeta();
+        refuseWithClones(null, "deleted");
         ObjectStore s = RetryingStore.over(store(), RetryPolicy.DEFAULT);
         try (Lease lease = Lease.acquire(s, name, false, false)) {
             deleteObjects(s, config.writebackThreads());
         }
+        if (meta.parent() != null) dropMarker(meta.parent().volume());
+    }
+
+    // ---------------------------------------------------------------- clones
+
+    /** A clone of one of this volume's snapshots, as its marker {@code clones/CHILD} and the child's metadata say. */
+    private record CloneRef(String child, String snapshot, boolean live) {}
+
+    /**
+     * The clones recorded in this volume's store. A marker is live when its child exists and names this
+     * volume (and its id) as parent; else it is stale (a clone or flatten stopped half-way) and may go.
+     */
+    private List<CloneRef> clones() throws IOException {
+        ObjectStore s = RetryingStore.over(store(), RetryPolicy.DEFAULT);
+        String myId = HexFormat.of().formatHex(requireMeta().volumeId());
+        List<CloneRef> l = new ArrayList<>();
+        List<String> keys = new ArrayList<>(s.list(CloneSource.MARKERS, false));
+        keys.sort(null);
+        for (String k : keys) {
+            String child = k.substring(CloneSource.MARKERS.length());
+            if (child.isEmpty() || child.endsWith("/")) continue;
+            Optional<VolumeMeta> cm;
+            try (ObjectStore cs = store().sibling(child)) {
+                cm = VolumeFormat.readMeta(cs);
+            } catch (IOException e) {
+                cm = Optional.empty(); // no store beside: no such child
+            }
+            boolean live = cm.isPresent() && cm.get().parent() != null && cm.get().parent().volume().equals(name)
+                    && myId.equals(cm.get().parent().volumeId());
+            String snap = live ? cm.get().parent().snapshot() : markerSnapshot(s.get(k));
+            l.add(new CloneRef(child, snap, live));
+        }
+        return l;
+    }
+
+    private static String markerSnapshot(Optional<byte[]> body) {
+        if (body.isEmpty()) return "?";
+        java.util.Properties p = new java.util.Properties();
+        try {
+            p.load(new java.io.StringReader(new String(body.get(), java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            return "?";
+        }
+        return p.getProperty("snapshot", "?");
+    }
+
+    /** Removes the stale markers; returns how many. */
+    private int dropStale(List<CloneRef> clones) throws IOException {
+        int n = 0;
+        for (CloneRef c : clones) {
+            if (c.live()) continue;
+            store().delete(CloneSource.MARKERS + c.child());
+            n++;
+        }
+        return n;
+    }
+
+    /** Refuses when a live clone reads {@code snapshot} (null: any snapshot); drops stale markers on the way. */
+    private void refuseWithClones(String snapshot, String what) throws IOException {
+        List<CloneRef> all = clones();
+        List<String> live = all.stream().filter(c -> c.live() && (snapshot == null || c.snapshot().equals(snapshot)))
+                .map(c -> c.child() + " (of " + c.snapshot() + ")").toList();
+        if (!live.isEmpty()) {
+            throw new IOException("volume " + name + (snapshot == null ? "" : ": snapshot " + snapshot) + " cannot be " + what
+                    + ": clones read from it: " + String.join(", ", live) + "; flatten them (ublk-gateway volume flatten CLONE)"
+                    + " or delete them first");
+        }
+        dropStale(all);
+    }
+
+    /** Removes the marker of this volume in its parent {@code parent}'s store (a stale one stays for the parent's gc). */
+    private void dropMarker(String parent) {
+        try (ObjectStore ps = store().sibling(parent)) {
+            RetryingStore.over(ps, RetryPolicy.DEFAULT).delete(CloneSource.MARKERS + name);
+        } catch (IOException | RuntimeException e) {
+            java.util.logging.Logger.getLogger(ChunkedVolume.class.getName()).warning("volume " + name + ": the clone marker in volume "
+                    + parent + " could not be removed (" + e.getMessage() + "); ublk-gateway volume gc " + parent + " removes it");
+        }
+    }
+
+    @Override
+    public VolumeStatus cloneFrom(String parent, String snapshot) throws IOException {
+        Snapshot.checkName(snapshot);
+        if (parent.equals(name)) throw new IOException("a volume cannot be its own clone; name a new volume for the clone");
+        if (VolumeFormat.readMeta(store()).isPresent()) {
+            throw new IOException("volume " + name + " already exists in this store; delete it first (ublk-gateway volume delete)"
+                    + " or choose another name for the clone");
+        }
+        // the parent as it is now: checks its codecs, key and snapshot, and fixes its id and the clone's size
+        Volume.Parent ref;
+        long size;
+        try (CloneSource src = CloneSource.open(store(), new Volume.Parent(parent, snapshot, null), name, chunkSize(), codecNames(),
+                codecs(Math.max(4096, config.chunkSize().bytes())), 0)) {
+            ref = src.ref;
+            size = src.snapshot.size();
+        }
+        // the marker first: a clone that stops half-way leaves a marker whose child does not exist (stale, see clones())
+        try (ObjectStore ps = store().sibling(parent)) {
+            byte[] body = ("snapshot=" + snapshot + "\ncreated=" + System.currentTimeMillis() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            RetryingStore.over(ps, RetryPolicy.DEFAULT).put(CloneSource.MARKERS + name, body, 0, body.length);
+        }
+        boolean ok = false;
+        try {
+            VolumeFormat f = VolumeFormat.open(descriptor(size), chunkSize(), false, false, lent(), codecNames(), codecs(size),
+                    VolumeFormat.Use.CREATE, ref, 0);
+            boolean stored = false;
+            try {
+                f.persistMap();
+                stored = true;
+            } finally {
+                f.close(stored);
+            }
+            ok = true;
+        } finally {
+            if (!ok) {
+                try {
+                    deleteObjects(RetryingStore.over(store(), RetryPolicy.DEFAULT), config.writebackThreads());
+                } catch (IOException | RuntimeException ignored) {
+                    // the clone's own failure is the one to report
+                }
+                dropMarker(parent);
+            }
+        }
+        return status().orElseThrow();
+    }
+
+    @Override
+    public long flatten(LongConsumer bytesLeft) throws IOException {
+        VolumeMeta meta = requireMeta();
+        if (meta.parent() == null) throw new IOException("volume " + name + " is not a clone; there is nothing to flatten");
+        if (Lease.served(store())) {
+            throw new IOException("volume " + name + " is served by a gateway (" + Lease.holder(store()).orElse("?")
+                    + "); stop it (ublk-gateway down) and flatten then");
+        }
+        int cs = chunkSize();
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+        boolean ok = false;
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; nothing was copied; run ublk-gateway volume verify");
+            if (!f.snapshots.isEmpty()) {
+                throw new IOException("volume " + name + " has snapshots (" + String.join(", ", f.snapshots.stream().map(Snapshot::name).toList())
+                        + "), whose unwritten chunks read from the parent too; delete them first (ublk-gateway volume snapshot-delete)");
+            }
+            CloneSource src = f.source;
+            List<Long> copy = new ArrayList<>();
+            for (long i = 0; i < f.map.count(); i++) if (f.map.get(i) == 0 && src.has(i)) copy.add(i);
+            ChunkStore own = f.ownLayers(cs, name);
+            AtomicLong done = new AtomicLong(), copied = new AtomicLong();
+            long total = (long) copy.size() * cs;
+            bytesLeft.accept(total);
+            ThreadLocal<byte[]> bufs = ThreadLocal.withInitial(() -> new byte[cs + GenerationCheck.TRAILER]);
+            byte[] zeros = new byte[cs];
+            Parallel.run(copy.size(), config.writebackThreads(), k -> {
+                long i = copy.get((int) k);
+                byte[] data = src.read(i);
+                // an all-zero parent chunk needs no object: the clone reads zeros without one
+                if (data != null && !Arrays.equals(data, 0, cs, zeros, 0, cs)) {
+                    byte[] buf = bufs.get();
+                    System.arraycopy(data, 0, buf, 0, cs);
+                    own.write(i, buf, cs);
+                    copied.incrementAndGet();
+                }
+                bytesLeft.accept(total - done.addAndGet(cs));
+            });
+            // the chunks first, then the metadata without the parent, then the parent's marker: a stop anywhere
+            // leaves a clone that still reads its parent, or a stale marker
+            f.map.markDirty();
+            f.persistMap();
+            f.storeMeta(f.meta.with(f.meta.size(), null));
+            ok = true;
+            RetryingStore.over(src.parentStore(), RetryPolicy.DEFAULT).delete(CloneSource.MARKERS + name);
+            return copied.get();
+        } finally {
+            f.close(true);
+        }
+    }
+
+    @Override
+    public Lineage lineage() throws IOException {
+        VolumeMeta meta = requireMeta();
+        List<String> l = new ArrayList<>();
+        for (CloneRef c : clones()) l.add(c.child() + " (of " + c.snapshot() + ")" + (c.live() ? "" : " (stale record, volume gc removes it)"));
+        return new Lineage(meta.parent(), l);
     }
 
     /** Deletes the chunks first and the metadata last, so a delete that fails half-way can be run again. */
@@ -331,7 +516,7 @@ final class ChunkedVolume implements Volume {
         Parallel.run(count, config.writebackThreads(), i -> {
             long off = i * cs;
             int n = (int) Math.min(cs, size - off);
-            byte[] data = map.get(i) == 0 ? null : layers.read(i);
+            byte[] data = map.get(i) == 0 && (f.source == null || !f.source.has(i)) ? null : layers.read(i);
             if (data != null && Arrays.equals(data, 0, n, zeros, 0, n)) data = null;
             if (data != null) out.write(off, data, n);
             else out.writeZeroes(off, n);
@@ -516,6 +701,7 @@ final class ChunkedVolume implements Volume {
     @Override
     public long deleteSnapshot(String snapshot) throws IOException {
         VolumeMeta meta = snapshotMeta(snapshot);
+        refuseWithClones(snapshot, "deleted");
         VolumeFormat f = openForDeletes(meta);
         try {
             Snapshot target = f.snapshots.stream().filter(x -> x.name().equals(snapshot)).findFirst()
@@ -554,6 +740,14 @@ final class ChunkedVolume implements Volume {
     @Override
     public GcReport gc(boolean dryRun) throws IOException {
         VolumeMeta meta = snapshotMeta(null);
+        List<CloneRef> clones = clones();
+        if (!dryRun) {
+            int stale = dropStale(clones);
+            if (stale > 0) {
+                java.util.logging.Logger.getLogger(ChunkedVolume.class.getName()).warning("volume " + name + ": removed " + stale
+                        + " stale clone record(s) left by a clone or flatten that stopped half-way");
+            }
+        }
         VolumeFormat f = openForDeletes(meta);
         try {
             long count = f.map.count();
@@ -630,9 +824,27 @@ final class ChunkedVolume implements Volume {
             }
             bytesLeft.accept(total - done.addAndGet(cs));
         });
+        // a clone: the parent objects its unwritten chunks (and its snapshots') read, up the chain
+        long parents = 0;
+        if (f.source != null) {
+            List<Long> up = new ArrayList<>();
+            for (long i = 0; i < count; i++) if (f.source.has(i)) up.add(i);
+            parents = up.size();
+            bytesLeft.accept(parents * cs);
+            AtomicLong left = new AtomicLong(parents * cs);
+            Parallel.run(up.size(), config.writebackThreads(), k -> {
+                long i = up.get((int) k);
+                try {
+                    f.source.check(i);
+                } catch (IOException e) {
+                    damage.add(new Damage(i, i * cs, e.getMessage()));
+                }
+                bytesLeft.accept(left.addAndGet(-cs));
+            });
+        }
         List<Damage> sorted = new ArrayList<>(damage);
         sorted.sort(java.util.Comparator.comparingLong(Damage::chunk));
-        return new VerifyReport(count, check.size(), sorted, unreferenced);
+        return new VerifyReport(count, check.size() + parents, sorted, unreferenced);
     }
 
     @Override

@@ -19,18 +19,19 @@ final class ReadAhead {
     private volatile long chunks;
     private final int ahead, most;
     private final ChunkCache cache;
-    private final ChunkMap map;
+    /** Whether a chunk has data to load (an object, or a clone's parent's). */
+    private final java.util.function.LongPredicate stored;
     private final ExecutorService workers;
     private final Set<Long> loading = ConcurrentHashMap.newKeySet();
 
     /** @param ahead chunks to load after the first sequential read (0: none) */
-    ReadAhead(int chunkSize, long chunks, int ahead, ChunkCache cache, ChunkMap map, ExecutorService workers) {
+    ReadAhead(int chunkSize, long chunks, int ahead, ChunkCache cache, java.util.function.LongPredicate stored, ExecutorService workers) {
         this.chunkSize = chunkSize;
         this.chunks = chunks;
         this.ahead = ahead;
         this.most = (int) Math.max(ahead, Math.min((long) ahead * GROWTH, cache.capacity() / chunkSize / 4));
         this.cache = cache;
-        this.map = map;
+        this.stored = stored;
         this.workers = workers;
     }
 
@@ -56,7 +57,7 @@ final class ReadAhead {
         long first = Math.ceilDiv(end, chunkSize);
         int window = window(run);
         for (long i = first; i < first + window && i < chunks; i++) {
-            if (map.get(i) == 0 || loading.contains(i) || cache.cached(i) != null || !loading.add(i)) continue;
+            if (!stored.test(i) || loading.contains(i) || cache.cached(i) != null || !loading.add(i)) continue;
             long index = i;
             workers.execute(() -> {
                 try {

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * The manifest describes itself: a text header (name, creation time, volume id, size, chunk size, format)
  * and then the map in {@link ChunkMap}'s layout, so a later tool (a clone) needs nothing else.
  */
-record Snapshot(String name, long created, long counter, long[] gens) {
+record Snapshot(String name, long created, long counter, long[] gens, long size) {
     static final String PREFIX = "snapshots/", SUFFIX = ".map";
     /** Where the CLI asks a serving gateway for a snapshot (see {@link SnapshotRequests}). */
     static final String REQUESTS = "snapshots/requests/";
@@ -86,7 +86,8 @@ record Snapshot(String name, long created, long counter, long[] gens) {
         try {
             long chunks = Math.ceilDiv(meta.size(), meta.chunkSize());
             ChunkMap.Stored m = ChunkMap.parse(plain, end, plain.length - end, chunks);
-            return new Snapshot(expected, Long.parseLong(p.getProperty("created")), m.counter(), m.gens());
+            return new Snapshot(expected, Long.parseLong(p.getProperty("created")), m.counter(), m.gens(),
+                    Long.parseLong(p.getProperty("size")));
         } catch (RuntimeException e) {
             throw new IOException(bad + " (" + e.getMessage() + ")");
         } catch (IOException e) {

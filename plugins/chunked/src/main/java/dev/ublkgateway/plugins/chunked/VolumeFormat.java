@@ -43,6 +43,8 @@ final class VolumeFormat {
     /** Format 2: objects replaced in the map (index, generation) since it was last stored. */
     private final List<long[]> superseded = new ArrayList<>();
     private ExecutorService reclaimer;
+    /** A clone's parent snapshot, which its unwritten chunks read from; null for a volume that is no clone. */
+    CloneSource source;
 
     private VolumeFormat(ChunkMap map, Lease lease, StoreLayer objects, CodecLayer codecs, StoreStats storeStats, ObjectStore given,
                          VolumeMeta meta) {
@@ -100,11 +102,22 @@ final class VolumeFormat {
 
     static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore given,
                              List<String> codecNames, List<ChunkedTarget.CodecFactory> factories, Use use) throws IOException {
+        return open(d, chunkSize, recovering, forceTakeover, given, codecNames, factories, use, null, 0);
+    }
+
+    /**
+     * As above; {@code cloneOf}: create the volume as a clone of that snapshot (with {@link Use#CREATE}).
+     * {@code depth}: how many clones below this one opened it as their parent.
+     */
+    static VolumeFormat open(DeviceDescriptor d, int chunkSize, boolean recovering, boolean forceTakeover, ObjectStore given,
+                             List<String> codecNames, List<ChunkedTarget.CodecFactory> factories, Use use, dev.ublkgateway.api.Volume.Parent cloneOf,
+                             int depth) throws IOException {
         StoreStats storeStats = new StoreStats();
         ObjectStore store = new CountingStore(RetryingStore.over(given, RetryPolicy.DEFAULT, storeStats), storeStats);
         String names = String.join(",", codecNames);
         StoreLayer objects = new StoreLayer(store);
         Lease lease = use == Use.READ ? null : Lease.acquire(store, d.name(), recovering, forceTakeover);
+        CloneSource source = null;
         try {
             ChunkMap map = new ChunkMap(chunkCount(d, chunkSize));
             Optional<byte[]> metaBytes = objects.get(VolumeMeta.KEY);
@@ -123,8 +136,9 @@ final class VolumeFormat {
                 rnd.nextBytes(salt);
                 codecs = new CodecLayer(objects, factories, new VolumeInfo(id, salt), chunkSize + GenerationCheck.TRAILER);
                 byte[] check = codecs.encode(KEY_CHECK_PLAIN.clone(), KEY_CHECK_PLAIN.length, KEY_CHECK_INDEX);
+                if (cloneOf != null) source = CloneSource.open(given, cloneOf, d.name(), chunkSize, codecNames, factories, depth);
                 meta = new VolumeMeta(VolumeMeta.FORMAT, d.sizeBytes(), chunkSize, names, id, salt, check, System.currentTimeMillis(),
-                        use == Use.IMPORT);
+                        use == Use.IMPORT, source == null ? null : source.ref);
                 objects.put(VolumeMeta.KEY, meta.toBytes());
                 map.fresh();
                 LOG.info("volume " + d.name() + ": created (chunk size " + chunkSize + ", codecs [" + names + "])");
@@ -148,12 +162,21 @@ final class VolumeFormat {
                     mapProblem = e.getMessage();
                     map.fresh();
                 }
+                if (meta.parent() != null) source = CloneSource.open(given, meta.parent(), d.name(), chunkSize, codecNames, factories, depth);
             }
             VolumeFormat f = new VolumeFormat(map, lease, objects, codecs, storeStats, given, meta);
             f.mapProblem = mapProblem;
+            f.source = source;
             if (meta.format() >= 2 && metaBytes.isPresent()) f.loadSnapshots();
             return f;
         } catch (IOException | RuntimeException e) {
+            if (source != null) {
+                try {
+                    source.close();
+                } catch (IOException ignored) {
+                    // the open failed anyway
+                }
+            }
             try {
                 if (lease != null) lease.close();
             } catch (IOException ignored) {
@@ -233,8 +256,7 @@ final class VolumeFormat {
     void grow(long newSize, long chunks) throws IOException {
         synchronized (mapIo) {
             VolumeMeta m = meta;
-            VolumeMeta grown = new VolumeMeta(m.format(), newSize, m.chunkSize(), m.codecs(), m.volumeId(), m.kdfSalt(),
-                    m.keyCheck(), m.created());
+            VolumeMeta grown = m.with(newSize, m.parent());
             objects.put(VolumeMeta.KEY, grown.toBytes());
             meta = grown;
             map.grow(chunks);
@@ -244,16 +266,36 @@ final class VolumeFormat {
 
     /** Ends an import: the chunks and the map are stored, so the metadata loses its import mark (the last write). */
     void finishImport() throws IOException {
-        synchronized (mapIo) {
-            VolumeMeta done = meta.importing(false);
-            objects.put(VolumeMeta.KEY, done.toBytes());
-            meta = done;
-        }
+        storeMeta(meta.importing(false));
     }
 
-    /** The layers over {@code m} (the volume's map, or a snapshot's for reading it). */
+    /** The layers over {@code m} (the volume's map, or a snapshot's for reading it); a clone's read from its parent too. */
     ChunkStore layers(ChunkMap m, int chunkSize, String volume) {
-        return new ZeroElision(new GenerationCheck(codecs, m, chunkSize, volume, format(), this::supersede), chunkSize);
+        return new ZeroElision(cloneReader(m, chunkSize, volume), chunkSize);
+    }
+
+    /** The layers below zero elision: the generation check, and for a clone the parent under it. */
+    ChunkStore cloneReader(ChunkMap m, int chunkSize, String volume) {
+        ChunkStore own = new GenerationCheck(codecs, m, chunkSize, volume, format(), this::supersede);
+        return source == null ? own : new CloneLayer(own, m, source, chunkSize);
+    }
+
+    /** The volume's own chunks only, without a clone's parent (what flatten writes through). */
+    ChunkStore ownLayers(int chunkSize, String volume) {
+        return new GenerationCheck(codecs, map, chunkSize, volume, format(), this::supersede);
+    }
+
+    /** Whether a chunk has data to read: an object of its own, or (a clone) one in its parent's snapshot. */
+    boolean hasData(long index) {
+        return map.get(index) != 0 || (source != null && source.has(index));
+    }
+
+    /** Stores new metadata (a flattened clone's, without its parent). */
+    void storeMeta(VolumeMeta m) throws IOException {
+        synchronized (mapIo) {
+            objects.put(VolumeMeta.KEY, m.toBytes());
+            meta = m;
+        }
     }
 
     private void supersede(long index, long gen) {
@@ -397,7 +439,7 @@ final class VolumeFormat {
                 }
                 throw e;
             }
-            s = new Snapshot(name, created, st.counter(), st.gens());
+            s = new Snapshot(name, created, st.counter(), st.gens(), meta.size());
             snapshots.add(s);
         }
         reclaim(gone);
@@ -440,7 +482,11 @@ final class VolumeFormat {
             }
             if (release && lease != null) lease.close();
         } finally {
-            objects.store().close();
+            try {
+                if (source != null) source.close();
+            } finally {
+                objects.store().close();
+            }
         }
     }
 }

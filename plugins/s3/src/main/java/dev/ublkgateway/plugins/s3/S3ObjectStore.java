@@ -324,6 +324,15 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         return config.retryPolicy();
     }
 
+    /** Prefix {@code a/b/NAME/} beside prefix {@code a/b/VOL/}, in the same bucket with the same options. */
+    @Override
+    public ObjectStore sibling(String name) throws IOException {
+        String p = config.prefix();
+        if (p.isEmpty()) throw new IOException("s3 store " + where + " has no prefix, so no other volume is beside it; give each volume a prefix");
+        String up = p.substring(0, p.substring(0, p.length() - 1).lastIndexOf('/') + 1);
+        return open(config.withPrefix(up + name + "/"));
+    }
+
     @Override
     public void close() {
         s3.close();

@@ -43,6 +43,15 @@ public final class DirectoryStore implements ObjectStore {
         }
     }
 
+    /** The directory beside this one: {@code <parent of path>/<name>}. */
+    @Override
+    public ObjectStore sibling(String name) throws IOException {
+        Path up = dir.toAbsolutePath().getParent();
+        if (up == null) throw new IOException("store directory " + dir + " has no parent folder, so no other volume is beside it");
+        if (!Files.isDirectory(up.resolve(name))) throw new IOException("no volume " + name + " beside " + dir + " (no folder " + up.resolve(name) + ")");
+        return new DirectoryStore(up.resolve(name), sync);
+    }
+
     private Path file(String key) {
         if (key.isEmpty() || key.contains("..") || key.startsWith("/")) throw new IllegalArgumentException("bad object key " + key);
         return dir.resolve(key);

@@ -3,6 +3,7 @@ package dev.ublkgateway.plugins.chunked.store;
 import dev.ublkgateway.api.ObjectStore;
 
 import java.util.Arrays;
+import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,12 +16,32 @@ public final class MemoryStore implements ObjectStore {
     public final AtomicLong gets = new AtomicLong(), puts = new AtomicLong(), deletes = new AtomicLong();
 
     public MemoryStore() {
-        this.objects = new ConcurrentHashMap<>();
+        this(new ConcurrentHashMap<>(), null, null);
     }
+
+    /** A named store's name and the provider's stores by name (for {@link #sibling}), or null. */
+    private final String name;
+    private final Map<String, Map<String, byte[]>> named;
 
     /** A store over {@code objects}, shared with every other store over the same map. */
     MemoryStore(Map<String, byte[]> objects) {
+        this(objects, null, null);
+    }
+
+    MemoryStore(Map<String, byte[]> objects, String name, Map<String, Map<String, byte[]>> named) {
         this.objects = objects;
+        this.name = name;
+        this.named = named;
+    }
+
+    /** Store {@code a/b/NAME} beside store {@code a/b/VOL} (or {@code NAME} beside {@code VOL}). */
+    @Override
+    public ObjectStore sibling(String volume) throws IOException {
+        if (named == null) throw new IOException("an unnamed memory store has no other volume beside it; give the stores names");
+        String n = name.substring(0, name.lastIndexOf('/') + 1) + volume;
+        Map<String, byte[]> o = named.get(n);
+        if (o == null) throw new IOException("no memory store " + n + " (volume " + volume + ") in this process");
+        return new MemoryStore(o, n, named);
     }
 
     public Optional<byte[]> get(String key) {

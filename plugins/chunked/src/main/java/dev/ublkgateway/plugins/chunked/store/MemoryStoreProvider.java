@@ -23,6 +23,6 @@ public final class MemoryStoreProvider implements ObjectStoreProvider<MemoryStor
 
     /** The store of this name shared by this provider's volumes (a new private one when unnamed). */
     public ObjectStore open(MemoryStoreConfig c) {
-        return c.name() == null ? new MemoryStore() : new MemoryStore(named.computeIfAbsent(c.name(), n -> new ConcurrentHashMap<>()));
+        return c.name() == null ? new MemoryStore() : new MemoryStore(named.computeIfAbsent(c.name(), n -> new ConcurrentHashMap<>()), c.name(), named);
     }
 }
