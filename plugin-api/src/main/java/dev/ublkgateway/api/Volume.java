@@ -126,7 +126,7 @@ public interface Volume extends AutoCloseable {
 
     /** The snapshot this volume is a clone of, or empty; with the clones of this volume. (Since API 1.8.) */
     default Lineage lineage() throws IOException {
-        return new Lineage(null, List.of());
+        return new Lineage(null, List.of(), List.of());
     }
 
     @Override
@@ -142,13 +142,15 @@ public interface Volume extends AutoCloseable {
     record Parent(String volume, String snapshot, String volumeId) {}
 
     /**
-     * Where a volume stands among clones.
+     * Where a volume stands among snapshots and clones.
      *
-     * @param parent the snapshot it is a clone of, or null
-     * @param clones the clones of its snapshots, as {@code CHILD (of SNAP)}, sorted
+     * @param parent    the snapshot it is a clone of, or null
+     * @param snapshots the names of its snapshots, sorted
+     * @param clones    the clones of its snapshots, as {@code CHILD (of SNAP)}, sorted
      */
-    record Lineage(Parent parent, List<String> clones) {
+    record Lineage(Parent parent, List<String> snapshots, List<String> clones) {
         public Lineage {
+            snapshots = List.copyOf(snapshots);
             clones = List.copyOf(clones);
         }
     }

@@ -83,6 +83,7 @@ final class VolumeCommand implements Runnable {
                 Volume.Lineage l = v.volume().lineage();
                 m.put("parent", l.parent() == null ? null : l.parent().volume() + "@" + l.parent().snapshot());
                 m.put("parent_id", l.parent() == null ? null : l.parent().volumeId());
+                m.put("snapshots", l.snapshots());
                 m.put("clones", l.clones());
                 if (json) {
                     System.out.println(JSON.writeValueAsString(m));

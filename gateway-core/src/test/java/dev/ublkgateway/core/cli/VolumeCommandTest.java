@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -70,9 +71,11 @@ class VolumeCommandTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> info = VolumeCommand.JSON.readValue(out.toString(), Map.class);
         assertEquals("p@s1", info.get("parent"));
+        assertEquals(List.of(), info.get("snapshots"));
         assertEquals(0, ((Number) info.get("stored_chunks")).intValue());
         assertEquals(0, run("volume", "info", "p", "--store", store), err.toString());
         assertTrue(out.toString().lines().anyMatch(l -> l.matches("clones: +c \\(of s1\\)")), out.toString());
+        assertTrue(out.toString().lines().anyMatch(l -> l.matches("snapshots: +s1")), out.toString());
         assertEquals(1, run("volume", "snapshot-delete", "p", "s1", "--store", store));
         assertTrue(errLine().startsWith("ublk-gateway: volume p: snapshot s1 cannot be deleted: clones read from it: c (of s1); flatten"), errLine());
         assertEquals(1, run("volume", "delete", "p", "--store", store));

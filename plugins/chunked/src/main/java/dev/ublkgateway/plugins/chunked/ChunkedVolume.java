@@ -320,7 +320,14 @@ final class ChunkedVolume implements Volume {
         VolumeMeta meta = requireMeta();
         List<String> l = new ArrayList<>();
         for (CloneRef c : clones()) l.add(c.child() + " (of " + c.snapshot() + ")" + (c.live() ? "" : " (stale record, volume gc removes it)"));
-        return new Lineage(meta.parent(), l);
+        // the names from the store's listing: no manifest is decoded, so no key is needed
+        List<String> snaps = new ArrayList<>();
+        for (String k : store().list(Snapshot.PREFIX, false)) {
+            String n = Snapshot.nameOf(k);
+            if (n != null) snaps.add(n);
+        }
+        snaps.sort(null);
+        return new Lineage(meta.parent(), snaps, l);
     }
 
     /** Deletes the chunks first and the metadata last, so a delete that fails half-way can be run again. */
