@@ -408,43 +408,27 @@ final class ChunkedVolume implements Volume {
     public void exportTo(Path dest, LongConsumer bytesLeft) throws IOException {
         VolumeMeta meta = requireMeta();
         checkDest(dest, meta);
-        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
-        try {
-            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
-            export(f, f.map, dest, bytesLeft);
-        } finally {
-            f.close(true);
-        }
+        exportCurrent(meta, m -> export(m.format(), m.map(), dest, bytesLeft));
     }
 
     @Override
     public void exportTo(BlockImage dest, LongConsumer bytesLeft) throws IOException {
         VolumeMeta meta = requireMeta();
         checkDest(dest, meta);
-        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
-        try {
-            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
-            export(f, f.map, dest, bytesLeft);
-        } finally {
-            f.close(true);
-        }
+        exportCurrent(meta, m -> export(m.format(), m.map(), dest, bytesLeft));
     }
 
     /** Reads only the snapshot's manifest and the chunk objects it lists, which never change: no lease. */
     @Override
     public void exportSnapshotTo(String snapshot, Path dest, LongConsumer bytesLeft) throws IOException {
-        Snapshot.checkName(snapshot);
-        VolumeMeta meta = requireMeta();
-        if (meta.format() < 2) throw new IOException("volume " + name + ": " + VolumeFormat.formatOneSnapshots());
+        VolumeMeta meta = snapshotMeta(snapshot);
         checkDest(dest, meta);
         exportSnapshot(snapshot, meta, m -> export(m.format(), m.map(), dest, bytesLeft));
     }
 
     @Override
     public void exportSnapshotTo(String snapshot, BlockImage dest, LongConsumer bytesLeft) throws IOException {
-        Snapshot.checkName(snapshot);
-        VolumeMeta meta = requireMeta();
-        if (meta.format() < 2) throw new IOException("volume " + name + ": " + VolumeFormat.formatOneSnapshots());
+        VolumeMeta meta = snapshotMeta(snapshot);
         checkDest(dest, meta);
         exportSnapshot(snapshot, meta, m -> export(m.format(), m.map(), dest, bytesLeft));
     }
@@ -454,6 +438,17 @@ final class ChunkedVolume implements Volume {
     @FunctionalInterface
     private interface Exporter {
         void run(Mapped m) throws IOException;
+    }
+
+    /** The volume's data as its stored map has it, under the lease. */
+    private void exportCurrent(VolumeMeta meta, Exporter exporter) throws IOException {
+        VolumeFormat f = open(meta.size(), VolumeFormat.Use.CHECK);
+        try {
+            if (f.mapProblem != null) throw new IOException(f.mapProblem + "; run ublk-gateway volume verify");
+            exporter.run(new Mapped(f, f.map));
+        } finally {
+            f.close(true);
+        }
     }
 
     private void exportSnapshot(String snapshot, VolumeMeta meta, Exporter exporter) throws IOException {
