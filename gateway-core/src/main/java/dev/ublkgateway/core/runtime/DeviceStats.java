@@ -35,9 +35,20 @@ final class DeviceStats {
         if (!found.isEmpty()) sources.put(device, List.copyOf(found));
     }
 
+    /** Where {@link #publish} writes a device's counters (the run directory's stats file). */
+    @FunctionalInterface
+    interface StatsWriter {
+        void save(String device, Object snapshot) throws IOException;
+    }
+
+    /** Held while publishing: a device removed waits for a publish under way, so no stats file of it appears later. */
+    private final Object publishing = new Object();
+
     void remove(String device) {
-        byDevice.remove(device);
-        sources.remove(device);
+        synchronized (publishing) {
+            byDevice.remove(device);
+            sources.remove(device);
+        }
     }
 
     /** The metrics sources of each device that has any. */
@@ -50,12 +61,14 @@ final class DeviceStats {
     }
 
     /** Writes each device's current counters where `ublk-gateway stats` reads them. */
-    void publish(StateStore states) {
-        for (var e : byDevice.entrySet()) {
-            try {
-                states.saveStats(e.getKey(), e.getValue().snapshot());
-            } catch (IOException ex) {
-                LOG.fine("stats of " + e.getKey() + ": " + ex.getMessage());
+    void publish(StatsWriter out) {
+        synchronized (publishing) {
+            for (var e : byDevice.entrySet()) {
+                try {
+                    out.save(e.getKey(), e.getValue().snapshot());
+                } catch (IOException ex) {
+                    LOG.fine("stats of " + e.getKey() + ": " + ex.getMessage());
+                }
             }
         }
     }

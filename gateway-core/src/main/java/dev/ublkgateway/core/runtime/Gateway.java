@@ -241,7 +241,7 @@ public final class Gateway {
     private void startStatsPublisher() {
         Thread.ofVirtual().name("stats-publisher").start(() -> {
             while (stopped.getCount() > 0) {
-                stats.publish(states);
+                stats.publish(states::saveStats);
                 try {
                     stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (InterruptedException ex) {

@@ -57,4 +57,32 @@ class DeviceStatsTest {
         stats.remove("d0");
         assertEquals(Map.of(), stats.sources());
     }
+
+    @Test
+    void aRemovedDeviceWaitsForAPublishUnderWaySoItsStatsFileCannotReappear() throws Exception {
+        DeviceStats stats = new DeviceStats();
+        stats.add("d0", new DeviceChain(List.of(new StatsStage()), new NullTarget()));
+        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1),
+                release = new java.util.concurrent.CountDownLatch(1);
+        Thread publisher = Thread.ofPlatform().start(() -> stats.publish((device, snapshot) -> {
+            writing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        assertTrue(writing.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        Thread remover = Thread.ofPlatform().start(() -> stats.remove("d0"));
+        remover.join(300);
+        assertTrue(remover.isAlive(), "remove returned while the device's stats were being written");
+        release.countDown();
+        remover.join(10_000);
+        publisher.join(10_000);
+        assertFalse(remover.isAlive());
+        assertEquals(Map.of(), stats.all());
+        List<String> written = new java.util.ArrayList<>();
+        stats.publish((device, snapshot) -> written.add(device));
+        assertEquals(List.of(), written, "a removed device is not published again");
+    }
 }
