@@ -117,9 +117,8 @@ final class ChunkedVolume implements Volume {
         return store().list("chunks/", true);
     }
 
-    @Override
-    public VolumeStatus create(long sizeBytes) throws IOException {
-        VolumeFormat f = open(sizeBytes, VolumeFormat.Use.CREATE);
+    /** Stores a just created volume's empty chunk map and closes it (the lease kept if that failed). */
+    private static void storeNew(VolumeFormat f) throws IOException {
         boolean ok = false;
         try {
             f.persistMap();
@@ -127,6 +126,11 @@ final class ChunkedVolume implements Volume {
         } finally {
             f.close(ok);
         }
+    }
+
+    @Override
+    public VolumeStatus create(long sizeBytes) throws IOException {
+        storeNew(open(sizeBytes, VolumeFormat.Use.CREATE));
         return status().orElseThrow();
     }
 
@@ -241,15 +245,8 @@ final class ChunkedVolume implements Volume {
         }
         boolean ok = false;
         try {
-            VolumeFormat f = VolumeFormat.open(descriptor(size), chunkSize(), false, false, lent(), codecNames(), codecs(size),
-                    VolumeFormat.Use.CREATE, ref, 0);
-            boolean stored = false;
-            try {
-                f.persistMap();
-                stored = true;
-            } finally {
-                f.close(stored);
-            }
+            storeNew(VolumeFormat.open(descriptor(size), chunkSize(), false, false, lent(), codecNames(), codecs(size),
+                    VolumeFormat.Use.CREATE, ref, 0));
             ok = true;
         } finally {
             if (!ok) {
