@@ -1,12 +1,10 @@
 package dev.ublkgateway.core.cli;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.ublkgateway.core.testing.ConsoleCapture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,37 +16,16 @@ import static org.junit.jupiter.api.Assertions.*;
 class VolumeCommandTest {
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    private PrintStream oldOut, oldErr;
-
-    @BeforeEach
-    void capture() {
-        oldOut = System.out;
-        oldErr = System.err;
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-        // as main() does: the command's own log format and level, on the captured stderr
-        dev.ublkgateway.core.log.LogSetup.apply(dev.ublkgateway.core.log.LogLevel.INFO, dev.ublkgateway.core.log.LogFormat.TEXT);
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-        dev.ublkgateway.core.log.LogSetup.apply(dev.ublkgateway.core.log.LogLevel.INFO, dev.ublkgateway.core.log.LogFormat.TEXT);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture(true);
 
     private int run(String... args) {
-        out.reset();
-        err.reset();
+        console.reset();
         return Main.run(args);
     }
 
     private String errLine() {
-        String e = err.toString().strip();
-        assertFalse(e.contains("\n"), "expected one line, got: " + e);
-        assertFalse(e.contains("Exception"), e);
-        return e;
+        return console.errLine();
     }
 
     @Test
@@ -58,36 +35,36 @@ class VolumeCommandTest {
         byte[] data = new byte[1 << 20];
         for (int i = 0; i < data.length; i += 3) data[i] = (byte) (i * 7 + 1);
         Files.write(img, data);
-        assertEquals(0, run("volume", "import", img.toString(), "p", "--store", store, "--chunk-size", "64KiB"), err.toString());
-        assertEquals(0, run("volume", "snapshot", "p", "s1", "--store", store), err.toString());
+        assertEquals(0, run("volume", "import", img.toString(), "p", "--store", store, "--chunk-size", "64KiB"), console.err());
+        assertEquals(0, run("volume", "snapshot", "p", "s1", "--store", store), console.err());
         assertEquals(2, run("volume", "clone", "p", "--store", store));
         assertTrue(errLine().contains("name the parent's snapshot"), errLine());
         assertEquals(1, run("volume", "clone", "p@nope", "c", "--store", store));
         assertEquals("ublk-gateway: volume c: its parent volume p has no snapshot nope; list them with ublk-gateway volume snapshots", errLine());
-        assertEquals(0, run("volume", "clone", "p@s1", "c", "--store", store), err.toString());
-        assertTrue(out.toString().startsWith("cloned snapshot s1 of volume p as volume c "), out.toString());
-        assertTrue(out.toString().contains("1 MiB in chunks of 64 KiB") && out.toString().contains("no chunk copied"), out.toString());
-        assertEquals(0, run("volume", "info", "c", "--store", store, "--json"), err.toString());
+        assertEquals(0, run("volume", "clone", "p@s1", "c", "--store", store), console.err());
+        assertTrue(console.out().startsWith("cloned snapshot s1 of volume p as volume c "), console.out());
+        assertTrue(console.out().contains("1 MiB in chunks of 64 KiB") && console.out().contains("no chunk copied"), console.out());
+        assertEquals(0, run("volume", "info", "c", "--store", store, "--json"), console.err());
         @SuppressWarnings("unchecked")
-        Map<String, Object> info = VolumeCommand.JSON.readValue(out.toString(), Map.class);
+        Map<String, Object> info = VolumeCommand.JSON.readValue(console.out(), Map.class);
         assertEquals("p@s1", info.get("parent"));
         assertEquals(List.of(), info.get("snapshots"));
         assertEquals(0, ((Number) info.get("stored_chunks")).intValue());
-        assertEquals(0, run("volume", "info", "p", "--store", store), err.toString());
-        assertTrue(out.toString().lines().anyMatch(l -> l.matches("clones: +c \\(of s1\\)")), out.toString());
-        assertTrue(out.toString().lines().anyMatch(l -> l.matches("snapshots: +s1")), out.toString());
+        assertEquals(0, run("volume", "info", "p", "--store", store), console.err());
+        assertTrue(console.out().lines().anyMatch(l -> l.matches("clones: +c \\(of s1\\)")), console.out());
+        assertTrue(console.out().lines().anyMatch(l -> l.matches("snapshots: +s1")), console.out());
         assertEquals(1, run("volume", "snapshot-delete", "p", "s1", "--store", store));
         assertTrue(errLine().startsWith("ublk-gateway: volume p: snapshot s1 cannot be deleted: clones read from it: c (of s1); flatten"), errLine());
         assertEquals(1, run("volume", "delete", "p", "--store", store));
         assertTrue(errLine().contains("clones read from it: c (of s1)"), errLine());
-        assertEquals(0, run("volume", "verify", "c", "--store", store), err.toString());
+        assertEquals(0, run("volume", "verify", "c", "--store", store), console.err());
 
-        assertEquals(0, run("volume", "flatten", "c", "--store", store), err.toString());
-        assertTrue(out.toString().contains("flattened volume c (") && out.toString().contains("16 chunks copied from p@s1"), out.toString());
-        assertEquals(0, run("volume", "snapshot-delete", "p", "s1", "--store", store), err.toString());
-        assertEquals(0, run("volume", "delete", "p", "--store", store), err.toString());
+        assertEquals(0, run("volume", "flatten", "c", "--store", store), console.err());
+        assertTrue(console.out().contains("flattened volume c (") && console.out().contains("16 chunks copied from p@s1"), console.out());
+        assertEquals(0, run("volume", "snapshot-delete", "p", "s1", "--store", store), console.err());
+        assertEquals(0, run("volume", "delete", "p", "--store", store), console.err());
         Path back = dir.resolve("c.img");
-        assertEquals(0, run("volume", "export", "c", back.toString(), "--store", store), err.toString());
+        assertEquals(0, run("volume", "export", "c", back.toString(), "--store", store), console.err());
         assertArrayEquals(data, Files.readAllBytes(back));
         assertEquals(1, run("volume", "flatten", "c", "--store", store));
         assertEquals("ublk-gateway: volume c is not a clone; there is nothing to flatten", errLine());
@@ -100,8 +77,8 @@ class VolumeCommandTest {
         byte[] data = new byte[3 << 20];
         for (int i = 0; i < (1 << 20); i++) data[(1 << 20) + i] = (byte) (i * 31 + 7);
         Files.write(img, data);
-        assertEquals(0, run("volume", "import", img.toString(), "v1", "--store", store, "--chunk-size", "64KiB"), err.toString());
-        assertTrue(out.toString().contains("16 of 48 chunks stored"), out.toString());
+        assertEquals(0, run("volume", "import", img.toString(), "v1", "--store", store, "--chunk-size", "64KiB"), console.err());
+        assertTrue(console.out().contains("16 of 48 chunks stored"), console.out());
 
         assertEquals(1, run("volume", "import", img.toString(), "v1", "--store", store));
         assertTrue(errLine().startsWith("ublk-gateway: volume v1 already exists"), errLine());
@@ -112,13 +89,13 @@ class VolumeCommandTest {
         assertEquals(2, run("volume", "info", "v1", "--store", "ftp://x"));
         assertTrue(errLine().contains("is not a store URL"), errLine());
 
-        assertEquals(0, run("volume", "info", "v1", "--store", store, "--json"), err.toString());
+        assertEquals(0, run("volume", "info", "v1", "--store", store, "--json"), console.err());
         @SuppressWarnings("unchecked")
-        Map<String, Object> info = VolumeCommand.JSON.readValue(out.toString(), Map.class);
+        Map<String, Object> info = VolumeCommand.JSON.readValue(console.out(), Map.class);
         assertEquals(3 << 20, ((Number) info.get("size_bytes")).intValue());
         assertEquals(16, ((Number) info.get("stored_chunks")).intValue());
         assertEquals(0, run("volume", "list", "--store", store));
-        assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("v1 ")), out.toString());
+        assertTrue(console.out().lines().anyMatch(l -> l.startsWith("v1 ")), console.out());
 
         Path nowhere = dir.resolve("nowhere");
         assertEquals(1, run("volume", "list", "--store", "dir:" + nowhere));
@@ -127,20 +104,20 @@ class VolumeCommandTest {
         assertEquals(1, run("volume", "export", "v1", nowhere.resolve("b.img").toString(), "--store", store));
         assertEquals("ublk-gateway: " + nowhere.resolve("b.img") + ": no such file or folder; check the path", errLine());
 
-        assertEquals(0, run("volume", "verify", "v1", "--store", store), out.toString() + err);
+        assertEquals(0, run("volume", "verify", "v1", "--store", store), console.out() + console.err());
         Path chunk; // chunk 18, at 1 MiB + 128 KiB (format 2: named with its generation)
         try (var l = Files.list(dir.resolve("vols/v1/chunks/0"))) {
             chunk = l.filter(p -> p.getFileName().toString().startsWith("12.")).findFirst().orElseThrow();
         }
         Files.write(chunk, new byte[10]);
         assertEquals(1, run("volume", "verify", "v1", "--store", store));
-        assertTrue(out.toString().contains("damaged: chunk 18 at offset 1179648 (1.13 MiB): chunk 18 decodes to 10 bytes"), out.toString());
+        assertTrue(console.out().contains("damaged: chunk 18 at offset 1179648 (1.13 MiB): chunk 18 decodes to 10 bytes"), console.out());
 
         Path back = dir.resolve("b.img");
         assertEquals(1, run("volume", "export", "v1", back.toString(), "--store", store));
         assertTrue(errLine().contains("chunk 18"), errLine());
         assertFalse(Files.exists(back), "a failed export leaves no file");
-        assertEquals(0, run("volume", "delete", "v1", "--store", store), err.toString());
+        assertEquals(0, run("volume", "delete", "v1", "--store", store), console.err());
         assertEquals(1, run("volume", "verify", "v1", "--store", store));
         assertTrue(errLine().startsWith("ublk-gateway: no volume v1 in "), errLine());
     }
@@ -168,25 +145,25 @@ class VolumeCommandTest {
         byte[] data = new byte[1 << 20];
         for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31 + 7);
         Files.write(img, data);
-        assertEquals(0, run("volume", "import", img.toString(), "v1", "--store", store, "--chunk-size", "64KiB"), err.toString());
-        assertEquals(0, run("volume", "snapshot", "v1", "s1", "--store", store), err.toString());
-        assertTrue(out.toString().startsWith("took snapshot s1 of volume v1"), out.toString());
-        assertEquals(0, run("volume", "snapshots", "v1", "--store", store), err.toString());
-        assertTrue(out.toString().contains("s1") && out.toString().contains("1 MiB"), out.toString());
-        assertEquals(0, run("volume", "snapshots", "v1", "--store", store, "--json"), err.toString());
-        assertTrue(out.toString().contains("\"referenced_bytes\":1048576"), out.toString());
+        assertEquals(0, run("volume", "import", img.toString(), "v1", "--store", store, "--chunk-size", "64KiB"), console.err());
+        assertEquals(0, run("volume", "snapshot", "v1", "s1", "--store", store), console.err());
+        assertTrue(console.out().startsWith("took snapshot s1 of volume v1"), console.out());
+        assertEquals(0, run("volume", "snapshots", "v1", "--store", store), console.err());
+        assertTrue(console.out().contains("s1") && console.out().contains("1 MiB"), console.out());
+        assertEquals(0, run("volume", "snapshots", "v1", "--store", store, "--json"), console.err());
+        assertTrue(console.out().contains("\"referenced_bytes\":1048576"), console.out());
         Path back = dir.resolve("s1.img");
-        assertEquals(0, run("volume", "export", "v1", back.toString(), "--snapshot", "s1", "--store", store), err.toString());
+        assertEquals(0, run("volume", "export", "v1", back.toString(), "--snapshot", "s1", "--store", store), console.err());
         assertArrayEquals(data, Files.readAllBytes(back));
-        assertEquals(0, run("volume", "gc", "v1", "--dry-run", "--store", store), err.toString());
-        assertTrue(out.toString().contains("16 chunk objects, 16 referenced, 0 unreferenced (would be removed; --dry-run)"), out.toString());
-        assertEquals(0, run("volume", "rollback", "v1", "s1", "--store", store), err.toString());
+        assertEquals(0, run("volume", "gc", "v1", "--dry-run", "--store", store), console.err());
+        assertTrue(console.out().contains("16 chunk objects, 16 referenced, 0 unreferenced (would be removed; --dry-run)"), console.out());
+        assertEquals(0, run("volume", "rollback", "v1", "s1", "--store", store), console.err());
         assertEquals(1, run("volume", "rollback", "v1", "s9", "--store", store));
         assertEquals("ublk-gateway: volume v1 has no snapshot s9; list them with ublk-gateway volume snapshots", errLine());
         assertEquals(2, run("volume", "snapshot", "v1", "a/b", "--store", store));
         assertTrue(errLine().contains("snapshot name 'a/b' is not valid"), errLine());
-        assertEquals(0, run("volume", "snapshot-delete", "v1", "s1", "--store", store), err.toString());
-        assertTrue(out.toString().contains("1 objects removed"), out.toString());
-        assertEquals(0, run("volume", "verify", "v1", "--store", store), out.toString() + err);
+        assertEquals(0, run("volume", "snapshot-delete", "v1", "s1", "--store", store), console.err());
+        assertTrue(console.out().contains("1 objects removed"), console.out());
+        assertEquals(0, run("volume", "verify", "v1", "--store", store), console.out() + console.err());
     }
 }
