@@ -43,12 +43,29 @@ class ChunkedTargetTest {
         arena.close();
     }
 
-    /** A toy codec for tests: XOR with a key byte, CRC32C trailer (a wrong key fails to decode). */
-    record XorCodec(byte key) implements ChunkCodec {
+    /**
+     * A toy codec for tests: XOR with a key byte, CRC32C trailer (a wrong key fails to decode). With an
+     * {@code id}, the CRC also covers the id and the chunk's index, as aes-gcm binds the volume's id and the
+     * chunk's index into its tag (an object moved to another volume or index fails to decode).
+     */
+    record XorCodec(byte key, byte[] id) implements ChunkCodec {
+        XorCodec(byte key) {
+            this(key, null);
+        }
+
         public int maxEncodedLength(int length) { return length + 4; }
 
+        private CRC32C crc(long idx) {
+            CRC32C c = new CRC32C();
+            if (id != null) {
+                c.update(id);
+                for (int i = 0; i < 8; i++) c.update((int) (idx >>> (8 * i)));
+            }
+            return c;
+        }
+
         public int encode(MemorySegment in, MemorySegment out, long idx) {
-            CRC32C crc = new CRC32C();
+            CRC32C crc = crc(idx);
             for (long i = 0; i < in.byteSize(); i++) {
                 byte b = in.get(ValueLayout.JAVA_BYTE, i);
                 crc.update(b);
@@ -60,7 +77,7 @@ class ChunkedTargetTest {
 
         public int decode(MemorySegment in, MemorySegment out, long idx) throws IOException {
             int n = (int) in.byteSize() - 4;
-            CRC32C crc = new CRC32C();
+            CRC32C crc = crc(idx);
             for (long i = 0; i < n; i++) {
                 byte b = (byte) (in.get(ValueLayout.JAVA_BYTE, i) ^ key);
                 crc.update(b);

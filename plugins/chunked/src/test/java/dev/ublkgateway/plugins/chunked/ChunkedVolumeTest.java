@@ -68,6 +68,16 @@ class ChunkedVolumeTest {
         };
     }
 
+    /** The volume's current data, or a snapshot's, through export into a file under {@code tmp}. */
+    static byte[] export(Path tmp, Volume v, String snapshot) throws IOException {
+        Path out = tmp.resolve("out-" + System.nanoTime() + ".img");
+        if (snapshot == null) v.exportTo(out, x -> {});
+        else v.exportSnapshotTo(snapshot, out, x -> {});
+        byte[] b = Files.readAllBytes(out);
+        Files.delete(out);
+        return b;
+    }
+
     static ChunkedTargetConfig config() {
         return new ChunkedTargetConfig(Size.of(CHUNK), Size.of(Size.MiB), 2, 0, 0,
                 List.of(new Spec("codec", "xor", new NoOptions(), 1, 1)), new Spec("store", "memory", new MemoryStoreConfig(null), 1, 1));

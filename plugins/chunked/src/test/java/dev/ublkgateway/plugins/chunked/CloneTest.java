@@ -18,8 +18,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +25,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -51,44 +48,6 @@ class CloneTest {
     Calls calls;
     final List<Volume> open = new ArrayList<>();
 
-    /**
-     * A toy codec that binds the volume's id and the chunk's index into its CRC (as aes-gcm binds them into
-     * its tag): XOR with a key byte, CRC32C over id, index and data.
-     */
-    record IdCodec(byte key, byte[] id) implements ChunkCodec {
-        public int maxEncodedLength(int length) { return length + 4; }
-
-        private CRC32C crc(long idx) {
-            CRC32C c = new CRC32C();
-            c.update(id);
-            for (int i = 0; i < 8; i++) c.update((int) (idx >>> (8 * i)));
-            return c;
-        }
-
-        public int encode(MemorySegment in, MemorySegment out, long idx) {
-            CRC32C crc = crc(idx);
-            for (long i = 0; i < in.byteSize(); i++) {
-                byte b = in.get(ValueLayout.JAVA_BYTE, i);
-                crc.update(b);
-                out.set(ValueLayout.JAVA_BYTE, i, (byte) (b ^ key));
-            }
-            out.set(ValueLayout.JAVA_INT_UNALIGNED, in.byteSize(), (int) crc.getValue());
-            return (int) in.byteSize() + 4;
-        }
-
-        public int decode(MemorySegment in, MemorySegment out, long idx) throws IOException {
-            int n = (int) in.byteSize() - 4;
-            CRC32C crc = crc(idx);
-            for (long i = 0; i < n; i++) {
-                byte b = (byte) (in.get(ValueLayout.JAVA_BYTE, i) ^ key);
-                crc.update(b);
-                out.set(ValueLayout.JAVA_BYTE, i, b);
-            }
-            if ((int) crc.getValue() != in.get(ValueLayout.JAVA_INT_UNALIGNED, n)) throw new IOException("tag mismatch");
-            return n;
-        }
-    }
-
     /** The store of volume {@code name}: a named memory store {@code pool/NAME}, or folder {@code store/NAME}. */
     ObjectStore storeOf(String name) throws IOException {
         ObjectStore s = kind.equals("memory") ? memory.open(new MemoryStoreConfig("pool/" + name))
@@ -104,7 +63,7 @@ class CloneTest {
             }
 
             public ChunkCodec createCodec(NestedSpec c, DeviceDescriptor d, VolumeInfo v) {
-                return new IdCodec(key, v.volumeId());
+                return new ChunkedTargetTest.XorCodec(key, v.volumeId());
             }
 
             public boolean forceTakeover() {
@@ -126,7 +85,7 @@ class CloneTest {
     ChunkedTarget serve(String name, long size) throws IOException {
         DeviceDescriptor d = new DeviceDescriptor(name, size, 4096, 1, 32, 512 * 1024);
         return ChunkedTarget.open(ChunkedVolumeTest.config(), d, false, storeOf(name), List.of("xor"),
-                List.of(v -> new IdCodec((byte) 3, v.volumeId())));
+                List.of(v -> new ChunkedTargetTest.XorCodec((byte) 3, v.volumeId())));
     }
 
     List<String> chunkKeys(String name) throws IOException {
@@ -134,12 +93,7 @@ class CloneTest {
     }
 
     byte[] export(Volume v, String snapshot) throws IOException {
-        Path out = tmp.resolve("out-" + System.nanoTime() + ".img");
-        if (snapshot == null) v.exportTo(out, x -> {});
-        else v.exportSnapshotTo(snapshot, out, x -> {});
-        byte[] b = Files.readAllBytes(out);
-        Files.delete(out);
-        return b;
+        return ChunkedVolumeTest.export(tmp, v, snapshot);
     }
 
     /** The parent: the sparse image (data in chunks 0, 7, 8, 40) and snapshot s1 of it. */
@@ -300,7 +254,7 @@ class CloneTest {
         byte[] moved = storeOf("parent").get(theirs).orElseThrow();
         storeOf("child").put(own, moved, 0, moved.length);
         IOException e = assertThrows(IOException.class, () -> export(c, null));
-        assertTrue(e.getMessage().contains("chunk 0 cannot be decoded (tag mismatch)"), e.getMessage());
+        assertTrue(e.getMessage().contains("chunk 0 cannot be decoded (checksum mismatch)"), e.getMessage());
         assertFalse(c.verify(x -> {}).clean());
         assertArrayEquals(img, export(vol("parent"), "s1"), "the same object reads fine as the parent's");
     }

@@ -65,12 +65,7 @@ class SnapshotTest {
     }
 
     byte[] export(Volume v, String snapshot) throws IOException {
-        Path out = tmp.resolve("out-" + System.nanoTime() + ".img");
-        if (snapshot == null) v.exportTo(out, x -> {});
-        else v.exportSnapshotTo(snapshot, out, x -> {});
-        byte[] b = Files.readAllBytes(out);
-        Files.delete(out);
-        return b;
+        return ChunkedVolumeTest.export(tmp, v, snapshot);
     }
 
     byte[] image() throws IOException {
