@@ -78,40 +78,42 @@ final class VolumeSnapshotCommands {
         }
     }
 
-    @Command(name = "rollback", description = "Make a volume's data its snapshot's (the snapshot stays); refused while a "
-            + "gateway serves it.")
-    static final class Rollback extends VolumeCommand.Sub {
+    /** A command on one snapshot of a volume: NAME SNAP (with --config, NAME may be left to --device). */
+    abstract static class OnSnapshot extends VolumeCommand.Sub {
         @Parameters(paramLabel = "NAME SNAP", arity = "1..2", description = "the volume (with --config: the device; default "
                 + "--device), then the snapshot")
         List<String> args;
 
         @Override
-        int run(VolumeRef ref, PluginHost host) throws Exception {
+        final int run(VolumeRef ref, PluginHost host) throws Exception {
             String n = volumeName(ref, args);
             try (VolumeRef.Opened v = ref.open(n, -1)) {
-                v.volume().rollback(args.getLast());
-                System.out.println("rolled volume " + n + " (" + v.where() + ") back to snapshot " + args.getLast());
+                System.out.println(act(v, n, args.getLast()));
             }
             return 0;
+        }
+
+        /** Acts on snapshot {@code snap} of volume {@code name}; returns the line to print. */
+        abstract String act(VolumeRef.Opened v, String name, String snap) throws Exception;
+    }
+
+    @Command(name = "rollback", description = "Make a volume's data its snapshot's (the snapshot stays); refused while a "
+            + "gateway serves it.")
+    static final class Rollback extends OnSnapshot {
+        @Override
+        String act(VolumeRef.Opened v, String name, String snap) throws Exception {
+            v.volume().rollback(snap);
+            return "rolled volume " + name + " (" + v.where() + ") back to snapshot " + snap;
         }
     }
 
     @Command(name = "snapshot-delete", description = "Delete a snapshot and the chunk objects only it referenced; works while "
             + "a gateway serves the volume.")
-    static final class Delete extends VolumeCommand.Sub {
-        @Parameters(paramLabel = "NAME SNAP", arity = "1..2", description = "the volume (with --config: the device; default "
-                + "--device), then the snapshot")
-        List<String> args;
-
+    static final class Delete extends OnSnapshot {
         @Override
-        int run(VolumeRef ref, PluginHost host) throws Exception {
-            String n = volumeName(ref, args);
-            try (VolumeRef.Opened v = ref.open(n, -1)) {
-                long deleted = v.volume().deleteSnapshot(args.getLast());
-                System.out.println("deleted snapshot " + args.getLast() + " of volume " + n + " (" + v.where() + "): " + deleted
-                        + " objects removed");
-            }
-            return 0;
+        String act(VolumeRef.Opened v, String name, String snap) throws Exception {
+            long deleted = v.volume().deleteSnapshot(snap);
+            return "deleted snapshot " + snap + " of volume " + name + " (" + v.where() + "): " + deleted + " objects removed";
         }
     }
 
