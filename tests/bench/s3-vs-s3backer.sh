@@ -2,8 +2,9 @@
 # End-to-end comparison of an S3 volume as a user runs it: ublk-gateway (chunked target, zstd 1 +
 # aes-gcm, s3 store; `up`, then nbdcopy over NBD) against s3backer (FUSE, deflate 1 + AES; dd, then
 # unmount) on one S3Proxy (scripts/s3proxy.sh, filesystem storage, its own process), alternating rounds.
-#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE] [--only gateway|s3backer]
-# Each round and system gets a fresh bucket. Measured:
+#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE] [--only gateway|s3backer] [--no-warmup]
+# Each round and system gets a fresh bucket. Before the rounds, one untimed write and read of each system
+# warms S3Proxy's JIT (a real S3 is always warm; else the first system of round 1 pays for it). Measured:
 #   write: ublk-gateway `nbdcopy --flush FILE nbd://...` (the FLUSH returns once every chunk and the map
 #          are in S3); s3backer `dd bs=1M conv=fsync` then unmount until s3backer has exited (all stored)
 #   cold read: a fresh `up` / mount of the same bucket, then the whole volume read into a file
@@ -15,14 +16,15 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 GW=$ROOT/bin/ublk-gateway
-ROUNDS=2 SIZE_MIB=256 DATA="" ONLY=""
+ROUNDS=2 SIZE_MIB=256 DATA="" ONLY="" WARMUP=1
 while (($#)); do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
         --size) SIZE_MIB=$2; shift 2 ;;
         --data) DATA=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
-        *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        --no-warmup) WARMUP=0; shift ;;
+        *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
 die() { echo "s3-vs-s3backer: $*" >&2; exit 1; }
@@ -157,6 +159,12 @@ s3backer_run() { # $1 round
     echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b") $(sub "$c0" "$c1")/$(sub "$c2" "$c3") $(sub "$s0" "$s1")/$(sub "$s2" "$s3")"
 }
 
+if ((WARMUP)); then
+    for sys in gateway s3backer_run; do
+        [[ -z $ONLY || $sys == "$ONLY"* ]] || continue
+        $sys 0 > /dev/null
+    done
+fi
 echo "# $SIZE_MIB MiB of $( [[ $DATA == "$WORK/data" ]] && echo "tar of /usr/lib /usr/share/doc" || echo "$DATA"),"\
     "1 MiB chunks/blocks, S3Proxy on 127.0.0.1:$PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-13s %10s %10s %10s %12s %12s\n' round system write-MB/s read-MB/s stored-MB cpu-s-w/r s3proxy-cpu-w/r
