@@ -13,19 +13,14 @@ import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -34,7 +29,8 @@ import java.util.Optional;
 import java.util.concurrent.Semaphore;
 
 /**
- * An {@link ObjectStore} on an S3 bucket through the AWS SDK for Java v2 and its Apache HTTP client.
+ * An {@link ObjectStore} on an S3 bucket: GET, PUT and DELETE of one object through {@link ObjectRequests},
+ * the bucket check and LIST through the AWS SDK for Java v2 and its Apache HTTP client.
  * At most {@code max-concurrency} requests run at once (callers beyond that wait); throttling, 5xx and
  * network errors are retried with exponential backoff and jitter until {@code max-attempts} or
  * {@code timeout-seconds}, then the call fails with an {@link IOException} of one line.
@@ -45,30 +41,18 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
     /** The bucket check at open waits at most this long, so `up` fails promptly on an unreachable server. */
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(20);
 
-    /**
-     * An object's body read into an array of its length: the SDK's bytes transformer grows a buffer
-     * (copying each object twice more). It runs inside the call, so a failure while reading is retried.
-     */
-    private static final ResponseTransformer<GetObjectResponse, byte[]> EXACT_BYTES = (response, in) -> {
-        try (in) {
-            Long length = response.contentLength();
-            if (length == null || length < 0 || length > Integer.MAX_VALUE - 16) return in.readAllBytes();
-            byte[] data = in.readNBytes((int) (long) length);
-            if (data.length != length) throw new java.io.EOFException("object ended after " + data.length + " of " + length + " bytes");
-            return data;
-        }
-    };
-
     private final S3Config config;
     private final S3Client s3;
+    private final ObjectRequests objects;
     private final AwsCredentialsProvider credentials;
     private final Semaphore permits;
     private final S3Stats stats;
     private final String where;
 
-    private S3ObjectStore(S3Config config, S3Client s3, AwsCredentialsProvider credentials, S3Stats stats) {
+    private S3ObjectStore(S3Config config, S3Client s3, ObjectRequests objects, AwsCredentialsProvider credentials, S3Stats stats) {
         this.config = config;
         this.s3 = s3;
+        this.objects = objects;
         this.credentials = credentials;
         this.permits = new Semaphore(config.maxConcurrency());
         this.where = where(config);
@@ -84,10 +68,17 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         Region region = S3Credentials.region(config);
         AwsCredentialsProvider credentials = S3Credentials.provider(config);
         S3Client s3;
+        ObjectRequests objects;
         S3Stats stats = S3Stats.of(where(config) + (config.endpoint() == null ? "" : " at " + config.endpoint()));
         try {
             S3Credentials.check(credentials, config);
-            s3 = client(config, region, credentials, stats);
+            s3 = client(config, region, credentials);
+            try {
+                objects = objectRequests(s3, config, region, credentials, stats);
+            } catch (RuntimeException e) {
+                s3.close();
+                throw e;
+            }
         } catch (SdkException | IllegalArgumentException e) {
             closeQuietly(credentials);
             throw new IOException("s3: cannot set up the client for bucket " + config.bucket() + ": " + oneLine(e));
@@ -95,7 +86,7 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
             closeQuietly(credentials);
             throw e;
         }
-        S3ObjectStore store = new S3ObjectStore(config, s3, credentials, stats);
+        S3ObjectStore store = new S3ObjectStore(config, s3, objects, credentials, stats);
         try {
             store.checkBucket();
         } catch (IOException | RuntimeException e) {
@@ -116,7 +107,19 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         }
     }
 
-    private static S3Client client(S3Config c, Region region, AwsCredentialsProvider credentials, S3Stats stats) {
+    /**
+     * GET, PUT and DELETE of one object go the lean way; the SDK still says where an object is: its URL of a
+     * probe key (path-style or virtual-hosted, endpoint override and region applied) gives scheme, host,
+     * port and path prefix of every other.
+     */
+    private static ObjectRequests objectRequests(S3Client s3, S3Config c, Region region, AwsCredentialsProvider credentials, S3Stats stats) {
+        String probe = "probe";
+        java.net.URL url = s3.utilities().getUrl(b -> b.bucket(c.bucket()).key(probe));
+        return ObjectRequests.of(url, probe, c, region.id(), credentials, stats);
+    }
+
+    /** The SDK's client: the bucket check at open and LIST (with its retries); the other requests: {@link ObjectRequests}. */
+    private static S3Client client(S3Config c, Region region, AwsCredentialsProvider credentials) {
         S3ClientBuilder b = S3Client.builder()
                 .httpClientBuilder(Apache5HttpClient.builder()
                         .maxConnections(c.maxConcurrency())
@@ -132,9 +135,8 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .addExecutionInterceptor(new RetryCounter(stats))
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                                // the client makes the retries of c.retryPolicy(), so the chunked target makes none on top
+                                // the retries of c.retryPolicy(), as ObjectRequests makes them
                                 .maxAttempts(c.retryPolicy().maxAttempts())
                                 .backoffStrategy(BackoffStrategy.exponentialDelay(c.retryPolicy().baseDelay(), c.retryPolicy().maxDelay()))
                                 .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(THROTTLING_BASE_DELAY, c.retryPolicy().maxDelay()))
@@ -195,19 +197,11 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
     public Optional<byte[]> get(String key) throws IOException {
         acquire();
         try {
-            byte[] data = s3.getObject(b -> b.bucket(config.bucket()).key(key(key)), EXACT_BYTES);
-            stats.got(data.length);
-            return Optional.of(data);
-        } catch (NoSuchKeyException e) {
-            stats.missing();
-            return Optional.empty();
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404 && !isNoSuchBucket(e)) {
-                stats.missing();
-                return Optional.empty();
-            }
-            throw failure("GET", key, e);
-        } catch (SdkException e) {
+            Optional<byte[]> data = objects.get(key(key));
+            if (data.isPresent()) stats.got(data.get().length);
+            else stats.missing();
+            return data;
+        } catch (ObjectRequests.Failure e) {
             throw failure("GET", key, e);
         } finally {
             permits.release();
@@ -219,11 +213,9 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         java.util.Objects.checkFromIndexSize(offset, length, data.length);
         acquire();
         try {
-            s3.putObject(b -> b.bucket(config.bucket()).key(key(key)).contentLength((long) length),
-                    RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, offset, length), length,
-                            "application/octet-stream"));
+            objects.put(key(key), data, offset, length);
             stats.put(length);
-        } catch (SdkException e) {
+        } catch (ObjectRequests.Failure e) {
             throw failure("PUT", key, e);
         } finally {
             permits.release();
@@ -234,11 +226,9 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
     public void delete(String key) throws IOException {
         acquire();
         try {
-            s3.deleteObject(b -> b.bucket(config.bucket()).key(key(key)));
+            objects.delete(key(key));
             stats.deleted();
-        } catch (NoSuchKeyException e) {
-            stats.deleted();
-        } catch (SdkException e) {
+        } catch (ObjectRequests.Failure e) {
             throw failure("DELETE", key, e);
         } finally {
             permits.release();
@@ -275,10 +265,6 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         }
     }
 
-    private static boolean isNoSuchBucket(S3Exception e) {
-        return e.awsErrorDetails() != null && "NoSuchBucket".equals(e.awsErrorDetails().errorCode());
-    }
-
     private IOException failure(String op, String key, SdkException e) {
         stats.failed();
         String what = "s3: " + op + " " + where + key + " failed";
@@ -295,6 +281,15 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         }
         Integer attempts = e.numAttempts();
         return new IOException(what + ": " + why + (attempts != null && attempts > 1 ? " (" + attempts + " attempts)" : ""), e);
+    }
+
+    private IOException failure(String op, String key, ObjectRequests.Failure e) {
+        stats.failed();
+        String why;
+        if (e.timedOut) why = "no success within " + config.timeoutSeconds() + " s (timeout-seconds)";
+        else if (e.attemptTimedOut) why = "an attempt took longer than " + config.attemptTimeoutSeconds() + " s (attempt-timeout-seconds)";
+        else why = e.getMessage();
+        return new IOException("s3: " + op + " " + where + key + " failed: " + why + (e.attempts > 1 ? " (" + e.attempts + " attempts)" : ""), e);
     }
 
     static String oneLine(Throwable e) {
@@ -318,7 +313,7 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
         stats.report(sink);
     }
 
-    /** The client retries each request under this policy (see {@link #client}). */
+    /** Each request is retried under this policy (see {@link ObjectRequests} and {@link #client}). */
     @Override
     public RetryPolicy retries() {
         return config.retryPolicy();
@@ -335,6 +330,7 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
 
     @Override
     public void close() {
+        objects.close();
         s3.close();
         closeQuietly(credentials);
     }
