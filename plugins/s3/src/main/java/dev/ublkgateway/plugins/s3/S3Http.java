@@ -55,12 +55,19 @@ final class S3Http implements AutoCloseable {
     private final boolean tls;
     private final String hostHeader;
     private final int connectTimeoutMillis;
+    private final SSLSocketFactory tlsSockets;
     private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final Thread watchdog;
     private volatile boolean closed;
 
     S3Http(String scheme, String host, int port, int connectTimeoutSeconds) {
+        this(scheme, host, port, connectTimeoutSeconds, (SSLSocketFactory) SSLSocketFactory.getDefault());
+    }
+
+    /** With the JDK's trust store, or (tests) another. */
+    S3Http(String scheme, String host, int port, int connectTimeoutSeconds, SSLSocketFactory tlsSockets) {
+        this.tlsSockets = tlsSockets;
         this.tls = "https".equals(scheme);
         this.host = host;
         this.port = port > 0 ? port : tls ? 443 : 80;
@@ -113,11 +120,14 @@ final class S3Http implements AutoCloseable {
             s.setTcpNoDelay(true);
             s.connect(new InetSocketAddress(host, port), (int) Math.min(connectTimeoutMillis, left));
             if (tls) {
-                SSLSocket ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(s, host, port, true);
+                SSLSocket ssl = (SSLSocket) tlsSockets.createSocket(s, host, port, true);
                 SSLParameters p = ssl.getSSLParameters();
                 p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
                 ssl.setSSLParameters(p);
                 s = ssl;
+                // here, so a refused certificate is its own error and not one of the request
+                ssl.setSoTimeout((int) Math.min(connectTimeoutMillis, Math.max(1, left)));
+                ssl.startHandshake();
             }
         } catch (SocketTimeoutException e) {
             s.close();
