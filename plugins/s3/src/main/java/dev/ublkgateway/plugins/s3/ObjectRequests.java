@@ -7,6 +7,7 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URL;
 import java.net.UnknownHostException;
@@ -126,8 +127,14 @@ final class ObjectRequests implements AutoCloseable {
             String code = null;
             IOException cause = null;
             boolean throttled = false;
+            String headers;
             try {
-                S3Http.Response r = http.exchange(method, target, headers(method, target, payloadHash, length), body, offset, length, attemptDeadline);
+                headers = headers(method, target, payloadHash, length);
+            } catch (UncheckedIOException e) {
+                throw new Failure(e.getCause().getMessage(), 0, null, attempt, false, false, e.getCause());
+            }
+            try {
+                S3Http.Response r = http.exchange(method, target, headers, body, offset, length, attemptDeadline);
                 code = r.status() >= 300 ? r.errorCode() : null;
                 if (!retried(r.status(), code)) return new Answer(r.status(), r.body(), code, attempt);
                 status = r.status();
@@ -181,7 +188,12 @@ final class ObjectRequests implements AutoCloseable {
 
     /** The signed header lines of one attempt (each attempt has its own date). */
     private String headers(String method, String target, String payloadHash, int length) {
-        AwsCredentials c = credentials.resolveCredentials(); // the providers cache and refresh
+        AwsCredentials c;
+        try {
+            c = credentials.resolveCredentials(); // the providers cache and refresh
+        } catch (RuntimeException e) { // e.g. expired SSO login, STS unreachable: an I/O error of one line, not a crash
+            throw new UncheckedIOException(new IOException("cannot get credentials: " + S3ObjectStore.oneLine(e), e));
+        }
         String date = amzDate();
         TreeMap<String, String> signed = new TreeMap<>();
         signed.put("host", http.hostHeader());

@@ -221,4 +221,17 @@ class ObjectRequestsTest {
             assertTrue(f.attempts >= 2, "attempts: " + f.attempts);
         }
     }
+
+    @Test
+    void credentialsThatCannotBeHadAreAnIOErrorOfOneLine() throws IOException {
+        S3Config c = S3Config.of("http://127.0.0.1:" + server.getLocalPort(), "vol", "a", "b");
+        try (ObjectRequests none = new ObjectRequests(new S3Http("http", "127.0.0.1", server.getLocalPort(), 2), "/vol/", "eu-west-1",
+                () -> {
+                    throw software.amazon.awssdk.core.exception.SdkClientException.create("the SSO session has expired");
+                }, c.retryPolicy(), 5, stats)) {
+            ObjectRequests.Failure f = assertThrows(ObjectRequests.Failure.class, () -> none.get("k"));
+            assertEquals("cannot get credentials: the SSO session has expired", f.getMessage());
+            assertEquals(0, seen.size());
+        }
+    }
 }
