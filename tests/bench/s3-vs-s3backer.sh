@@ -1,38 +1,54 @@
 #!/usr/bin/env bash
 # End-to-end comparison of an S3 volume as a user runs it: ublk-gateway (chunked target, zstd 1 +
-# aes-gcm, s3 store; `up`, then nbdcopy over NBD) against s3backer (FUSE, deflate 1 + AES; dd, then
-# unmount) on one S3Proxy (scripts/s3proxy.sh, filesystem storage, its own process), alternating rounds.
-#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE] [--only gateway|s3backer] [--no-warmup]
+# aes-gcm, s3 store; `up`, then nbdcopy over NBD or dd/fio on /dev/ublkbN) against s3backer (FUSE,
+# deflate 1 + AES; dd, then unmount) on one S3Proxy (scripts/s3proxy.sh, filesystem storage, its own
+# process), alternating rounds.
+#   tests/bench/s3-vs-s3backer.sh [--rounds N] [--size MiB] [--data FILE] [--only gateway|s3backer]
+#                                 [--frontend nbd|ublk] [--no-warmup]
 # Each round and system gets a fresh bucket. Before the rounds, one untimed write and read of each system
 # warms S3Proxy's JIT (a real S3 is always warm; else the first system of round 1 pays for it). Measured:
-#   write: ublk-gateway `nbdcopy --flush FILE nbd://...` (the FLUSH returns once every chunk and the map
-#          are in S3); s3backer `dd bs=1M conv=fsync` then unmount until s3backer has exited (all stored)
-#   cold read: a fresh `up` / mount of the same bucket, then the whole volume read into a file
+#   write: ublk-gateway, nbd: `nbdcopy --flush FILE nbd://...`; ublk: `dd if=FILE of=/dev/ublkbN bs=1M
+#          oflag=direct conv=fsync` (either FLUSH returns once every chunk and the map are in S3);
+#          s3backer `dd bs=1M conv=fsync` then unmount until s3backer has exited (all stored)
+#   cold read: a fresh `up` / mount of the same bucket, then the whole volume read: nbdcopy into a file,
+#          ublk: `fio --rw=read --bs=1M --iodepth=16 --direct=1` (checked by an untimed dd), s3backer dd
 #   stored: bytes of objects in the bucket
 # The data (default) is a tar of /usr/lib and /usr/share/doc cut to --size MiB (compressible, like a
-# system disk). s3backer needs FUSE (/dev/fuse) and `apt-get install -y s3backer`; the gateway runs with
-# its NBD frontend, so no kernel module is needed. Extra gateway JVM options: UBLKGW_JAVA_OPTS.
+# system disk). s3backer needs FUSE (/dev/fuse) and `apt-get install -y s3backer`. The NBD frontend
+# (default) needs no kernel module; ublk needs root and ublk_drv (tests/vm/run.sh -- $0 --frontend
+# ublk). Extra gateway JVM options: UBLKGW_JAVA_OPTS; S3PROXY_JAVA_OPTS replaces JAVA_TOOL_OPTIONS
+# for S3Proxy's JVM.
 set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 GW=$ROOT/bin/ublk-gateway
-ROUNDS=2 SIZE_MIB=256 DATA="" ONLY="" WARMUP=1
+ROUNDS=2 SIZE_MIB=256 DATA="" ONLY="" FRONTEND=nbd WARMUP=1
 while (($#)); do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
         --size) SIZE_MIB=$2; shift 2 ;;
         --data) DATA=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
+        --frontend) FRONTEND=$2; shift 2 ;;
         --no-warmup) WARMUP=0; shift ;;
-        *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        *) sed -n '2,/^set /{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
 die() { echo "s3-vs-s3backer: $*" >&2; exit 1; }
-for t in nbdcopy s3backer; do
-    command -v $t >/dev/null || die "$t is missing (apt-get install -y libnbd-bin s3backer)"
+case $FRONTEND in
+    nbd) tools="nbdcopy s3backer" ;;
+    ublk) tools="fio s3backer"
+        ((EUID == 0)) || die "--frontend ublk needs root (it serves /dev/ublkbN)"
+        [[ -c /dev/ublk-control ]] || modprobe ublk_drv 2>/dev/null || true
+        [[ -c /dev/ublk-control ]] || die "/dev/ublk-control is missing: load ublk_drv, or run this in tests/vm: tests/vm/run.sh -- $0 --frontend ublk" ;;
+    *) die "--frontend must be nbd or ublk, not '$FRONTEND'" ;;
+esac
+for t in $tools; do
+    command -v $t >/dev/null || die "$t is missing (apt-get install -y libnbd-bin fio s3backer)"
 done
 # root unmounts with umount; others need fusermount (apt-get install -y fuse)
 if ((EUID == 0)); then UNMOUNT=(umount); else UNMOUNT=(fusermount -u); fi
+[[ -c /dev/fuse ]] || modprobe fuse 2>/dev/null || true
 [[ -c /dev/fuse ]] || die "/dev/fuse is missing: s3backer needs FUSE (run this in tests/vm: tests/vm/run.sh -- $0)"
 
 WORK=$(mktemp -d /tmp/s3-vs-s3backer.XXXXXX)
@@ -58,7 +74,7 @@ fi
 [[ $(stat -c %s "$DATA") -ge $((SIZE_MIB << 20)) ]] || die "$DATA is smaller than $SIZE_MIB MiB"
 BYTES=$((SIZE_MIB << 20))
 
-out=$(scripts/s3proxy.sh start "$S3" "$PORT") || die "S3Proxy did not start: $out"
+out=$(JAVA_TOOL_OPTIONS=${S3PROXY_JAVA_OPTS-${JAVA_TOOL_OPTIONS:-}} scripts/s3proxy.sh start "$S3" "$PORT") || die "S3Proxy did not start: $out"
 S3PID=${out%% *}
 
 now() { date +%s.%N; }
@@ -71,12 +87,13 @@ stored() { find "$S3/$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf 
 check() { cmp -n "$BYTES" "$WORK/out" "$DATA" >/dev/null || die "$1: the data read back differs"; rm -f "$WORK/out"; }
 
 gw_yaml() { # $1 bucket
+    local fe="frontend: nbd"$'\n'"    nbd-listen: [\"unix:$SOCK\"]"
+    [[ $FRONTEND == ublk ]] && fe="frontend: ublk"
     cat > "$WORK/vol.yaml" <<YAML
 devices:
   - name: bench
     size: ${SIZE_MIB}MiB
-    frontend: nbd
-    nbd-listen: ["unix:$SOCK"]
+    $fe
     target:
       type: chunked
       chunk-size: 1MiB
@@ -93,6 +110,7 @@ devices:
 YAML
 }
 gw_up() { "$GW" up "$WORK/vol.yaml" > "$WORK/up.out" 2>&1 || die "up: $(cat "$WORK/up.out")"; }
+gw_dev() { sed -n 's/.*"blockDevice":"\([^"]*\)".*/\1/p' "$UBLKGW_RUN_DIR/bench.json"; }
 gw_down() { "$GW" down bench > "$WORK/down.out" 2>&1 || die "down: $(cat "$WORK/down.out")"; }
 
 gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
@@ -102,13 +120,31 @@ gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
     gw_up
     local pid c0 c1 c2 c3 s0 s1 s2 s3
     pid=$(gw_pid) c0=$(cpu "$pid") s0=$(cpu "$S3PID") t0=$(now)
-    nbdcopy --flush "$DATA" "$EXPORT" || die "gateway: nbdcopy write failed"
+    if [[ $FRONTEND == ublk ]]; then
+        local dev
+        dev=$(gw_dev)
+        [[ -b $dev ]] || die "gateway: no block device after up (state file says '$dev')"
+        # fio cannot write a given file's contents: dd, 1 MiB direct writes, then fsync (the FLUSH)
+        dd if="$DATA" of="$dev" bs=1M count="$SIZE_MIB" oflag=direct conv=fsync status=none || die "gateway: dd write to $dev failed"
+    else
+        nbdcopy --flush "$DATA" "$EXPORT" || die "gateway: nbdcopy write failed"
+    fi
     t1=$(now) c1=$(cpu "$pid") s1=$(cpu "$S3PID")
     gw_down
     gw_up
     pid=$(gw_pid) c2=$(cpu "$pid") s2=$(cpu "$S3PID") t2=$(now)
-    nbdcopy "$EXPORT" "$WORK/out" || die "gateway: nbdcopy read failed"
-    t3=$(now) c3=$(cpu "$pid") s3=$(cpu "$S3PID")
+    if [[ $FRONTEND == ublk ]]; then
+        dev=$(gw_dev)
+        [[ -b $dev ]] || die "gateway: no block device after up (state file says '$dev')"
+        fio --name=r --filename="$dev" --rw=read --bs=1M --iodepth=16 --ioengine=io_uring --direct=1 \
+            --size="${SIZE_MIB}M" > "$WORK/fio.out" 2>&1 || die "gateway: fio read failed: $(tail -3 "$WORK/fio.out")"
+        t3=$(now) c3=$(cpu "$pid") s3=$(cpu "$S3PID")
+        # the check reads again, untimed (from the gateway's cache by now)
+        dd if="$dev" of="$WORK/out" bs=1M count="$SIZE_MIB" iflag=direct status=none || die "gateway: dd read of $dev failed"
+    else
+        nbdcopy "$EXPORT" "$WORK/out" || die "gateway: nbdcopy read failed"
+        t3=$(now) c3=$(cpu "$pid") s3=$(cpu "$S3PID")
+    fi
     gw_down
     check gateway
     echo "$(mbps "$t0" "$t1") $(mbps "$t2" "$t3") $(stored "$b") $(sub "$c0" "$c1")/$(sub "$c2" "$c3") $(sub "$s0" "$s1")/$(sub "$s2" "$s3")"
@@ -120,12 +156,12 @@ sb_mount() { # $1 bucket
         --authVersion=aws4 --blockSize=1M --size="${SIZE_MIB}M" \
         --compress=1 --encrypt --password="$VOLPASS" "$1" "$MNT" > "$WORK/s3backer.log" 2>&1 &
     SBPID=$!
-    for _ in $(seq 200); do
+    for _ in $(seq 1200); do # 60 s: slow only in an emulated VM
         [[ -e $MNT/file ]] && return 0
         kill -0 "$SBPID" 2>/dev/null || die "s3backer did not mount: $(cat "$WORK/s3backer.log")"
         sleep 0.05
     done
-    die "s3backer did not mount within 10 s: $(cat "$WORK/s3backer.log")"
+    die "s3backer did not mount within 60 s: $(cat "$WORK/s3backer.log")"
 }
 # unmounts; s3backer stores what is dirty, then exits; SB_CPU: its CPU seconds, sampled until it is gone
 sb_unmount() {
@@ -166,7 +202,7 @@ if ((WARMUP)); then
     done
 fi
 echo "# $SIZE_MIB MiB of $( [[ $DATA == "$WORK/data" ]] && echo "tar of /usr/lib /usr/share/doc" || echo "$DATA"),"\
-    "1 MiB chunks/blocks, S3Proxy on 127.0.0.1:$PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    "1 MiB chunks/blocks, gateway frontend $FRONTEND, S3Proxy on 127.0.0.1:$PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-13s %10s %10s %10s %12s %12s\n' round system write-MB/s read-MB/s stored-MB cpu-s-w/r s3proxy-cpu-w/r
 declare -a GWW GWR SBW SBR
 for ((r = 1; r <= ROUNDS; r++)); do
