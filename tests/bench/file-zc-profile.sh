@@ -59,7 +59,7 @@ profile_servers() {
     for k in copy ublksrv; do
         [[ -f $PWORK/perf-$k.data ]] || continue
         [[ $k == copy ]] && pid=$GW || pid=$UBPID
-        local rep=(perf report -i "$PWORK/perf-$k.data" --stdio --no-children --kallsyms=/proc/kallsyms)
+        local rep=(timeout 600 perf report -i "$PWORK/perf-$k.data" --stdio --no-children --kallsyms=/proc/kallsyms)
         # Every process's share of the window (the fio side, the server, kernel threads).
         "${rep[@]}" -n -g none --sort comm,dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 > "$PROF/perf-$k-comm-dso.txt"
         # The server alone: samples by dso (kernel or user) and by symbol.
@@ -68,14 +68,21 @@ profile_servers() {
         "${rep[@]}" -g caller,0.5,callee,function,percent --percent-limit 3 --pid "$pid" --sort sym 2>/dev/null \
             | grep -v '^#' | grep -v '^$' | head -400 > "$PROF/perf-$k-server-callers.txt"
         # Samples are 1 ms of CPU each: per request = samples * 1000 us / requests.
-        awk -v k="$k" -v ios="$(cat "$PWORK/ios-$k")" -v calls="$(cut -d, -f1 "$PROF/perf-stat-$k.csv" 2>/dev/null | grep -E '^[0-9]+$' | head -1)" \
-            -v cios="$(cat "$PWORK/stat-ios-$k" 2>/dev/null)" '
+        local calls cios
+        calls=$(cut -d, -f1 "$PROF/perf-stat-$k.csv" 2>/dev/null | grep -E '^[0-9]+$' | head -1)
+        cios=$(cat "$PWORK/stat-ios-$k" 2>/dev/null)
+        if [[ -z $calls && -f $PROF/strace-$k.txt ]]; then
+            calls=$(awk '$NF == "io_uring_enter" { print $4 }' "$PROF/strace-$k.txt")
+            cios=$(cat "$PWORK/strace-ios-$k" 2>/dev/null)
+        fi
+        awk -v k="$k" -v ios="$(cat "$PWORK/ios-$k")" -v calls="$calls" -v cios="$cios" '
             $1 ~ /%$/ { n = $2 + 0; all += n; if ($3 ~ /^\[kernel/) kern += n }
             END {
                 printf "%s\t%d\t%.1f\t%.0f\t%.0f\t%s\n", k, ios, ios ? all * 1000 / ios : 0, all ? 100 * kern / all : 0,
                     all ? 100 * (all - kern) / all : 0, (calls != "" && cios > 0) ? sprintf("%.3f", calls / cios) : "NA"
             }' "$PROF/perf-$k-server-dso.txt" >> "$PROF/summary.tsv"
     done
-    cp "$PWORK"/fio-*.out "$PROF/" 2>/dev/null
+    # The samples and the kernel's symbols, for perf report --kallsyms=... on the host later.
+    cp "$PWORK"/fio-*.out "$PWORK"/perf-*.data "$PWORK/kallsyms" "$PROF/" 2>/dev/null
     cat "$PROF/summary.tsv" >&2
 }
