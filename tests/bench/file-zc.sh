@@ -39,7 +39,7 @@ while (($#)); do
         --null) extras+=null,; shift ;;
         --profile) extras+=profile,; shift ;;
         --report-only) report_only=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "file-zc: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
