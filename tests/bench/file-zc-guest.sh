@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The in-VM half of tests/bench/file-zc.sh (runs as root in the VM test bed):
-#   file-zc-guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS UBLKSRV_DIR ROUNDS RUNTIME
-# Writes RESDIR/results.tsv (round device rw qd iops), env.txt and the servers' logs.
+#   file-zc-guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS UBLKSRV_DIR ROUNDS RUNTIME [EXTRAS]
+# EXTRAS, comma-separated: "null" adds the null pair (ublksrv's null target, the gateway's null device),
+# "profile" samples the copying file device and ublksrv's loop target with perf after the rounds.
+# Writes RESDIR/results.tsv (round device rw qd iops), env.txt, the servers' logs and RESDIR/profile/.
 set -uo pipefail
-RES=${1:?} APP=${2:?} JDK=${3:?} MAIN=${4:?} UB=${5:?} ROUNDS=${6:-3} RUNTIME=${7:-5}
+RES=${1:?} APP=${2:?} JDK=${3:?} MAIN=${4:?} UB=${5:?} ROUNDS=${6:-3} RUNTIME=${7:-5} EXTRAS=,${8:-},
+has() { [[ $EXTRAS == *,$1,* ]]; }
 export UBLKGW_RUN_DIR=/run/ublk-gateway
 SIZE_MIB=512
 log() { printf '[file-zc %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -38,6 +41,14 @@ for i in $(seq 200); do [[ -b /dev/ublkb90 ]] && break; sleep 0.1; done
 [[ -b /dev/ublkb90 ]] && DEV[ublksrv]=/dev/ublkb90 || log "ublksrv did not come up: $(tail -3 "$RES/ublksrv.log")"
 [[ -n ${DEV[ublksrv]:-} ]] && sched_none /dev/ublkb90
 
+# ublksrv's null target (no backing store, completes every request at once), one queue of 128.
+if has null; then
+    "$UB/ublk.null" add -t null -n 91 -q 1 -d 128 > "$RES/ublksrv-null.log" 2>&1 &
+    UBNPID=$!
+    for i in $(seq 200); do [[ -b /dev/ublkb91 ]] && break; sleep 0.1; done
+    [[ -b /dev/ublkb91 ]] && { DEV[unull]=/dev/ublkb91; sched_none /dev/ublkb91; } || log "ublksrv null did not come up: $(tail -3 "$RES/ublksrv-null.log")"
+fi
+
 # The gateway: the same file target twice, zero copy where the kernel has it, and copying.
 cat > /tmp/zc.yaml <<YAML
 devices:
@@ -55,9 +66,24 @@ devices:
     zero-copy: false
     target: { type: file, path: $NB, direct: true }
 YAML
-(exec "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -cp "$APP/*" "$MAIN" up /tmp/zc.yaml --foreground) > "$RES/gateway.log" 2>&1 &
+gwdevs="zc0:zc cp0:copy"
+if has null; then
+    gwdevs="$gwdevs nl0:null"
+    cat >> /tmp/zc.yaml <<YAML
+  - name: nl0
+    size: ${SIZE_MIB}MiB
+    queues: 1
+    depth: 128
+    max-io-size: 512KiB
+    target: { type: null }
+YAML
+fi
+# With "profile", the JIT writes its code's symbols to /tmp/perf-PID.map (also asked for by jcmd later).
+JOPTS=()
+has profile && JOPTS=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit)
+(exec "$JDK/bin/java" "${JOPTS[@]}" --enable-native-access=ALL-UNNAMED -cp "$APP/*" "$MAIN" up /tmp/zc.yaml --foreground) > "$RES/gateway.log" 2>&1 &
 GW=$!
-for n in zc0:zc cp0:copy; do
+for n in $gwdevs; do
     for i in $(seq 1200); do
         dv=$(sed -n "s|^${n%%:*}: \(/dev/ublkb[0-9]*\)$|\1|p" "$RES/gateway.log")
         [[ -n $dv ]] && break
@@ -66,6 +92,8 @@ for n in zc0:zc cp0:copy; do
     done
     [[ -b $dv ]] && { DEV[${n#*:}]=$dv; sched_none "$dv"; } || log "gateway: ${n%%:*} did not come up: $(tail -2 "$RES/gateway.log")"
 done
+# Without AUTO_BUF_REG (Linux < 6.16) zc0 copies too: a second copying device measures nothing new.
+grep -q 'device zc0: data path: zero-copy' "$RES/gateway.log" || { log "zc0 has no zero copy here: left out"; unset 'DEV[zc]'; }
 {
     echo "date: $(date -u '+%F %H:%M UTC')"; echo "kernel: $(uname -r), $(nproc) vCPUs"
     echo "java: $("$JDK/bin/java" -version 2>&1 | head -1)"; echo "fio: $(fio --version)"
@@ -82,13 +110,14 @@ fio_job() { # DEV RW QD [RUNTIME] -> iops
     printf '%s\n' "$f" | awk -F';' -v c=$w '{ printf "%d\n", $c + 0.5 }'
 }
 # JIT warm-up of the gateway's paths (C2 needs many seconds of load under emulation); the C and kernel devices briefly.
-for k in zc copy; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 20 > /dev/null; done
-for k in kloop ublksrv; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 3 > /dev/null; done
+for k in zc copy null; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 20 > /dev/null; done
+for k in kloop ublksrv unull; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 3 > /dev/null; done
 
-order=(kloop ublksrv copy zc)
+order=()
+for k in kloop ublksrv copy zc unull null; do [[ -n ${DEV[$k]:-} ]] && order+=("$k"); done
 for r in $(seq "$ROUNDS"); do
     # rotate the order each round
-    rot=("${order[@]:$(((r - 1) % 4))}" "${order[@]:0:$(((r - 1) % 4))}")
+    rot=("${order[@]:$(((r - 1) % ${#order[@]}))}" "${order[@]:0:$(((r - 1) % ${#order[@]}))}")
     for job in randread:32 randwrite:32 randread:1 randwrite:1; do
         for k in "${rot[@]}"; do
             [[ -n ${DEV[$k]:-} ]] || continue
@@ -99,9 +128,16 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 
+has profile && { source "$(dirname "$0")/file-zc-profile.sh"; profile_servers; }
+
 kill -TERM $GW; wait $GW
+has profile && cp /tmp/perf-$GW.map "$RES/profile/" 2>/dev/null
 "$UB/ublk.loop" del -n 90 > /dev/null 2>&1 || "$UB/ublk" del -n 90 > /dev/null 2>&1
 kill $UBPID 2>/dev/null; wait $UBPID 2>/dev/null
+if has null; then
+    "$UB/ublk.null" del -n 91 > /dev/null 2>&1 || "$UB/ublk" del -n 91 > /dev/null 2>&1
+    kill $UBNPID 2>/dev/null; wait $UBNPID 2>/dev/null
+fi
 losetup -d "${DEV[kloop]}"
 echo 0 > "$d/power"; rmdir "$d"
 log done

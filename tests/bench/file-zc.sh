@@ -5,14 +5,21 @@
 # Rounds are interleaved (each round runs every device's jobs, the order rotated per round), so a slow
 # minute of a shared host hits all of them; the report takes each job's median over the rounds.
 #
-#   tests/bench/file-zc.sh --ublksrv-git DIR --liburing-git DIR [--rounds N] [--runtime S] [--kernel K] [--out DIR]
+#   tests/bench/file-zc.sh --ublksrv-git DIR --liburing-git DIR [--rounds N] [--runtime S] [--kernel K]
+#                          [--null] [--profile] [--out DIR]
 #
 #   --ublksrv-git DIR   a git repository of ublksrv (its HEAD is built with autotools)
 #   --liburing-git DIR  a git repository of liburing (HEAD, linked statically: ublksrv needs a newer
 #                       liburing than Debian 12's 2.3)
 #   --rounds N          interleaved rounds (default 3); --runtime S seconds per fio job (default 5)
-#   --kernel K          guest kernel, as tests/vm/run.sh takes it (default 7; 6.12 has no zero copy)
-#   --report-only DIR   print an earlier run's table again
+#   --kernel K          guest kernel, as tests/vm/run.sh takes it (default 7; 6.12 has no zero copy, so
+#                       its zero-copy device is left out)
+#   --null              also the null pair in the same rounds: `ublk.null add -t null -q 1 -d 128` against
+#                       a gateway `null` device (1 queue of 128, in the same gateway as the file devices)
+#   --profile           after the rounds, perf samples (cpu-clock, 1 per ms) of the copying file device's
+#                       gateway and of ublksrv's loop target, each under 4k randread QD32, and counts their
+#                       io_uring_enter calls; reports and summary.tsv in OUT/profile/
+#   --report-only DIR   print an earlier run's tables again
 #
 # Needs autoconf, automake, libtool, pkg-config and g++ on the host (apt-get install the missing ones).
 set -euo pipefail
@@ -20,7 +27,7 @@ ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
 
-rounds=3 runtime=5 kernel=7 out="" usrc="" lsrc="" report_only=""
+rounds=3 runtime=5 kernel=7 out="" usrc="" lsrc="" report_only="" extras=""
 while (($#)); do
     case $1 in
         --rounds) rounds=${2:?}; shift 2 ;;
@@ -29,38 +36,64 @@ while (($#)); do
         --out) out=${2:?}; shift 2 ;;
         --ublksrv-git) usrc=${2:?}; shift 2 ;;
         --liburing-git) lsrc=${2:?}; shift 2 ;;
+        --null) extras+=null,; shift ;;
+        --profile) extras+=profile,; shift ;;
         --report-only) report_only=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "file-zc: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 report() {
-    # results.tsv: round device rw qd iops. Median per (device, rw, qd), then ratios.
+    # results.tsv: round device rw qd iops. Median per (device, rw, qd), then ratios; "-" where a device
+    # was not in the run (no zero copy on Linux < 6.16, the null pair only with --null).
     awk -F'\t' '
-        { k = $2 SUBSEP $3 SUBSEP $4; v[k] = v[k] " " $5; at[k SUBSEP $1] = $5; if ($1 > nr) nr = $1 }
+        { k = $2 SUBSEP $3 SUBSEP $4; v[k] = v[k] " " $5; at[k SUBSEP $1] = $5; if ($1 > nr) nr = $1; has[$2] = 1 }
         function median(s,   a, n, i, j, t) {
             n = split(s, a, " ")
+            if (n == 0) return 0
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
             return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
+        function num(x) { return x ? sprintf("%d", x) : "-" }
+        function ratio(a, b) { return (a && b) ? sprintf("%.2fx", a / b) : "-" }
+        function rounds(a, b, rw, qd,   r, x, y, pr) {
+            pr = ""
+            for (r = 1; r <= nr; r++) {
+                x = at[a SUBSEP rw SUBSEP qd SUBSEP r]; y = at[b SUBSEP rw SUBSEP qd SUBSEP r]
+                pr = pr ((x && y) ? sprintf(" %.2f", x / y) : " -")
+            }
+            return pr
+        }
         END {
-            printf "| job | kernel loop | ublksrv loop | file copy | file zero-copy | zc / ublksrv | copy / ublksrv | zc / kernel loop | zc / copy | zc / ublksrv per round |\n"
-            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
             n = split("randread:32 randwrite:32 randread:1 randwrite:1", jobs, " ")
-            for (i = 1; i <= n; i++) {
-                split(jobs[i], p, ":"); rw = p[1]; qd = p[2]
-                k = median(v["kloop" SUBSEP rw SUBSEP qd]); u = median(v["ublksrv" SUBSEP rw SUBSEP qd])
-                c = median(v["copy" SUBSEP rw SUBSEP qd]); z = median(v["zc" SUBSEP rw SUBSEP qd])
-                pr = ""
-                for (r = 1; r <= nr; r++) {
-                    a = at["zc" SUBSEP rw SUBSEP qd SUBSEP r]; b = at["ublksrv" SUBSEP rw SUBSEP qd SUBSEP r]
-                    pr = pr sprintf(" %.2f", b ? a / b : 0)
+            if (has["kloop"] || has["ublksrv"] || has["copy"] || has["zc"]) {
+                best = has["zc"] ? "zc" : "copy"
+                printf "| job | kernel loop | ublksrv loop | file copy | file zero-copy | zc / ublksrv | copy / ublksrv | zc / kernel loop | copy / kernel loop | zc / copy | %s / ublksrv per round |\n", best
+                printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+                for (i = 1; i <= n; i++) {
+                    split(jobs[i], p, ":"); rw = p[1]; qd = p[2]
+                    k = median(v["kloop" SUBSEP rw SUBSEP qd]); u = median(v["ublksrv" SUBSEP rw SUBSEP qd])
+                    c = median(v["copy" SUBSEP rw SUBSEP qd]); z = median(v["zc" SUBSEP rw SUBSEP qd])
+                    printf "| 4k %s QD%s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s |%s |\n", rw, qd, num(k), num(u), num(c), num(z),
+                        ratio(z, u), ratio(c, u), ratio(z, k), ratio(c, k), ratio(z, c), rounds(best, "ublksrv", rw, qd)
                 }
-                printf "| 4k %s QD%s | %d | %d | %d | %d | **%.2fx** | %.2fx | %.2fx | %.2fx |%s |\n", rw, qd, k, u, c, z,
-                    u ? z / u : 0, u ? c / u : 0, k ? z / k : 0, c ? z / c : 0, pr
+            }
+            if (has["null"] || has["unull"]) {
+                printf "\n| job | ublksrv null | gateway null | null / ublksrv | null / ublksrv per round |\n"
+                printf "|---|---:|---:|---:|---|\n"
+                for (i = 1; i <= n; i++) {
+                    split(jobs[i], p, ":"); rw = p[1]; qd = p[2]
+                    u = median(v["unull" SUBSEP rw SUBSEP qd]); g = median(v["null" SUBSEP rw SUBSEP qd])
+                    printf "| 4k %s QD%s | %s | %s | **%s** |%s |\n", rw, qd, num(u), num(g), ratio(g, u), rounds("null", "unull", rw, qd)
+                }
             }
         }' "$1/results.tsv"
+    if [[ -f $1/profile/summary.tsv ]]; then
+        echo
+        echo "profile (4k randread QD32; per request of the device):"
+        column -t -s $'\t' "$1/profile/summary.tsv"
+    fi
 }
 
 if [[ -n $report_only ]]; then report "$report_only"; exit 0; fi
@@ -99,11 +132,11 @@ jar=$(ls -t gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e 
 cp "$jar" gateway-core/target/lib/*.jar "$out/app/"
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- gateway-core plugin-api || commit="$commit + uncommitted changes"
-echo "file-zc: gateway $commit, ublksrv $urev (liburing $lrev), kernel $kernel, $rounds rounds of ${runtime}s jobs; results in $out"
+echo "file-zc: gateway $commit, ublksrv $urev (liburing $lrev), kernel $kernel, $rounds rounds of ${runtime}s jobs${extras:+, with ${extras%,}}; results in $out"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 tests/vm/run.sh --kernel "$kernel" --out "$out" --timeout 3000 -- \
-    bash "$ROOT/tests/bench/file-zc-guest.sh" "$out" "$out/app" "$JDK" "$main_class" "$build/ublksrv" "$rounds" "$runtime" \
+    bash "$ROOT/tests/bench/file-zc-guest.sh" "$out" "$out/app" "$JDK" "$main_class" "$build/ublksrv" "$rounds" "$runtime" "$extras" \
     > "$out/console.log" 2>&1 || rc=$?
 echo "host load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/host-load.txt"
 ((rc == 0)) || echo "file-zc: the VM reported status $rc (see $out/console.log)" >&2
