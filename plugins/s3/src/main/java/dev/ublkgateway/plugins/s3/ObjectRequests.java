@@ -26,8 +26,6 @@ import java.util.concurrent.TimeUnit;
  * region and credentials still come from the SDK (see {@link #of}).
  */
 final class ObjectRequests implements AutoCloseable {
-    /** Throttling (503 SlowDown, 429) backs off from a longer first delay than other failures. */
-    private static final long THROTTLING_BASE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     /** Why every attempt failed, and how many there were; the store words the one-line error. */
@@ -152,7 +150,7 @@ final class ObjectRequests implements AutoCloseable {
                 boolean attemptTimedOut = cause instanceof S3Http.AttemptTimeoutException;
                 throw new Failure(why, status, code, attempt, false, attemptTimedOut, cause);
             }
-            long cap = Math.min(policy.maxDelay().toNanos(), (throttled ? THROTTLING_BASE_NANOS : policy.baseDelay().toNanos()) << Math.min(attempt - 1, 30));
+            long cap = Math.min(policy.maxDelay().toNanos(), (throttled ? S3Config.THROTTLING_BASE_DELAY : policy.baseDelay()).toNanos() << Math.min(attempt - 1, 30));
             long delay = ThreadLocalRandom.current().nextLong(cap + 1);
             long left = deadline - System.nanoTime();
             if (delay >= left) {

@@ -78,6 +78,9 @@ public record S3Config(
         return new S3Config(bucket, null, endpoint, null, null, accessKeyId, secretAccessKey, null, null, null, null, null, null, null);
     }
 
+    /** Throttling (503 SlowDown, 429) backs off from a longer first delay than other failures. */
+    static final Duration THROTTLING_BASE_DELAY = Duration.ofMillis(500);
+
     /**
      * The retries of every request: max-attempts, backoff with full jitter from 100 ms doubling up to 5 s
      * apart (throttling starts at 500 ms), ended by timeout-seconds.

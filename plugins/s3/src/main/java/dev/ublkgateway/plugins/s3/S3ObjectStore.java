@@ -36,8 +36,6 @@ import java.util.concurrent.Semaphore;
  * {@code timeout-seconds}, then the call fails with an {@link IOException} of one line.
  */
 public final class S3ObjectStore implements ObjectStore, MetricsSource {
-    /** Throttling (503 SlowDown) backs off from a longer first delay than other failures. */
-    private static final Duration THROTTLING_BASE_DELAY = Duration.ofMillis(500);
     /** The bucket check at open waits at most this long, so `up` fails promptly on an unreachable server. */
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(20);
 
@@ -139,7 +137,7 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
                                 // the retries of c.retryPolicy(), as ObjectRequests makes them
                                 .maxAttempts(c.retryPolicy().maxAttempts())
                                 .backoffStrategy(BackoffStrategy.exponentialDelay(c.retryPolicy().baseDelay(), c.retryPolicy().maxDelay()))
-                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(THROTTLING_BASE_DELAY, c.retryPolicy().maxDelay()))
+                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(S3Config.THROTTLING_BASE_DELAY, c.retryPolicy().maxDelay()))
                                 // keep retrying during an outage: the time limit ends it, not a token bucket
                                 .circuitBreakerEnabled(false)
                                 .build())
@@ -266,13 +264,11 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
     }
 
     private IOException failure(String op, String key, SdkException e) {
-        stats.failed();
-        String what = "s3: " + op + " " + where + key + " failed";
         String why;
         if (e instanceof ApiCallTimeoutException) {
-            why = "no success within " + config.timeoutSeconds() + " s (timeout-seconds)";
+            why = timedOut();
         } else if (e instanceof ApiCallAttemptTimeoutException) {
-            why = "an attempt took longer than " + config.attemptTimeoutSeconds() + " s (attempt-timeout-seconds)";
+            why = attemptTimedOut();
         } else if (e instanceof S3Exception s) {
             String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
             why = "HTTP " + s.statusCode() + (code == null ? "" : " " + code);
@@ -280,16 +276,26 @@ public final class S3ObjectStore implements ObjectStore, MetricsSource {
             why = oneLine(e);
         }
         Integer attempts = e.numAttempts();
-        return new IOException(what + ": " + why + (attempts != null && attempts > 1 ? " (" + attempts + " attempts)" : ""), e);
+        return failed(op, key, why, attempts == null ? 1 : attempts, e);
     }
 
     private IOException failure(String op, String key, ObjectRequests.Failure e) {
+        String why = e.timedOut ? timedOut() : e.attemptTimedOut ? attemptTimedOut() : e.getMessage();
+        return failed(op, key, why, e.attempts, e);
+    }
+
+    /** The one line of a request that failed, whichever client made it; counted as a failure. */
+    private IOException failed(String op, String key, String why, int attempts, Exception cause) {
         stats.failed();
-        String why;
-        if (e.timedOut) why = "no success within " + config.timeoutSeconds() + " s (timeout-seconds)";
-        else if (e.attemptTimedOut) why = "an attempt took longer than " + config.attemptTimeoutSeconds() + " s (attempt-timeout-seconds)";
-        else why = e.getMessage();
-        return new IOException("s3: " + op + " " + where + key + " failed: " + why + (e.attempts > 1 ? " (" + e.attempts + " attempts)" : ""), e);
+        return new IOException("s3: " + op + " " + where + key + " failed: " + why + (attempts > 1 ? " (" + attempts + " attempts)" : ""), cause);
+    }
+
+    private String timedOut() {
+        return "no success within " + config.timeoutSeconds() + " s (timeout-seconds)";
+    }
+
+    private String attemptTimedOut() {
+        return "an attempt took longer than " + config.attemptTimeoutSeconds() + " s (attempt-timeout-seconds)";
     }
 
     static String oneLine(Throwable e) {
