@@ -457,7 +457,8 @@ public final class ChunkedTarget implements Target, MetricsSource {
             format.close(failure == null);
         }
         if (failure != null) {
-            p.failed(failure.getMessage());
+            // a chunk map left unstored fails the close too, though no chunk was dirty: published all the same
+            (p == ProgressReporter.Progress.NONE ? progress.start(ProgressReporter.FLUSH, 0) : p).failed(failure.getMessage());
             throw failure;
         }
         p.done();
@@ -479,8 +480,9 @@ public final class ChunkedTarget implements Target, MetricsSource {
             return cache.dirty().isEmpty() ? null
                     : new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " still dirty after flushing twice");
         } catch (IOException e) {
-            IOException failure = new IOException("volume " + volume + ": " + mib(dirtyBytes()) + " could not be stored: "
-                    + e.getMessage(), e);
+            long left = dirtyBytes();
+            IOException failure = new IOException("volume " + volume + ": " + (left > 0 ? mib(left) : "its chunk map")
+                    + " could not be stored: " + e.getMessage(), e);
             LOG.severe(failure.getMessage());
             return failure;
         }

@@ -21,20 +21,21 @@ class StoreRetryTest {
     static final RetryPolicy FAST = new RetryPolicy(4, Duration.ofMillis(1), Duration.ofMillis(4), Duration.ofSeconds(5));
     final ChunkedTargetTest io = new ChunkedTargetTest();
 
-    /** A memory store whose next {@code failPuts} puts of chunk objects fail; it counts the chunk puts tried. */
+    /** A memory store whose next {@code failPuts} puts of chunk objects (or of the map) fail; it counts the chunk puts tried. */
     static class FlakyStore implements ObjectStore {
         final MemoryStore objects = new MemoryStore();
         final AtomicInteger failPuts = new AtomicInteger(), chunkPuts = new AtomicInteger();
         RetryPolicy own = RetryPolicy.NONE;
+        volatile String failing = "chunks/";
 
         public Optional<byte[]> get(String key) {
             return objects.get(key);
         }
 
         public void put(String key, byte[] data, int offset, int length) throws IOException {
-            if (key.startsWith("chunks/")) {
-                chunkPuts.incrementAndGet();
-                if (failPuts.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) throw new IOException("put " + key + ": 503 Slow Down");
+            if (key.startsWith("chunks/")) chunkPuts.incrementAndGet();
+            if (key.startsWith(failing) && failPuts.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+                throw new IOException("put " + key + ": 503 Slow Down");
             }
             objects.put(key, data, offset, length);
         }
@@ -115,5 +116,24 @@ class StoreRetryTest {
         assertTrue(e.getMessage().startsWith("volume vol: 0.1 MiB could not be stored: put chunks/0/0.")
                 && e.getMessage().contains(": 503 Slow Down ("
                 + RetryPolicy.DEFAULT.maxAttempts() + " attempts)"), e.getMessage());
+    }
+
+    @Test
+    void aChunkMapLeftUnstoredFailsTheCloseThoughNoChunkIsDirty() throws Exception {
+        FlakyStore store = new FlakyStore();
+        ChunkedTargetTest.Recorder progress = new ChunkedTargetTest.Recorder();
+        ChunkedTarget t = ChunkedTarget.open(lazy(), ChunkedTargetTest.DEV, false, false, RetryingStore.over(store, FAST),
+                List.of(), List.of(), progress);
+        TargetQueue q = ChunkedTargetTest.queue(t);
+        assertEquals(8192, io.write(q, 0, ChunkedTargetTest.random(8192, 8), false));
+        store.failing = ChunkMap.KEY;
+        store.failPuts.set(Integer.MAX_VALUE);
+        // the FLUSH stores the chunk and fails on the map: nothing is dirty in the cache, the map still is
+        assertNotEquals(0, io.op(q, dev.ublkgateway.api.BlockOp.FLUSH, 0, 0));
+        assertEquals(0, t.dirtyBytes());
+        IOException e = assertThrows(IOException.class, t::close);
+        assertTrue(e.getMessage().startsWith("volume vol: its chunk map could not be stored: put map: 503 Slow Down"), e.getMessage());
+        assertEquals(List.of("start flush 0", "failed flush: " + e.getMessage()), progress.events(),
+                "a down waiting on this gateway learns of the failure");
     }
 }
