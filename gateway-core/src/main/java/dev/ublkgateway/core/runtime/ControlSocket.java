@@ -38,7 +38,9 @@ public final class ControlSocket implements AutoCloseable {
     private ControlSocket(Path path, ServerSocketChannel server, Handler handler) {
         this.path = path;
         this.server = server;
-        this.acceptor = Thread.ofVirtual().name("control " + path.getFileName()).start(() -> acceptLoop(handler));
+        // platform threads: a virtual one would start the JVM's virtual-thread scheduler, whose idle
+        // workers spin on every wake-up (costly under emulation), in gateways that need none of it
+        this.acceptor = Thread.ofPlatform().daemon().name("control " + path.getFileName()).start(() -> acceptLoop(handler));
     }
 
     /**
@@ -74,7 +76,7 @@ public final class ControlSocket implements AutoCloseable {
                 if (server.isOpen()) LOG.warning("control socket " + path + ": " + e.getMessage());
                 return;
             }
-            Thread.ofVirtual().name("control request").start(() -> serve(c, handler));
+            Thread.ofPlatform().daemon().name("control request").start(() -> serve(c, handler));
         }
     }
 

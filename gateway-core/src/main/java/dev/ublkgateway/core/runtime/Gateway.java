@@ -237,9 +237,12 @@ public final class Gateway {
         }
     }
 
-    /** Publishes the stats stages' counters for `ublk-gateway stats` once a second. */
+    /**
+     * Publishes the stats stages' counters for `ublk-gateway stats` once a second, on a platform thread:
+     * a virtual one's timed wake-ups would keep the virtual-thread scheduler's workers spinning.
+     */
     private void startStatsPublisher() {
-        Thread.ofVirtual().name("stats-publisher").start(() -> {
+        Thread.ofPlatform().daemon().name("stats-publisher").start(() -> {
             while (stopped.getCount() > 0) {
                 stats.publish(states::saveStats);
                 try {
