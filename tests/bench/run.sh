@@ -108,7 +108,9 @@ else
         rm -rf "$out/run$i" && mkdir -p "$out/run$i"
         rc=0
         load_before=$(cut -d' ' -f1-3 /proc/loadavg) start=$SECONDS
-        tests/vm/run.sh --out "$out/run$i" --timeout 2700 -- \
+        # the whole out dir goes to the guest: the jar snapshots in it must be visible there too (an out
+        # dir under /tmp is not on the host root the guest sees)
+        tests/vm/run.sh --out "$out" --timeout 2700 -- \
             bash "$ROOT/tests/bench/guest.sh" "$out/run$i" "$out/app" "$JDK" "$main_class" "$runtime" "$ramp" "$phases" "$goal_rounds" "$base_app" \
             > "$out/run$i/console.log" 2>&1 || rc=$?
         echo "run $i: $((SECONDS - start)) s; host load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
