@@ -7,7 +7,6 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URL;
 import java.net.UnknownHostException;
@@ -125,14 +124,15 @@ final class ObjectRequests implements AutoCloseable {
             String code = null;
             IOException cause = null;
             boolean throttled = false;
-            String headers;
+            AwsCredentials c;
             try {
-                headers = headers(method, target, payloadHash, length);
-            } catch (UncheckedIOException e) {
-                throw new Failure(e.getCause().getMessage(), 0, null, attempt, false, false, e.getCause());
+                c = credentials.resolveCredentials(); // the providers cache and refresh
+            } catch (RuntimeException e) { // e.g. expired SSO login, STS unreachable: an I/O error of one line, not a crash
+                throw new Failure("cannot get credentials: " + S3ObjectStore.oneLine(e), 0, null, attempt, false, false, e);
             }
             try {
-                S3Http.Response r = http.exchange(method, target, headers, body, offset, length, attemptDeadline);
+                S3Http.Response r = http.exchange(method, target, headers(c, method, target, payloadHash), body, offset,
+                        length, attemptDeadline);
                 code = r.status() >= 300 ? r.errorCode() : null;
                 if (!retried(r.status(), code)) return new Answer(r.status(), r.body(), code, attempt);
                 status = r.status();
@@ -184,14 +184,8 @@ final class ObjectRequests implements AutoCloseable {
         }
     }
 
-    /** The signed header lines of one attempt (each attempt has its own date). */
-    private String headers(String method, String target, String payloadHash, int length) {
-        AwsCredentials c;
-        try {
-            c = credentials.resolveCredentials(); // the providers cache and refresh
-        } catch (RuntimeException e) { // e.g. expired SSO login, STS unreachable: an I/O error of one line, not a crash
-            throw new UncheckedIOException(new IOException("cannot get credentials: " + S3ObjectStore.oneLine(e), e));
-        }
+    /** The header lines of one attempt, signed with {@code c} (each attempt has its own date). */
+    private String headers(AwsCredentials c, String method, String target, String payloadHash) {
         String date = amzDate();
         TreeMap<String, String> signed = new TreeMap<>();
         signed.put("host", http.hostHeader());
