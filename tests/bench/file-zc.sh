@@ -26,6 +26,7 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
+source tests/bench/app-snapshot.sh
 
 rounds=3 runtime=5 kernel=7 out="" usrc="" lsrc="" report_only="" extras=""
 while (($#)); do
@@ -126,10 +127,8 @@ if [[ ! -x $build/ublksrv/ublk.loop ]]; then
 fi
 
 bin/ublk-gateway --version > /dev/null
-main_class=$(sed -n 's/^readonly MAIN_CLASS=//p' bin/ublk-gateway)
-rm -rf "$out/app" && mkdir -p "$out/app"
-jar=$(ls -t gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e '-sources.jar' -e '-javadoc.jar' | head -1)
-cp "$jar" gateway-core/target/lib/*.jar "$out/app/"
+main_class=$(launcher_main_class "$ROOT") || exit 1
+snapshot_jars "$ROOT" "$out/app" > /dev/null || exit 1
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- gateway-core plugin-api || commit="$commit + uncommitted changes"
 echo "file-zc: gateway $commit, ublksrv $urev (liburing $lrev), kernel $kernel, $rounds rounds of ${runtime}s jobs${extras:+, with ${extras%,}}; results in $out"

@@ -25,6 +25,7 @@ set -euo pipefail
 ROOT=$(dirname "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")")
 cd "$ROOT"
 source scripts/lib/jdk.sh
+source tests/bench/app-snapshot.sh
 
 runs=2 runtime=5 ramp=1 out="" phases="goal null memory file profile" goal_rounds=5 write=1 report_only="" baseline=""
 cmdline="tests/bench/run.sh${*:+ $*}"
@@ -63,14 +64,11 @@ else
     # Build on the host (the VM sees the tree read-only), then snapshot the jars: other work on the tree
     # during the run must not change what is measured, nor make the launcher rebuild inside the VM.
     bin/ublk-gateway --version >/dev/null
-    main_class=$(sed -n 's/^readonly MAIN_CLASS=//p' bin/ublk-gateway)
-    [[ -n $main_class ]] || { echo "bench: cannot read MAIN_CLASS from bin/ublk-gateway" >&2; exit 1; }
+    main_class=$(launcher_main_class "$ROOT") || exit 1
     out=${out:-$ROOT/.vm-out/bench-$(date +%Y%m%d-%H%M%S)}
     mkdir -p "$out"
     out=$(realpath "$out")
-    rm -rf "$out/app" && mkdir -p "$out/app"
-    jar=$(ls -t gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e '-sources.jar' -e '-javadoc.jar' | head -1)
-    cp "$jar" gateway-core/target/lib/*.jar "$out/app/"
+    jar=$(snapshot_jars "$ROOT" "$out/app") || exit 1
     # A C reference server (the gateway's request flow without the JVM; not part of the project): a
     # binary named by UBLKGW_BENCH_REF, or built from tests/bench/ublk-null-ref.c where that exists.
     if [[ -n ${UBLKGW_BENCH_REF:-} && -x ${UBLKGW_BENCH_REF} ]]; then
@@ -84,19 +82,17 @@ else
     echo "$commit" > "$out/build.txt"
     echo "$cmdline" > "$out/command.txt"
     echo "$phases" > "$out/phases.txt"
-    echo "bench: measuring $(basename "$jar") built from $commit; results in $out"
+    echo "bench: measuring $jar built from $commit; results in $out"
     base_app=""
     if [[ -n $baseline ]]; then
         # The baseline's jars, built in a worktree of REV of their own (its target/, not this tree's).
         rev=$(git rev-parse --short "$baseline") || { echo "bench: unknown revision $baseline" >&2; exit 1; }
         src=$out/baseline-src
-        rm -rf "$src" "$out/base-app" && git worktree prune
+        rm -rf "$src" && git worktree prune
         git worktree add -q --detach "$src" "$rev"
         (cd "$src" && JAVA_HOME=$JDK mvn -B -q -o package -DskipTests) > "$out/baseline-build.log" 2>&1 \
             || { git worktree remove --force "$src"; echo "bench: building $rev failed (see $out/baseline-build.log)" >&2; exit 1; }
-        mkdir -p "$out/base-app"
-        bjar=$(ls -t "$src"/gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e '-sources.jar' -e '-javadoc.jar' | head -1)
-        cp "$bjar" "$src"/gateway-core/target/lib/*.jar "$out/base-app/"
+        snapshot_jars "$src" "$out/base-app" > /dev/null || { git worktree remove --force "$src"; exit 1; }
         git worktree remove --force "$src"
         echo "$rev" > "$out/baseline.txt"
         base_app=$out/base-app

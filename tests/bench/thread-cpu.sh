@@ -49,6 +49,7 @@ fi
 
 cd "$ROOT"
 source scripts/lib/jdk.sh
+source tests/bench/app-snapshot.sh
 kernel=7 runs=2 out=""
 while (($#)); do
     case $1 in
@@ -62,11 +63,10 @@ JDK=$(find_java_home) || { echo "thread-cpu: needs a JDK >= 25" >&2; exit 1; }
 bash tests/vm/install-deps.sh > /dev/null
 bin/ublk-gateway --version > /dev/null # builds the launcher's jars when missing
 out=${out:-$ROOT/.vm-out/thread-cpu-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$out/app"
+mkdir -p "$out"
 out=$(realpath "$out")
-jar=$(ls -t gateway-core/target/gateway-core-*.jar | grep -v -e '-tests.jar' -e '-sources.jar' -e '-javadoc.jar' | head -1)
-cp "$jar" gateway-core/target/lib/*.jar "$out/app/"
-main_class=$(sed -n 's/^readonly MAIN_CLASS=//p' bin/ublk-gateway)
+snapshot_jars "$ROOT" "$out/app" > /dev/null || exit 1
+main_class=$(launcher_main_class "$ROOT") || exit 1
 echo "thread-cpu: gateway $(git rev-parse --short HEAD), kernel $kernel, $runs runs; logs in $out"
 tests/vm/run.sh --kernel "$kernel" --out "$out" --timeout 1500 -- \
     bash "$ROOT/tests/bench/thread-cpu.sh" --in-guest "$out" "$out/app" "$JDK" "$main_class" "$runs" \
