@@ -88,11 +88,11 @@ public final class Handover {
 
     /** For the gateway: the identity lines of a request for {@code name}, taken so that no one else takes it. */
     public static Optional<Map<String, String>> take(Path dir, String name) throws IOException {
-        Path t = taken(dir, name);
+        Path r = request(dir, name), t = taken(dir, name);
         // asked 4 times a second: a stat is much cheaper than the exception of a move that finds nothing
-        if (Files.notExists(request(dir, name))) return Optional.empty();
+        if (Files.notExists(r)) return Optional.empty();
         try {
-            Files.move(request(dir, name), t, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(r, t, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
