@@ -110,7 +110,12 @@ devices:
 YAML
 }
 gw_up() { "$GW" up "$WORK/vol.yaml" > "$WORK/up.out" 2>&1 || die "up: $(cat "$WORK/up.out")"; }
-gw_dev() { sed -n 's/.*"blockDevice":"\([^"]*\)".*/\1/p' "$UBLKGW_RUN_DIR/bench.json"; }
+gw_dev() { # the served /dev/ublkbN, from the state file
+    local d
+    d=$(sed -n 's/.*"blockDevice":"\([^"]*\)".*/\1/p' "$UBLKGW_RUN_DIR/bench.json")
+    [[ -b $d ]] || die "gateway: no block device after up (state file says '$d')"
+    echo "$d"
+}
 gw_down() { "$GW" down bench > "$WORK/down.out" 2>&1 || die "down: $(cat "$WORK/down.out")"; }
 
 gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
@@ -122,8 +127,7 @@ gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
     pid=$(gw_pid) c0=$(cpu "$pid") s0=$(cpu "$S3PID") t0=$(now)
     if [[ $FRONTEND == ublk ]]; then
         local dev
-        dev=$(gw_dev)
-        [[ -b $dev ]] || die "gateway: no block device after up (state file says '$dev')"
+        dev=$(gw_dev) || exit 1
         # fio cannot write a given file's contents: dd, 1 MiB direct writes, then fsync (the FLUSH)
         dd if="$DATA" of="$dev" bs=1M count="$SIZE_MIB" oflag=direct conv=fsync status=none || die "gateway: dd write to $dev failed"
     else
@@ -134,8 +138,7 @@ gateway() { # $1 round: prints "write-MB/s read-MB/s stored-MB"
     gw_up
     pid=$(gw_pid) c2=$(cpu "$pid") s2=$(cpu "$S3PID") t2=$(now)
     if [[ $FRONTEND == ublk ]]; then
-        dev=$(gw_dev)
-        [[ -b $dev ]] || die "gateway: no block device after up (state file says '$dev')"
+        dev=$(gw_dev) || exit 1
         fio --name=r --filename="$dev" --rw=read --bs=1M --iodepth=16 --ioengine=io_uring --direct=1 \
             --size="${SIZE_MIB}M" > "$WORK/fio.out" 2>&1 || die "gateway: fio read failed: $(tail -3 "$WORK/fio.out")"
         t3=$(now) c3=$(cpu "$pid") s3=$(cpu "$S3PID")
