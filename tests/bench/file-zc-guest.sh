@@ -2,7 +2,8 @@
 # The in-VM half of tests/bench/file-zc.sh (runs as root in the VM test bed):
 #   file-zc-guest.sh RESDIR APPDIR JAVA_HOME MAIN_CLASS UBLKSRV_DIR ROUNDS RUNTIME [EXTRAS]
 # EXTRAS, comma-separated: "null" adds the null pair (ublksrv's null target, the gateway's null device),
-# "profile" samples the copying file device and ublksrv's loop target with perf after the rounds.
+# "profile" samples the copying file device and ublksrv's loop target with perf after the rounds,
+# "batch" adds the gateway's devices again with batch-io: true (BATCH_IO), where the kernel has it.
 # Writes RESDIR/results.tsv (round device rw qd iops), env.txt, the servers' logs and RESDIR/profile/.
 set -uo pipefail
 RES=${1:?} APP=${2:?} JDK=${3:?} MAIN=${4:?} UB=${5:?} ROUNDS=${6:-3} RUNTIME=${7:-5} EXTRAS=,${8:-},
@@ -78,6 +79,39 @@ if has null; then
     target: { type: null }
 YAML
 fi
+# With "batch", the same devices again in the same gateway, taking requests and answering in batches.
+if has batch; then
+    gwdevs="$gwdevs bz0:bzc bc0:bcp"
+    cat >> /tmp/zc.yaml <<YAML
+  - name: bz0
+    size: ${SIZE_MIB}MiB
+    queues: 1
+    depth: 128
+    max-io-size: 512KiB
+    batch-io: true
+    target: { type: file, path: $NB, direct: true }
+  - name: bc0
+    size: ${SIZE_MIB}MiB
+    queues: 1
+    depth: 128
+    max-io-size: 512KiB
+    zero-copy: false
+    batch-io: true
+    target: { type: file, path: $NB, direct: true }
+YAML
+    if has null; then
+        gwdevs="$gwdevs bn0:bnull"
+        cat >> /tmp/zc.yaml <<YAML
+  - name: bn0
+    size: ${SIZE_MIB}MiB
+    queues: 1
+    depth: 128
+    max-io-size: 512KiB
+    batch-io: true
+    target: { type: null }
+YAML
+    fi
+fi
 # With "profile", the JIT writes its code's symbols to /tmp/perf-PID.map (also asked for by jcmd later).
 JOPTS=()
 has profile && JOPTS=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit)
@@ -93,7 +127,11 @@ for n in $gwdevs; do
     [[ -b $dv ]] && { DEV[${n#*:}]=$dv; sched_none "$dv"; } || log "gateway: ${n%%:*} did not come up: $(tail -2 "$RES/gateway.log")"
 done
 # Without AUTO_BUF_REG (Linux < 6.16) zc0 copies too: a second copying device measures nothing new.
-grep -q 'device zc0: data path: zero-copy' "$RES/gateway.log" || { log "zc0 has no zero copy here: left out"; unset 'DEV[zc]'; }
+grep -q 'device zc0: data path: zero-copy' "$RES/gateway.log" || { log "zc0 has no zero copy here: left out"; unset 'DEV[zc]' 'DEV[bzc]'; }
+# Without BATCH_IO the batch devices are the others again: left out.
+if has batch && ! grep -q 'device bc0: .*(BATCH_IO)' "$RES/gateway.log"; then
+    log "no BATCH_IO here: the batch devices are left out"; unset 'DEV[bzc]' 'DEV[bcp]' 'DEV[bnull]'
+fi
 {
     echo "date: $(date -u '+%F %H:%M UTC')"; echo "kernel: $(uname -r), $(nproc) vCPUs"
     echo "java: $("$JDK/bin/java" -version 2>&1 | head -1)"; echo "fio: $(fio --version)"
@@ -110,11 +148,11 @@ fio_job() { # DEV RW QD [RUNTIME] -> iops
     printf '%s\n' "$f" | awk -F';' -v c=$w '{ printf "%d\n", $c + 0.5 }'
 }
 # JIT warm-up of the gateway's paths (C2 needs many seconds of load under emulation); the C and kernel devices briefly.
-for k in zc copy null; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 20 > /dev/null; done
+for k in zc copy null bzc bcp bnull; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 20 > /dev/null; done
 for k in kloop ublksrv unull; do [[ -n ${DEV[$k]:-} ]] && fio_job "${DEV[$k]}" randrw 32 3 > /dev/null; done
 
 order=()
-for k in kloop ublksrv copy zc unull null; do [[ -n ${DEV[$k]:-} ]] && order+=("$k"); done
+for k in kloop ublksrv copy zc unull null bcp bzc bnull; do [[ -n ${DEV[$k]:-} ]] && order+=("$k"); done
 for r in $(seq "$ROUNDS"); do
     # rotate the order each round
     rot=("${order[@]:$(((r - 1) % ${#order[@]}))}" "${order[@]:0:$(((r - 1) % ${#order[@]}))}")

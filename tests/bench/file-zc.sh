@@ -6,7 +6,7 @@
 # minute of a shared host hits all of them; the report takes each job's median over the rounds.
 #
 #   tests/bench/file-zc.sh --ublksrv-git DIR --liburing-git DIR [--rounds N] [--runtime S] [--kernel K]
-#                          [--null] [--profile] [--out DIR]
+#                          [--null] [--batch] [--profile] [--out DIR]
 #
 #   --ublksrv-git DIR   a git repository of ublksrv (its HEAD is built with autotools)
 #   --liburing-git DIR  a git repository of liburing (HEAD, linked statically: ublksrv needs a newer
@@ -16,6 +16,9 @@
 #                       its zero-copy device is left out)
 #   --null              also the null pair in the same rounds: `ublk.null add -t null -q 1 -d 128` against
 #                       a gateway `null` device (1 queue of 128, in the same gateway as the file devices)
+#   --batch             also the gateway's devices with batch-io: true (BATCH_IO: requests fetched and
+#                       answers committed in batches), in the same gateway and rounds; a third table
+#                       compares each with its per-request twin (Linux 7.x: 6.12 has no BATCH_IO)
 #   --profile           after the rounds, perf samples (cpu-clock, 1 per ms) of the copying file device's
 #                       gateway and of ublksrv's loop target, each under 4k randread QD32, and counts their
 #                       io_uring_enter calls; reports and summary.tsv in OUT/profile/
@@ -39,8 +42,9 @@ while (($#)); do
         --liburing-git) lsrc=${2:?}; shift 2 ;;
         --null) extras+=null,; shift ;;
         --profile) extras+=profile,; shift ;;
+        --batch) extras+=batch,; shift ;;
         --report-only) report_only=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "file-zc: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -78,6 +82,18 @@ report() {
                     c = median(v["copy" SUBSEP rw SUBSEP qd]); z = median(v["zc" SUBSEP rw SUBSEP qd])
                     printf "| 4k %s QD%s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s |%s |\n", rw, qd, num(k), num(u), num(c), num(z),
                         ratio(z, u), ratio(c, u), ratio(z, k), ratio(c, k), ratio(z, c), rounds(best, "ublksrv", rw, qd)
+                }
+            }
+            if (has["bcp"] || has["bzc"] || has["bnull"]) {
+                printf "\n| job | copy | copy, batched | batched / per request | zero copy | zero copy, batched | batched / per request | null | null, batched | batched / per request |\n"
+                printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+                for (i = 1; i <= n; i++) {
+                    split(jobs[i], p, ":"); rw = p[1]; qd = p[2]
+                    c = median(v["copy" SUBSEP rw SUBSEP qd]); bc = median(v["bcp" SUBSEP rw SUBSEP qd])
+                    z = median(v["zc" SUBSEP rw SUBSEP qd]); bz = median(v["bzc" SUBSEP rw SUBSEP qd])
+                    g = median(v["null" SUBSEP rw SUBSEP qd]); bg = median(v["bnull" SUBSEP rw SUBSEP qd])
+                    printf "| 4k %s QD%s | %s | %s | **%s** | %s | %s | **%s** | %s | %s | **%s** |\n", rw, qd, num(c), num(bc), ratio(bc, c),
+                        num(z), num(bz), ratio(bz, z), num(g), num(bg), ratio(bg, g)
                 }
             }
             if (has["null"] || has["unull"]) {

@@ -15,7 +15,7 @@ final class DeviceReader {
 
     static final List<String> KEYS = List.of(
             "name", "size", "block-size", "queues", "depth", "max-io-size", "recovery", "stages", "target", "script",
-            "frontend", "nbd-listen", "nbd-max-connections", "poll-us", "zero-copy", "tls", "tls-certificates", "tls-verify-peer",
+            "frontend", "nbd-listen", "nbd-max-connections", "poll-us", "zero-copy", "batch-io", "tls", "tls-certificates", "tls-verify-peer",
             "tls-psk");
     private static final String NAME_RULE =
             "use 1 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
@@ -111,7 +111,7 @@ final class DeviceReader {
         return withScript;
     }
 
-    /** frontend:, nbd-listen: (one address or a list), nbd-max-connections:, poll-us: and zero-copy:. */
+    /** frontend:, nbd-listen: (one address or a list), nbd-max-connections:, poll-us:, zero-copy: and batch-io:. */
     private FrontendConfig frontend(YamlNode.Mapping m) {
         String kind = "auto";
         YamlNode.Entry f = m.entry("frontend");
@@ -142,7 +142,9 @@ final class DeviceReader {
         int poll = pu == null ? FrontendConfig.DEFAULT.pollMicros() : (int) values.integer("poll-us", pu.value(), 0, FrontendConfig.MAX_POLL_MICROS);
         YamlNode.Entry zc = m.entry("zero-copy");
         boolean zeroCopy = zc == null || values.bool("zero-copy", zc.value());
-        return new FrontendConfig(kind, listen, max, poll, tls(m), zeroCopy);
+        YamlNode.Entry bio = m.entry("batch-io");
+        boolean batchIo = bio == null ? FrontendConfig.DEFAULT_BATCH_IO : values.bool("batch-io", bio.value());
+        return new FrontendConfig(kind, listen, max, poll, tls(m), zeroCopy, batchIo);
     }
 
     /**

@@ -16,9 +16,13 @@ import java.util.Objects;
  * @param tls               TLS on the NBD frontend
  * @param zeroCopy          a ublk device may run zero copy where its chain and the kernel allow (default);
  *                          false keeps the copying data path
+ * @param batchIo           a ublk device gets its requests and gives its answers in batches (BATCH_IO) where
+ *                          the kernel has it; else one command per request and per answer
  */
 public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros,
-                             NbdTlsConfig tls, boolean zeroCopy) {
+                             NbdTlsConfig tls, boolean zeroCopy, boolean batchIo) {
+    /** Where a device does not say: one command per request (see BENCHMARKS.md for batches). */
+    public static final boolean DEFAULT_BATCH_IO = false;
     public static final List<String> KINDS = List.of("auto", "ublk", "nbd");
     public static final int DEFAULT_NBD_MAX_CONNECTIONS = 64;
     public static final int MAX_POLL_MICROS = 10_000;
@@ -26,13 +30,13 @@ public record FrontendConfig(String frontend, List<String> nbdListen, int nbdMax
 
     /** Without TLS. */
     public FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros) {
-        this(frontend, nbdListen, nbdMaxConnections, pollMicros, NbdTlsConfig.OFF, true);
+        this(frontend, nbdListen, nbdMaxConnections, pollMicros, NbdTlsConfig.OFF, true, DEFAULT_BATCH_IO);
     }
 
     /** Zero copy where possible. */
     public FrontendConfig(String frontend, List<String> nbdListen, int nbdMaxConnections, int pollMicros,
                           NbdTlsConfig tls) {
-        this(frontend, nbdListen, nbdMaxConnections, pollMicros, tls, true);
+        this(frontend, nbdListen, nbdMaxConnections, pollMicros, tls, true, DEFAULT_BATCH_IO);
     }
 
     public FrontendConfig {

@@ -161,7 +161,7 @@ public final class QueueEngine<R extends QueueRequest> implements RingQueueConte
     private void onCompletion(long userData, int result, int cqeFlags) {
         int kind = UserData.kind(userData);
         if (kind < UserData.FRONTEND_KINDS) {
-            frontend.onCompletion(kind, UserData.payload(userData), result);
+            frontend.onCompletion(kind, UserData.payload(userData), result, cqeFlags);
         } else if (kind == UserData.TARGET) {
             targetInFlight--;
             ringTarget.onRingCompletion(UserData.tag(userData), UserData.cookie(userData), result);

@@ -5,8 +5,8 @@ package dev.ublkgateway.core.queue;
  * completions it is handed) and how a result is sent back. Called on the queue thread only.
  */
 public interface QueueFrontend<R extends QueueRequest> {
-    /** A completion of one of the frontend's own SQEs ({@link UserData#of}). */
-    void onCompletion(int kind, long payload, int result);
+    /** A completion of one of the frontend's own SQEs ({@link UserData#of}), with its CQE flags. */
+    void onCompletion(int kind, long payload, int result, int cqeFlags);
 
     /** The request's final result (bytes or 0, or -errno): send it back; the tag is free again after. */
     void reply(R request, int result);

@@ -23,11 +23,11 @@ public final class UserData {
         return of(TARGET, (cookie & 0xffffffffL) << 16 | tag);
     }
 
-    static int kind(long userData) {
+    public static int kind(long userData) {
         return (int) (userData >>> KIND_SHIFT);
     }
 
-    static long payload(long userData) {
+    public static long payload(long userData) {
         return userData & PAYLOAD_MASK;
     }
 

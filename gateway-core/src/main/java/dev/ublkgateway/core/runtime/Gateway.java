@@ -48,7 +48,7 @@ public final class Gateway {
 
     public static DeviceSpec spec(DeviceConfig d) {
         return new DeviceSpec(d.name(), d.sizeBytes(), d.blockSize(), d.queues(), d.depth(), d.maxIoBytes(), d.recovery(),
-                d.frontend().pollMicros(), d.frontend().zeroCopy());
+                d.frontend().pollMicros(), d.frontend().zeroCopy(), d.frontend().batchIo());
     }
 
     /** Refuses a device name that a live gateway already serves. */

@@ -36,6 +36,9 @@ final class LibUring {
     static final MethodHandle REGISTER_BUFFERS_SPARSE = fn("io_uring_register_buffers_sparse",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
+    static final MethodHandle REGISTER_BUF_RING = fn("io_uring_register_buf_ring",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+
     private LibUring() {}
 
     private static SymbolLookup load() {

@@ -10,7 +10,14 @@ public final class Op {
             SETUP_COOP_TASKRUN = 1 << 8, SETUP_TASKRUN_FLAG = 1 << 9, SETUP_SQE128 = 1 << 10, SETUP_SINGLE_ISSUER = 1 << 12,
             SETUP_DEFER_TASKRUN = 1 << 13;
     // sqe flags
-    public static final byte SQE_FIXED_FILE = 1, SQE_IO_DRAIN = 2, SQE_IO_LINK = 4, SQE_ASYNC = 16;
+    public static final byte SQE_FIXED_FILE = 1, SQE_IO_DRAIN = 2, SQE_IO_LINK = 4, SQE_ASYNC = 16,
+            SQE_BUFFER_SELECT = 32;
+    // uring_cmd flags (sqe->uring_cmd_flags, the rw_flags word): the command completes more than once
+    public static final int URING_CMD_MULTISHOT = 1 << 1;
+    // cqe flags: more completions of this SQE follow
+    public static final int CQE_F_MORE = 1 << 1;
+    // provided buffer ring flags: a buffer is consumed piece by piece, not whole per completion
+    public static final int PBUF_RING_INC = 1 << 1;
     // fsync flags
     public static final int FSYNC_DATASYNC = 1;
     // rw flags (RWF_*)

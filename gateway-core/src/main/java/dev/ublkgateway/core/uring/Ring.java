@@ -327,6 +327,36 @@ public final class Ring implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers a provided-buffer ring (struct io_uring_buf_reg, Linux >= 5.19; {@link Op#PBUF_RING_INC}
+     * >= 6.12): {@code entries} slots of 16 bytes at {@code ringMemory} (page-aligned), group {@code group}.
+     */
+    public void registerBufRing(MemorySegment ringMemory, int entries, int group, int ringFlags) throws UringException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment reg = a.allocate(40, 8); // ring_addr u64, ring_entries u32, bgid u16, flags u16, resv[3]
+            reg.set(JAVA_LONG, 0, ringMemory.address());
+            reg.set(JAVA_INT, 8, entries);
+            reg.set(JAVA_SHORT, 12, (short) group);
+            reg.set(JAVA_SHORT, 14, (short) ringFlags);
+            int r = (int) LibUring.REGISTER_BUF_RING.invokeExact(ring, reg, 0);
+            UringException.check(r, "io_uring_register_buf_ring");
+        } catch (UringException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Sets the SQE's len field. */
+    public void setLen(long sqe, int len) {
+        sqes.set(JAVA_INT, sqe + SQE_LEN, len);
+    }
+
+    /** Sets the provided-buffer group an SQE flagged {@link Op#SQE_BUFFER_SELECT} takes its buffer from. */
+    public void setBufGroup(long sqe, int group) {
+        sqes.set(JAVA_SHORT, sqe + SQE_BUF_INDEX, (short) group);
+    }
+
     /** Sets the SQE's addr field (a URING_CMD's side channel, e.g. ublk's auto buffer registration). */
     public void setAddr(long sqe, long addr) {
         sqes.set(JAVA_LONG, sqe + SQE_ADDR, addr);

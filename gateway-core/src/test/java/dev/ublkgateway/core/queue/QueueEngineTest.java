@@ -37,7 +37,7 @@ class QueueEngineTest {
         final List<long[]> own = new ArrayList<>();
         int expected;
 
-        @Override public void onCompletion(int kind, long payload, int result) { own.add(new long[] {kind, payload, result}); }
+        @Override public void onCompletion(int kind, long payload, int result, int cqeFlags) { own.add(new long[] {kind, payload, result}); }
         @Override public void reply(QueueRequest r, int result) { replies.put(r.tag(), result); }
         @Override public boolean finished() { return replies.size() + own.size() >= expected; }
     }

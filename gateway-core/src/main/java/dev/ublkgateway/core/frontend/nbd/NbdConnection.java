@@ -225,7 +225,7 @@ final class NbdConnection implements QueueFrontend<Slot> {
     }
 
     @Override
-    public void onCompletion(int kind, long payload, int res) {
+    public void onCompletion(int kind, long payload, int res, int cqeFlags) {
         if (kind == KIND_SEND) {
             if (!replies.onSent(res)) {
                 if (!stopRequested) LOG.fine("nbd connection " + id + ": send failed: errno " + -res);

@@ -3,14 +3,21 @@ package dev.ublkgateway.core.frontend.ublk;
 /**
  * The shape of a ublk device: everything ADD_DEV and SET_PARAMS need, how long its queue threads
  * spin for the next request before they sleep ({@code pollMicros}, 0 for not at all), and whether it may
- * run zero copy where its chain and kernel allow ({@code zeroCopy}).
+ * run zero copy where its chain and kernel allow ({@code zeroCopy}), and whether its queues take requests
+ * and give answers in batches where the kernel allows ({@code batchIo}, UBLK_F_BATCH_IO).
  */
 public record DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
-                         boolean recovery, int pollMicros, boolean zeroCopy) {
-    /** Zero copy where possible. */
+                         boolean recovery, int pollMicros, boolean zeroCopy, boolean batchIo) {
+    /** Zero copy where possible, one command per request. */
     public DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
                       boolean recovery, int pollMicros) {
-        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, pollMicros, true);
+        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, pollMicros, true, false);
+    }
+
+    /** One command per request. */
+    public DeviceSpec(String name, long sizeBytes, int blockSize, int queues, int depth, int maxIoBytes,
+                      boolean recovery, int pollMicros, boolean zeroCopy) {
+        this(name, sizeBytes, blockSize, queues, depth, maxIoBytes, recovery, pollMicros, zeroCopy, false);
     }
 
     public DeviceSpec {

@@ -5,12 +5,13 @@ import java.lang.foreign.StructLayout;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * The two structs of the ublk I/O path (linux/ublk_cmd.h). Each handle takes the segment and the
+ * The structs of the ublk I/O path (linux/ublk_cmd.h). Each handle takes the segment and the
  * struct's byte offset in it.
  */
 final class IoStructs {
@@ -34,6 +35,31 @@ final class IoStructs {
     static final VarHandle CMD_TAG = field(IO_CMD, "tag");
     static final VarHandle CMD_RESULT = field(IO_CMD, "result");
     static final VarHandle CMD_ADDR = field(IO_CMD, "addr");
+
+    /** struct ublk_batch_io: the payload of a PREP / COMMIT / FETCH_IO_CMDS (BATCH_IO) in sqe->cmd. */
+    static final StructLayout BATCH_IO = MemoryLayout.structLayout(
+            JAVA_SHORT.withName("q_id"),
+            JAVA_SHORT.withName("flags"),
+            JAVA_SHORT.withName("nr_elem"),
+            JAVA_BYTE.withName("elem_bytes"),
+            JAVA_BYTE.withName("reserved"),
+            JAVA_LONG.withName("reserved2"));
+    static final VarHandle BATCH_Q_ID = field(BATCH_IO, "q_id");
+    static final VarHandle BATCH_FLAGS = field(BATCH_IO, "flags");
+    static final VarHandle BATCH_NR_ELEM = field(BATCH_IO, "nr_elem");
+    static final VarHandle BATCH_ELEM_BYTES = field(BATCH_IO, "elem_bytes");
+
+    /**
+     * struct ublk_elem_header: one tag of a PREP / COMMIT_IO_CMDS buffer; with BATCH_F_HAS_BUF_ADDR a u64
+     * buffer address follows it in the element.
+     */
+    static final StructLayout ELEM = MemoryLayout.structLayout(
+            JAVA_SHORT.withName("tag"),
+            JAVA_SHORT.withName("buf_index"),
+            JAVA_INT.withName("result"));
+    static final VarHandle ELEM_TAG = field(ELEM, "tag");
+    static final VarHandle ELEM_BUF_INDEX = field(ELEM, "buf_index");
+    static final VarHandle ELEM_RESULT = field(ELEM, "result");
 
     private IoStructs() {}
 

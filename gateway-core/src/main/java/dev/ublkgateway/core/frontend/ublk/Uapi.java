@@ -25,6 +25,11 @@ public final class Uapi {
     // IO commands, ioctl-encoded ('u', size 16).
     public static final int IO_FETCH_REQ = 0xc0107520, IO_COMMIT_AND_FETCH_REQ = 0xc0107521,
             IO_NEED_GET_DATA = 0xc0107522;
+    // BATCH_IO commands ('u', size 16: struct ublk_batch_io) and their flags.
+    public static final int IO_PREP_IO_CMDS = 0xc0107525, IO_COMMIT_IO_CMDS = 0xc0107526,
+            IO_FETCH_IO_CMDS = 0xc0107527;
+    public static final int BATCH_F_HAS_ZONE_LBA = 1, BATCH_F_HAS_BUF_ADDR = 1 << 1,
+            BATCH_F_AUTO_BUF_REG_FALLBACK = 1 << 2;
 
     /** sqe->addr of a FETCH/COMMIT on an AUTO_BUF_REG device (struct ublk_auto_buf_reg): flags bit. */
     public static final int AUTO_BUF_REG_FALLBACK = 1;

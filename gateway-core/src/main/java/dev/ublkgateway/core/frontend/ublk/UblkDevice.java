@@ -50,7 +50,8 @@ public final class UblkDevice {
                 throw new UblkException("this kernel's ublk driver does not support USER_RECOVERY; "
                         + "set recovery: false or use Linux >= 6.1");
             }
-            LOG.info("device " + spec.name() + ": data path: " + d.dataPath().label());
+            LOG.info("device " + spec.name() + ": data path: " + d.dataPath().label()
+                    + (d.batched() ? "; requests and answers in batches (BATCH_IO)" : ""));
             // a non-root user's commands need its char device: wait for udev to hand it over first
             if (control.unprivileged()) d.openCharDevice();
             control.setParams(d.id(), params(spec, target));
@@ -126,10 +127,12 @@ public final class UblkDevice {
      * lets a live upgrade hand the device over without any (kernels without it drop the flag). A
      * chain that needs no data asks for USER_COPY and then never copies: the kernel moves no data for
      * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual). A chain that
-     * can work on the request's own pages asks for AUTO_BUF_REG (see {@link DataPath}).
+     * can work on the request's own pages asks for AUTO_BUF_REG (see {@link DataPath}). BATCH_IO where the
+     * device asks for it (kernels without it drop the flag: one command per request, as before).
      */
     static long flags(DeviceSpec spec, Target target) {
         return Uapi.F_CMD_IOCTL_ENCODE
+                | (spec.batchIo() ? Uapi.F_BATCH_IO : 0)
                 | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE | Uapi.F_QUIESCE : 0)
                 | DataPath.requestFlags(target.capabilities(), target.needsData(), spec.zeroCopy());
     }
@@ -145,6 +148,11 @@ public final class UblkDevice {
     /** False when the device was created without a data path (USER_COPY that is never used). */
     private static boolean copiesData(DevInfo info) {
         return (info.flags() & Uapi.F_USER_COPY) == 0;
+    }
+
+    /** True when the kernel hands this device's requests out in batches (BATCH_IO): its queues must take them so. */
+    public boolean batched() {
+        return (info.flags() & Uapi.F_BATCH_IO) != 0;
     }
 
     /** How this device's bytes travel, from the flags the kernel kept. */
@@ -251,7 +259,7 @@ public final class UblkDevice {
     private void startQueues() throws UblkException {
         for (int q = 0; q < spec.queues(); q++) {
             UblkQueue queue = new UblkQueue(spec.name(), q, spec.depth(), spec.maxIoBytes(), spec.pollMicros(), cdevFd,
-                    dataPath(), target);
+                    dataPath(), batched(), target);
             queues.add(queue);
             queue.start();
         }

@@ -15,6 +15,7 @@ import dev.ublkgateway.core.uring.UringException;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,7 +33,8 @@ import static dev.ublkgateway.core.frontend.ublk.IoStructs.DESC_START_SECTOR;
  *
  * <p>FETCH_REQ every tag; each completion of one carries a request: read the tag's descriptor, hand it
  * to the engine, and answer with a COMMIT_AND_FETCH_REQ. All commits prepared while reaping one batch
- * go to the kernel in the engine's next single submit.
+ * go to the kernel in the engine's next single submit. A BATCH_IO device gets its tags and takes its
+ * answers a batch at a time instead ({@link BatchCommands}); the requests are handled the same way.
  */
 final class UblkQueue implements QueueFrontend<QueueRequest> {
     private static final Logger LOG = Logger.getLogger(UblkQueue.class.getName());
@@ -44,6 +46,8 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
 
     private final int qid, depth, maxIoBytes, cdevFd;
     private final DataPath dataPath; // COPY: per-tag buffers; NONE: no buffers; ZERO_COPY: the kernel's pages
+    private final boolean batched;   // a BATCH_IO device: no per-tag FETCH / COMMIT_AND_FETCH at all
+    private final IntConsumer onRequest = this::request; // one object, not one per fetched batch
     private final long pollNanos; // spin this long for the next request before sleeping
     private final Target target;
     private final CountDownLatch started = new CountDownLatch(1);
@@ -55,11 +59,13 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     private Ring ring;
     private MemorySegment descs, buffers;
     private int activeTags; // tags the kernel still holds a FETCH/COMMIT command for
+    private BatchCommands batch; // non-null on a BATCH_IO device
 
     UblkQueue(String deviceName, int qid, int depth, int maxIoBytes, int pollMicros, int cdevFd,
-              DataPath dataPath, Target target) {
+              DataPath dataPath, boolean batched, Target target) {
         this.qid = qid;
         this.dataPath = dataPath;
+        this.batched = batched;
         this.pollNanos = pollMicros * 1000L;
         this.depth = depth;
         this.maxIoBytes = maxIoBytes;
@@ -141,9 +147,18 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
                 requests[t] = new QueueRequest(e, t, buffers.asSlice((long) t * maxIoBytes, maxIoBytes));
             }
         }
-        e.open(requests, target);
-        for (int t = 0; t < depth; t++) ioCommand(Uapi.IO_FETCH_REQ, t, 0);
-        activeTags = depth;
+        if (batched) {
+            MemorySegment b = buffers;
+            batch = new BatchCommands(ring, qid, depth, dataPath,
+                    t -> b == null ? 0L : b.address() + (long) t * maxIoBytes);
+            batch.prepare();
+            e.open(requests, target);
+            batch.startFetching();
+        } else {
+            e.open(requests, target);
+            for (int t = 0; t < depth; t++) ioCommand(Uapi.IO_FETCH_REQ, t, 0);
+            activeTags = depth;
+        }
         ring.submit();
         started.countDown();
     }
@@ -151,12 +166,15 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     /** Done when the kernel holds no tag, or the device is stopped; never while the ring writes our buffers. */
     @Override
     public boolean finished() {
-        return (activeTags == 0 || stopping) && !engine.busy();
+        boolean drained = batch != null ? batch.drained() : activeTags == 0;
+        return (drained || stopping) && !engine.busy();
     }
 
     @Override
-    public void onCompletion(int kind, long tag, int res) {
-        if (res == Uapi.IO_RES_OK) {
+    public void onCompletion(int kind, long tag, int res, int cqeFlags) {
+        if (batch != null) {
+            batch.onCompletion(kind, (int) tag, res, cqeFlags, onRequest, stopping);
+        } else if (res == Uapi.IO_RES_OK) {
             request((int) tag);
         } else {
             // ABORT: the device is going away; any other error means the kernel dropped this tag.
@@ -186,11 +204,21 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
     /** Commits the result; the same command fetches the tag's next request. */
     @Override
     public void reply(QueueRequest r, int result) {
+        if (batch != null) {
+            batch.commit(r.tag(), result);
+            return;
+        }
         try {
             ioCommand(Uapi.IO_COMMIT_AND_FETCH_REQ, r.tag(), result);
         } catch (UringException e) {
             throw new IllegalStateException("queue " + qid + ": cannot queue commit: " + e.getMessage(), e);
         }
+    }
+
+    /** A BATCH_IO device's answers of this loop turn go to the kernel in one command. */
+    @Override
+    public void afterBatch() {
+        if (batch != null) batch.flush();
     }
 
     private void ioCommand(int cmdOp, int tag, int result) throws UringException {
@@ -217,6 +245,7 @@ final class UblkQueue implements QueueFrontend<QueueRequest> {
 
     private void tearDown() {
         if (engine != null) engine.close(); // the target's queue, then the ring: nothing writes our buffers after
+        if (batch != null) batch.close();
         if (descs != null) Libc.munmap(descs);
         if (buffers != null) Libc.munmap(buffers);
     }
