@@ -46,7 +46,7 @@ fi
 #    load, errors), recovery, live upgrade and data integrity (fio verify, ext4, FLUSH/FUA, backing
 #    files), and the systemd units' case (a second boot, systemd as PID 1); then Linux 7.x again for
 #    the cases in LANE2_CASES (file names), which lane 1 leaves out.
-OLD_KERNEL_CASES='fio-null|fio-memory|ext4|resize|memory-stop|fio-file|flush-fua|sigterm-under-load|file-backing|errors|recovery|upgrade|systemd-units'
+OLD_KERNEL_CASES='fio-null|fio-memory|ext4|resize|memory-stop|fio-file|flush-fua|batch-io|sigterm-under-load|file-backing|errors|recovery|upgrade|systemd-units'
 LANE2_CASES='plugins-stages|s3-volume|unprivileged'
 phase "end-to-end suite in the VM (real ublk devices), two lanes at once: Linux 7.x all cases but systemd-units /$LANE2_CASES/; Linux 6.12 /$OLD_KERNEL_CASES/, then Linux 7.x /$LANE2_CASES/"
 mkdir -p tests/e2e/out-6.12 tests/e2e/out-lane2

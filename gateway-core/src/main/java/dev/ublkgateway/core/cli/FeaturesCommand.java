@@ -49,6 +49,7 @@ final class FeaturesCommand implements Callable<Integer> {
             case 6 -> "every control and I/O command (ioctl encoding)";
             case 7 -> "null target without stages: no data copied";
             case 11 -> "file target: zero copy (READ_FIXED/WRITE_FIXED on the request's pages)";
+            case 15 -> "batch-io: true (requests fetched and answered in batches)";
             default -> "";
         };
     }

@@ -4,6 +4,7 @@ import dev.ublkgateway.core.sys.Caller;
 import dev.ublkgateway.core.runtime.DeviceState;
 import dev.ublkgateway.core.runtime.StateStore;
 import dev.ublkgateway.core.frontend.ublk.DataPath;
+import dev.ublkgateway.core.frontend.ublk.Uapi;
 import dev.ublkgateway.core.frontend.ublk.DevInfo;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
@@ -28,7 +29,8 @@ import java.util.concurrent.Callable;
                 "  block_device (/dev/ublkbN or the NBD URI), target,",
                 "  size_bytes (null if unknown), state (as in the table: the kernel's state",
                 "  of a ublk device, LIVE or gone over NBD), pid, queues (null if unknown),",
-                "  data_path (ublk: copy, zero-copy or none, from the kernel's flags; null if unknown)"})
+                "  data_path (ublk: copy, zero-copy or none, from the kernel's flags; null if unknown),",
+                "  io_commands (ublk: batch with BATCH_IO, else per-request; null if unknown)"})
 final class ListCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document (fields below) instead of a table")
     boolean json;
@@ -127,6 +129,7 @@ final class ListCommand implements Callable<Integer> {
         }
         m.put("block_device", "/dev/ublkb" + id);
         m.put("data_path", k != null ? dataPathName(DataPath.of(k.flags())) : null);
+        m.put("io_commands", k == null ? null : (k.flags() & Uapi.F_BATCH_IO) != 0 ? "batch" : "per-request");
         return m;
     }
 

@@ -120,7 +120,7 @@ class ConfigErrorsTest {
     @Test
     void unknownDeviceKeySuggestsTheClosest() {
         assertEquals("vol.yaml:6:5: unknown key \"depht\" in device \"data0\"; did you mean \"depth\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, batch-io, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
                 devices:
                   - name: data0
                     size: 10GiB
@@ -134,14 +134,14 @@ class ConfigErrorsTest {
                 "vol.yaml:2:5: device #1 has no \"target\"; add target: with type: and the target's options,"
                         + " e.g. target: {type: memory}",
                 "vol.yaml:3:5: unknown key \"colour\" in device #1; remove it"
-                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)"),
+                        + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, batch-io, tls, tls-certificates, tls-verify-peer, tls-psk)"),
                 problems("""
                 devices:
                   - size: 10GiB
                     colour: blue
                 """));
         assertEquals("vol.yaml:3:5: unknown key \"blockSize\" in device \"a\"; did you mean \"block-size\"?"
-                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
+                + " (known: name, size, block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, batch-io, tls, tls-certificates, tls-verify-peer, tls-psk)", error("""
                 devices:
                   - name: a
                     blockSize: 512
@@ -192,6 +192,13 @@ class ConfigErrorsTest {
                   - name: a
                     size: 1GiB
                     recovery: maybe
+                    target: {type: memory}
+                """));
+        assertEquals("vol.yaml:4:15: batch-io \"often\" is not true or false; use true or false", error("""
+                devices:
+                  - name: a
+                    size: 1GiB
+                    batch-io: often
                     target: {type: memory}
                 """));
         assertEquals("vol.yaml:2:11: name is a mapping, not a string; use 1 to 32 characters of a-z, 0-9,"

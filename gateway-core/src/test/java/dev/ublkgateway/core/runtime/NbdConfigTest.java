@@ -45,6 +45,15 @@ class NbdConfigTest {
     }
 
     @Test
+    void readsBatchIoIntoTheUblkSpec() {
+        assertFalse(Gateway.spec(device("")).batchIo(), "one command per request unless asked");
+        DeviceConfig on = device("    batch-io: true\n");
+        assertTrue(on.frontend().batchIo());
+        assertTrue(Gateway.spec(on).batchIo());
+        assertFalse(Gateway.spec(device("    batch-io: false\n")).batchIo());
+    }
+
+    @Test
     void readsFrontendAndListenOptions() {
         DeviceConfig d = device("    frontend: nbd\n    nbd-listen: [\"unix:/tmp/x.sock\", \"0.0.0.0:10900\"]\n"
                 + "    nbd-max-connections: 8\n");

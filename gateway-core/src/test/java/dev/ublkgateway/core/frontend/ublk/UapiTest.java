@@ -49,6 +49,20 @@ class UapiTest {
         assertEquals(ioc(WR, 0x20, 16), Uapi.IO_FETCH_REQ);
         assertEquals(ioc(WR, 0x21, 16), Uapi.IO_COMMIT_AND_FETCH_REQ);
         assertEquals(0xc0107521, Uapi.IO_COMMIT_AND_FETCH_REQ);
+        // BATCH_IO: the payload is struct ublk_batch_io, also 16 bytes
+        assertEquals(ioc(WR, 0x25, 16), Uapi.IO_PREP_IO_CMDS);
+        assertEquals(ioc(WR, 0x26, 16), Uapi.IO_COMMIT_IO_CMDS);
+        assertEquals(ioc(WR, 0x27, 16), Uapi.IO_FETCH_IO_CMDS);
+    }
+
+    @Test
+    void batchIoIsAskedForOnlyWhereTheDeviceSaysSo() {
+        Target nul = new dev.ublkgateway.core.targets.NullTarget();
+        DeviceSpec perRequest = new DeviceSpec("d", 1L << 30, 4096, 1, 64, 512 * 1024, false, 0, true, false);
+        DeviceSpec batched = new DeviceSpec("d", 1L << 30, 4096, 1, 64, 512 * 1024, false, 0, true, true);
+        assertEquals(0, UblkDevice.flags(perRequest, nul) & Uapi.F_BATCH_IO);
+        assertEquals(Uapi.F_BATCH_IO, UblkDevice.flags(batched, nul) & Uapi.F_BATCH_IO);
+        assertEquals(UblkDevice.flags(perRequest, nul), UblkDevice.flags(batched, nul) & ~Uapi.F_BATCH_IO);
     }
 
     @Test
@@ -162,5 +176,14 @@ class UapiTest {
         assertEquals(16, IoStructs.IO_CMD.byteSize());
         assertEquals(4, IoStructs.IO_CMD.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("result")));
         assertEquals(8, IoStructs.IO_CMD.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("addr")));
+        // struct ublk_batch_io: q_id @0, flags @2, nr_elem @4, elem_bytes @6, reserved2 @8; 16 bytes
+        assertEquals(16, IoStructs.BATCH_IO.byteSize());
+        assertEquals(4, IoStructs.BATCH_IO.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("nr_elem")));
+        assertEquals(6, IoStructs.BATCH_IO.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("elem_bytes")));
+        assertEquals(8, IoStructs.BATCH_IO.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("reserved2")));
+        // struct ublk_elem_header: tag @0, buf_index @2, result @4; 8 bytes
+        assertEquals(8, IoStructs.ELEM.byteSize());
+        assertEquals(2, IoStructs.ELEM.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("buf_index")));
+        assertEquals(4, IoStructs.ELEM.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("result")));
     }
 }
