@@ -50,68 +50,32 @@ if has null; then
     [[ -b /dev/ublkb91 ]] && { DEV[unull]=/dev/ublkb91; sched_none /dev/ublkb91; } || log "ublksrv null did not come up: $(tail -3 "$RES/ublksrv-null.log")"
 fi
 
-# The gateway: the same file target twice, zero copy where the kernel has it, and copying.
-cat > /tmp/zc.yaml <<YAML
-devices:
-  - name: zc0
-    size: ${SIZE_MIB}MiB
-    queues: 1
-    depth: 128
-    max-io-size: 512KiB
-    target: { type: file, path: $NB, direct: true }
-  - name: cp0
-    size: ${SIZE_MIB}MiB
-    queues: 1
-    depth: 128
-    max-io-size: 512KiB
-    zero-copy: false
-    target: { type: file, path: $NB, direct: true }
-YAML
-gwdevs="zc0:zc cp0:copy"
-if has null; then
-    gwdevs="$gwdevs nl0:null"
-    cat >> /tmp/zc.yaml <<YAML
-  - name: nl0
-    size: ${SIZE_MIB}MiB
-    queues: 1
-    depth: 128
-    max-io-size: 512KiB
-    target: { type: null }
-YAML
-fi
-# With "batch", the same devices again in the same gateway, taking requests and answering in batches.
-if has batch; then
-    gwdevs="$gwdevs bz0:bzc bc0:bcp"
-    cat >> /tmp/zc.yaml <<YAML
-  - name: bz0
-    size: ${SIZE_MIB}MiB
-    queues: 1
-    depth: 128
-    max-io-size: 512KiB
-    batch-io: true
-    target: { type: file, path: $NB, direct: true }
-  - name: bc0
-    size: ${SIZE_MIB}MiB
-    queues: 1
-    depth: 128
-    max-io-size: 512KiB
-    zero-copy: false
-    batch-io: true
-    target: { type: file, path: $NB, direct: true }
-YAML
-    if has null; then
-        gwdevs="$gwdevs bn0:bnull"
-        cat >> /tmp/zc.yaml <<YAML
-  - name: bn0
-    size: ${SIZE_MIB}MiB
-    queues: 1
-    depth: 128
-    max-io-size: 512KiB
-    batch-io: true
-    target: { type: null }
-YAML
+# The gateway: the same file target twice, zero copy where the kernel has it, and copying; with "null"
+# a null device; with "batch" each of them again, taking requests and answering in batches (batch-io).
+# gw_device NAME TARGET [KEY: VALUE]...: one device of the gateway's YAML, 1 queue of 128.
+gw_device() {
+    local name=$1 target=$2 kv
+    shift 2
+    printf '  - name: %s\n    size: %sMiB\n    queues: 1\n    depth: 128\n    max-io-size: 512KiB\n' "$name" "$SIZE_MIB"
+    for kv in "$@"; do printf '    %s\n' "$kv"; done
+    printf '    target: %s\n' "$target"
+}
+FILE_TARGET="{ type: file, path: $NB, direct: true }"
+{
+    echo "devices:"
+    gw_device zc0 "$FILE_TARGET"
+    gw_device cp0 "$FILE_TARGET" "zero-copy: false"
+    if has null; then gw_device nl0 "{ type: null }"; fi
+    if has batch; then
+        gw_device bz0 "$FILE_TARGET" "batch-io: true"
+        gw_device bc0 "$FILE_TARGET" "zero-copy: false" "batch-io: true"
+        if has null; then gw_device bn0 "{ type: null }" "batch-io: true"; fi
     fi
-fi
+} > /tmp/zc.yaml
+gwdevs="zc0:zc cp0:copy"
+has null && gwdevs="$gwdevs nl0:null"
+has batch && gwdevs="$gwdevs bz0:bzc bc0:bcp"
+has null && has batch && gwdevs="$gwdevs bn0:bnull"
 # With "profile", the JIT writes its code's symbols to /tmp/perf-PID.map (also asked for by jcmd later).
 JOPTS=()
 has profile && JOPTS=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit)

@@ -27,9 +27,10 @@ truncate -s 256M "$FS/file-direct.img"
     yaml_device rz 96MiB file path="$FS/resize.img" create=true
     yaml_device bz0 64MiB file path="$FS/batch-zc.img" direct=true create=true batch-io=true
     yaml_device bc0 64MiB file path="$FS/batch-copy.img" direct=true create=true batch-io=true zero-copy=false
+    yaml_device br0 64MiB file path="$FS/batch-rec.img" direct=true create=true batch-io=true recovery=true
 } > files.yaml
 sed 's/^/    yaml: /' files.yaml
-up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0 st0 cp0 zs0 rz bz0 bc0
+up_fg_devices files.yaml fb0 fd0 f4 df q2 fua0 st0 cp0 zs0 rz bz0 bc0 br0
 
 # direct: false (page cache of the backing filesystem): fio verify; create: true sized the file
 fio_file_buffered() {
@@ -211,18 +212,20 @@ subcase data-path data_path
 # batch-io: true where the kernel has BATCH_IO (features says so; Linux 7.x): the log and `list --json`
 # say the device takes its requests and gives its answers in batches; without it (6.12) the kernel
 # drops the flag and the same device runs one command per request. Either way fio verifies 4k QD32
-# random and 1 MiB writes, on a zero-copy (7.x) and a copying device.
+# random and 1 MiB writes, on a zero-copy (7.x) and a copying device. With recovery: true (br0) the
+# gateway does not ask for BATCH_IO (the kernel's hand-over of such a device fails requests) and says so.
 batch_io() {
     local want=per-request n got
     "$GW" features > "$W/features.out" 2>&1 || fail "features failed: $(tail -2 "$W/features.out")"
     if grep -Eq '^ +BATCH_IO +yes' "$W/features.out"; then want=batch; fi
     [[ $(uname -r | cut -d. -f1) -lt 7 || $want == batch ]] || fail "Linux $(uname -r) lacks BATCH_IO"
     "$GW" list --json > "$W/list.json" 2>"$W/list.err" || fail "list --json failed: $(tail -2 "$W/list.err")"
-    for n in bz0 bc0 fd0; do
+    for n in bz0 bc0 fd0 br0; do
         got=$(awk -v d="\"$n\"" '$1 == "\"device\"" { on = ($3 == d || $3 == d ",") }
             on && $1 == "\"io_commands\"" { gsub(/[",]/, "", $3); print $3; exit }' "$W/list.json")
         local expect=$want
         [[ $n == fd0 ]] && expect=per-request # batch-io is off unless asked for
+        [[ $n == br0 ]] && expect=per-request # not with recovery: true
         [[ $got == "$expect" ]] || fail "$n: list --json says io_commands $got, expected $expect"
     done
     for n in bz0 bc0; do
@@ -237,6 +240,8 @@ batch_io() {
         run_fio "$n-1m" --filename="${DEV_OF[$n]}" "${FIO_DEV[@]}" --rw=write --bs=1M --iodepth=4 \
             --offset=16M --size=32M --verify=crc32c --do_verify=1
     done
+    grep -q "device br0: batch-io: true is not used with recovery: true" "$E2E_WORK/fb0.fg.log" \
+        || fail "the gateway log does not say why br0 runs one command per request"
     log "bz0 and bc0: io_commands $want, $(grep -o 'device bz0: data path: [a-z-]*' "$E2E_WORK/fb0.fg.log")"
 }
 subcase batch-io batch_io
@@ -251,7 +256,7 @@ sigterm_under_load() {
     r0=$(awk '{print $1 + $5}' /sys/block/${dev#/dev/}/stat)
     wait_until 60 "fio I/O on $dev" eval '(( $(awk "{print \$1 + \$5}" /sys/block/${dev#/dev/}/stat) > r0 + 500 ))'
     alive $fio_pid || fail "fio exited early: $(tail -3 "$W/fio.out")"
-    stop_devices "$GW_PID" 30 fb0 fd0 f4 df q2 fua0 st0 cp0 zs0 rz bz0 bc0
+    stop_devices "$GW_PID" 30 fb0 fd0 f4 df q2 fua0 st0 cp0 zs0 rz bz0 bc0 br0
     end=$((SECONDS + 30))
     while alive $fio_pid; do
         ((SECONDS < end)) || fail "fio still running 30 s after the gateway exited (state $(ps -o stat= -p $fio_pid))"

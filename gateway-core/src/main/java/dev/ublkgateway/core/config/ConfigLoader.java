@@ -34,6 +34,7 @@ import java.util.function.Function;
  *     recovery: false        # default false
  *     poll-us: 0             # ublk queue threads spin this long for a request before sleeping, 0..10000 (default 0)
  *     zero-copy: true        # ublk: the kernel's pages go straight to a file target where possible (default true)
+ *     batch-io: false        # ublk: requests fetched and answered in batches where the kernel has BATCH_IO (default false)
  *     stages:                # optional; a request passes them in this order, then the target
  *       - type: stats        # a stage type of the ComponentTypes given
  *       - type: rate-limit   # with the type's options (see ComponentTypes, ConfigOption)

@@ -177,19 +177,24 @@ final class BatchCommands implements AutoCloseable {
         commitCount[current] = 0;
     }
 
+    /**
+     * The kernel takes a commit's answers in order and stops at the first it refuses: it returns the bytes
+     * it took, or the error when that was the first. The refused answer is logged and dropped (the kernel
+     * does not hold that tag for us: a second try fails the same way); the ones after it go again.
+     */
     private void onCommit(int b, int res) {
         inFlight--;
         commitSent[b] = false;
         int sent = commitCount[b];
+        int done = res >= 0 ? res / elemBytes : 0;
         if (res < 0) {
-            // ABORT: the device is going away, and the kernel fails those requests itself
             if (res != Uapi.IO_RES_ABORT) {
-                LOG.warning("queue " + qid + ": COMMIT_IO_CMDS of " + sent + " answers failed: " + Libc.describe(-res));
+                LOG.warning("queue " + qid + ": the kernel refused the answer for tag "
+                        + ((short) ELEM_TAG.get(commit[b], 0L) & 0xffff) + ": " + Libc.describe(-res));
             }
-            return;
+            done = 1;
         }
-        int done = res / elemBytes;
-        if (done < sent) { // a partial commit: the rest go again with the next one
+        if (done < sent) {
             MemorySegment.copy(commit[b], (long) done * elemBytes, commit[current],
                     (long) commitCount[current] * elemBytes, (long) (sent - done) * elemBytes);
             commitCount[current] += sent - done;

@@ -36,6 +36,10 @@ public final class UblkDevice {
     public static UblkDevice create(UblkControl control, DeviceSpec spec, Target target, int wantedId)
             throws UblkException {
         UblkDevice d = new UblkDevice(control, spec, target);
+        if (spec.batchIo() && spec.recovery()) {
+            LOG.warning("device " + spec.name() + ": batch-io: true is not used with recovery: true (a live upgrade "
+                    + "of a BATCH_IO device fails requests on this kernel); it runs one command per request");
+        }
         if (control.unprivileged()) {
             // checked before ADD_DEV: the kernel would drop recovery silently
             String refusal = Unprivileged.deviceRefusal(spec.name(), spec.recovery()).orElse(null);
@@ -128,11 +132,14 @@ public final class UblkDevice {
      * chain that needs no data asks for USER_COPY and then never copies: the kernel moves no data for
      * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual). A chain that
      * can work on the request's own pages asks for AUTO_BUF_REG (see {@link DataPath}). BATCH_IO where the
-     * device asks for it (kernels without it drop the flag: one command per request, as before).
+     * device asks for it (kernels without it drop the flag: one command per request, as before), but not
+     * with recovery: Linux 7.3's quiesce of a BATCH_IO device (the live upgrade's hand-over) fails every new
+     * request with EIO until the next gateway has taken over (the VM test saw it), where one command per
+     * request keeps them waiting.
      */
     static long flags(DeviceSpec spec, Target target) {
         return Uapi.F_CMD_IOCTL_ENCODE
-                | (spec.batchIo() ? Uapi.F_BATCH_IO : 0)
+                | (spec.batchIo() && !spec.recovery() ? Uapi.F_BATCH_IO : 0)
                 | (spec.recovery() ? Uapi.F_USER_RECOVERY | Uapi.F_USER_RECOVERY_REISSUE | Uapi.F_QUIESCE : 0)
                 | DataPath.requestFlags(target.capabilities(), target.needsData(), spec.zeroCopy());
     }

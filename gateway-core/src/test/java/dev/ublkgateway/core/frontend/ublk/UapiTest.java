@@ -63,6 +63,9 @@ class UapiTest {
         assertEquals(0, UblkDevice.flags(perRequest, nul) & Uapi.F_BATCH_IO);
         assertEquals(Uapi.F_BATCH_IO, UblkDevice.flags(batched, nul) & Uapi.F_BATCH_IO);
         assertEquals(UblkDevice.flags(perRequest, nul), UblkDevice.flags(batched, nul) & ~Uapi.F_BATCH_IO);
+        // not with recovery: the kernel's hand-over of a BATCH_IO device fails new requests
+        DeviceSpec recoverable = new DeviceSpec("d", 1L << 30, 4096, 1, 64, 512 * 1024, true, 0, true, true);
+        assertEquals(0, UblkDevice.flags(recoverable, nul) & Uapi.F_BATCH_IO);
     }
 
     @Test
