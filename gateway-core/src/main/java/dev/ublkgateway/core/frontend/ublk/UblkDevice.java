@@ -133,9 +133,9 @@ public final class UblkDevice {
      * its requests (kernels without USER_COPY drop the flag, and the queues copy as usual). A chain that
      * can work on the request's own pages asks for AUTO_BUF_REG (see {@link DataPath}). BATCH_IO where the
      * device asks for it (kernels without it drop the flag: one command per request, as before), but not
-     * with recovery: Linux 7.3's quiesce of a BATCH_IO device (the live upgrade's hand-over) fails every new
-     * request with EIO until the next gateway has taken over (the VM test saw it), where one command per
-     * request keeps them waiting.
+     * with recovery: on Linux 7.3 a live upgrade of a BATCH_IO device failed writes with EIO during the
+     * hand-over (the kernel's quiesce cancels a batch queue as a stop does; seen in the VM test), where one
+     * command per request keeps new requests waiting for the next gateway.
      */
     static long flags(DeviceSpec spec, Target target) {
         return Uapi.F_CMD_IOCTL_ENCODE
