@@ -47,7 +47,7 @@ class ConfigProblemsTest {
                 "vol.yaml:3:11: size \"10Gb\" is not a size; use an integer with B, KiB, MiB, GiB or TiB, e.g. 10GiB",
                 "vol.yaml:4:13: queues 65 is out of range; use a whole number from 1 to 64",
                 "vol.yaml:8:5: unknown key \"depht\" in device \"data1\"; did you mean \"depth\"? (known: name, size,"
-                        + " block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, tls, tls-certificates, tls-verify-peer, tls-psk)",
+                        + " block-size, queues, depth, max-io-size, recovery, stages, target, script, frontend, nbd-listen, nbd-max-connections, poll-us, zero-copy, batch-io, tls, tls-certificates, tls-verify-peer, tls-psk)",
                 "vol.yaml:10:13: unknown target type \"fiel\"; did you mean \"file\"? (known: file, memory, null)",
                 "vol.yaml:13:15: recovery \"maybe\" is not true or false; use true or false",
                 "vol.yaml:15:7: target type \"file\" in device \"data2\" needs option \"path\"; add path: <value>"
