@@ -1,4 +1,4 @@
-# e2e-timeout: 1500 (four gateways and nine volume commands, each a JVM start: slow under TCG, slower while the host suites run beside the VM)
+# e2e-timeout: 1200 (four gateways and nine volume commands, each a JVM start: slow under TCG; 754 s in a CI run)
 # Encryption plugin (bundled in target/bundled-plugins by the build) on real devices:
 # 1. a chunked volume with the aes-gcm codec on the directory store: fio verify, then ext4 written,
 #    flushed and unmounted; the gateway restarts; the filesystem mounts, fscks clean and every file

@@ -1,4 +1,4 @@
-# e2e-timeout: 1500 (S3Proxy is a second JVM under TCG; slower while the host suites run beside the VM)
+# e2e-timeout: 900 (S3Proxy is a second JVM under TCG)
 # The headline volume on a real device: chunked target on S3 (S3Proxy in the guest on 127.0.0.1),
 # zstd then aes-gcm (passphrase), a cache smaller than the data. fio verify; ext4 written, synced and
 # unmounted; the gateway killed with -9 (so only what FLUSH stored counts) and started again; the
