@@ -67,7 +67,7 @@ final class BatchCommands implements AutoCloseable {
                 Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_POPULATE, -1, 0, "batch commit buffers");
         for (int b = 0; b < 2; b++) commit[b] = commitMemory.asSlice(b * commitBytes, commitBytes);
         try {
-            // a fetch delivers 2-byte tags; one buffer holds a page of them before it is given again
+            // a fetch delivers 2-byte tags; one buffer holds every tag at least once (a page or more)
             for (int i = 0; i < FETCHES; i++) fetch[i] = ProvidedBuffer.register(ring, i, 2L * depth);
         } catch (NativeException | RuntimeException e) {
             close();

@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -31,15 +30,17 @@ class BatchCommandsTest {
         MemorySegment sq = ring.sqes();
         long s = (long) index * SQE_BYTES;
         assertEquals(Uapi.IO_COMMIT_IO_CMDS, sq.get(JAVA_INT, s + Ring.SQE_CMD_OP));
-        long userData = sq.get(JAVA_LONG, s + 32);
+        long userData = sq.get(JAVA_LONG, s + Ring.SQE_USER_DATA);
         long c = s + Ring.SQE_CMD;
-        int flags = sq.get(JAVA_SHORT, c + 2), n = sq.get(JAVA_SHORT, c + 4), bytes = sq.get(JAVA_BYTE, c + 6);
+        int flags = (short) IoStructs.BATCH_FLAGS.get(sq, c), n = (short) IoStructs.BATCH_NR_ELEM.get(sq, c),
+                bytes = (byte) IoStructs.BATCH_ELEM_BYTES.get(sq, c);
         assertEquals(n * bytes, sq.get(JAVA_INT, s + Ring.SQE_LEN), "sqe->len covers the elements");
         MemorySegment e = MemorySegment.ofAddress(sq.get(JAVA_LONG, s + Ring.SQE_ADDR)).reinterpret((long) n * bytes);
         List<long[]> elements = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long o = (long) i * bytes;
-            elements.add(new long[] {e.get(JAVA_SHORT, o), e.get(JAVA_INT, o + 4), bytes == 16 ? e.get(JAVA_LONG, o + 8) : -1});
+            elements.add(new long[] {(short) IoStructs.ELEM_TAG.get(e, o), (int) IoStructs.ELEM_RESULT.get(e, o),
+                bytes == 16 ? e.get(JAVA_LONG, o + 8) : -1});
         }
         return new Commit(UserData.kind(userData), (int) UserData.payload(userData), flags, bytes, elements);
     }
@@ -100,8 +101,9 @@ class BatchCommandsTest {
             assertEquals(8, c.elemBytes());
             assertEquals(List.of(6L), tags(c));
             long e = ring.sqes().get(JAVA_LONG, Ring.SQE_ADDR);
-            assertEquals(6, MemorySegment.ofAddress(e).reinterpret(8).get(JAVA_SHORT, 2), "buf_index: the tag's slot");
-            assertEquals(2, ring.sqes().get(JAVA_SHORT, Ring.SQE_CMD), "q_id");
+            assertEquals((short) 6, (short) IoStructs.ELEM_BUF_INDEX.get(MemorySegment.ofAddress(e).reinterpret(8), 0L),
+                    "buf_index: the tag's slot");
+            assertEquals((short) 2, (short) IoStructs.BATCH_Q_ID.get(ring.sqes(), Ring.SQE_CMD), "q_id");
         }
     }
 
