@@ -4,7 +4,12 @@
 # units as the README says, then:
 #   1. `systemctl start ublk-gateway@sd` returns once the device serves (Type=notify): the block device
 #      is there at once, reads back what was written, and `systemctl status` shows the STATUS= text;
-#   2. kill -9 of the gateway: the service's one restart is refused (the device was left for
+#   1b. on Linux >= 6.16 (QUIESCE), `systemctl reload` under fio verify jobs hands the device to a new
+#      gateway in the unit, which becomes its main process: no fio error, the data reads back, the old
+#      gateway exits, the unit never restarts; a reload that changes the target is refused and changes
+#      nothing, and when the new gateway dies after the hand-over the old one takes the device back (no
+#      fio error either). Older kernels: the reload is refused in one line and nothing changes;
+#   2. kill -9 of the (new) gateway: the service's one restart is refused (the device was left for
 #      recovery) and not retried; `systemctl start ublk-gateway-recover@DEVICE` re-attaches the
 #      device and the data written before the crash reads back;
 #   3. `systemctl stop` of the recover unit flushes and deletes the device: no node, no state file,
@@ -121,6 +126,78 @@ systemctl status --no-pager ublk-gateway@sd | tee "$W/status" || true
 grep -q "Status: \"1 device(s) serving from sd.yaml\"" "$W/status" || fail "systemctl status does not show the status text"
 dd if="$W/pat" of="$DEV" bs=1M oflag=direct conv=fsync status=none || fail "writing to $DEV failed"
 dd if="$DEV" bs=1M count=8 iflag=direct status=none | cmp - "$W/pat" || fail "$DEV does not read back what was written"
+
+# ---- 1b. systemctl reload: a live upgrade inside the unit, under fio verify (QUIESCE, Linux >= 6.16)
+state_pid() { sed -n 's/.*"pid" *: *\([0-9]*\).*/\1/p' "/run/ublk-gateway/$DEVNAME.json"; }
+old=$(prop ublk-gateway@sd MainPID)
+kver=$(uname -r | awk -F. '{print $1 * 100 + $2}')
+if ((kver >= 616)); then
+    step "systemctl reload ublk-gateway@sd under fio verify"
+    # fio jobs one after the other (8 MiB each, verified) until the reload is over, on 32-56 MiB
+    (
+        i=0
+        while [[ ! -e $W/fio.stop ]] || ((i < 3)); do
+            rc=0
+            fio --name="rl$i" --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=16 \
+                --offset=$((32 + (i % 3) * 8))M --size=8M --verify=crc32c --do_verify=1 --rate_iops=800 \
+                > "$W/fio.$i.out" 2>&1 || rc=$?
+            echo "$i $rc" >> "$W/fio.results"
+            i=$((i + 1))
+        done
+    ) &
+    fio_pid=$!
+    sleep 3
+    systemctl reload ublk-gateway@sd || fail "systemctl reload ublk-gateway@sd failed"
+    new=$(prop ublk-gateway@sd MainPID)
+    [[ $new != "$old" && $new -gt 0 ]] || fail "the unit's main pid is still $old after the reload"
+    [[ $(state_pid) == "$new" ]] || fail "the unit's main pid $new does not serve $DEVNAME (state file pid $(state_pid))"
+    [[ $(prop ublk-gateway@sd ActiveState) == active ]] || fail "ublk-gateway@sd is $(prop ublk-gateway@sd ActiveState) after the reload"
+    old_gone() { [[ ! -d /proc/$old ]]; }
+    wait_for 30 "the old gateway pid $old to exit" old_gone
+    # the successor says READY=1 and its status as the main process; systemd took each message
+    status_is() { [[ $(prop ublk-gateway@sd StatusText) == "1 device(s) serving from sd.yaml" ]]; }
+    wait_for 30 "the new gateway's status text" status_is
+    ! journalctl --no-pager -u ublk-gateway@sd | grep -q "reception only permitted for main PID" ||
+        fail "systemd refused a notification during the reload"
+    [[ $(prop ublk-gateway@sd NRestarts) == 0 ]] || fail "the reload restarted the unit"
+    step "a reload whose new gateway dies after the hand-over: the old one takes the device back"
+    systemctl reload --no-block ublk-gateway@sd
+    handed() { [[ $(state_pid) == 0 ]]; }
+    wait_for 240 "the hand-over of $DEVNAME" handed
+    # the new gateway of this reload (the unit's main process is the one of the last reload: --from $old)
+    pkill -KILL -f "take-over --from $new " || fail "no new gateway to stop after the hand-over"
+    reloaded() { [[ $(prop ublk-gateway@sd ActiveState) == active ]]; }
+    wait_for 240 "the failed reload to end" reloaded
+    [[ $(prop ublk-gateway@sd MainPID) == "$new" && $(state_pid) == "$new" ]] ||
+        fail "after the failed reload the unit's main pid is $(prop ublk-gateway@sd MainPID), the device's $(state_pid), not $new"
+    journalctl --no-pager -u ublk-gateway@sd | grep -q "the new gateway exited with status 137 .*; gateway pid $new serves $DEVNAME again (nothing changed)" ||
+        fail "the failed reload did not say that the old gateway took the device back"
+    [[ $(prop ublk-gateway@sd NRestarts) == 0 ]] || fail "the failed reload restarted the unit"
+    touch "$W/fio.stop"
+    wait "$fio_pid" || true
+    log "fio jobs (index, exit): $(tr '\n' ',' < "$W/fio.results")"
+    while read -r i rc; do
+        [[ $rc == 0 ]] || fail "fio job $i failed across the reload: $(grep -m1 -iE 'error|verify' "$W/fio.$i.out" || tail -1 "$W/fio.$i.out")"
+    done < "$W/fio.results"
+    dd if="$DEV" bs=1M count=8 iflag=direct status=none | cmp - "$W/pat" || fail "$DEV does not read back after the reload"
+    # a changed target is refused in one line, and nothing changes
+    cp /etc/ublk-gateway/sd.yaml "$W/sd.yaml"
+    sed -i "s|path: $IMG|path: $W/other.img|" /etc/ublk-gateway/sd.yaml
+    ! systemctl reload ublk-gateway@sd || fail "a reload that changes the target succeeded"
+    cp "$W/sd.yaml" /etc/ublk-gateway/sd.yaml
+    journalctl --no-pager -u ublk-gateway@sd | grep -q "the target of $DEVNAME would change" ||
+        fail "the refused reload did not say why"
+    [[ $(prop ublk-gateway@sd MainPID) == "$new" && $(prop ublk-gateway@sd ActiveState) == active ]] ||
+        fail "a refused reload changed the unit"
+else
+    step "systemctl reload ublk-gateway@sd is refused without QUIESCE"
+    ! systemctl reload ublk-gateway@sd || fail "a reload without QUIESCE succeeded"
+    journalctl --no-pager -u ublk-gateway@sd | grep -q "cannot be handed over live: it lacks UBLK_F_QUIESCE" ||
+        fail "the refused reload did not say why"
+    [[ $(prop ublk-gateway@sd MainPID) == "$old" && $(prop ublk-gateway@sd ActiveState) == active ]] ||
+        fail "a refused reload changed the unit"
+fi
+dd if="$DEV" bs=1M count=8 iflag=direct status=none | cmp - "$W/pat" || fail "$DEV does not read back after the reload"
 
 # ---- 2. kill -9, then the recover unit
 step "kill -9 of the gateway"

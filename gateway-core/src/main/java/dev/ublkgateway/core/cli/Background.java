@@ -19,38 +19,46 @@ import java.util.Optional;
 final class Background {
     private Background() {}
 
+    /** How long a background gateway may take to start (and as long as it shows progress, more). */
+    static final long START_SECONDS = 120;
+
+    /** A gateway process started in the background, and its log. */
+    record Launched(Process process, Path log) {}
+
     static int start(GatewayConfig config, StateStore states, String... args) throws Exception {
+        return awaitUp(config, states, launch(config, states, false, args));
+    }
+
+    /**
+     * Starts a gateway running {@code args} in the foreground, detached, its output in the log named after
+     * the file's first device ({@code append}: after what that log has, e.g. the gateway it takes over from).
+     */
+    static Launched launch(GatewayConfig config, StateStore states, boolean append, String... args) throws Exception {
         String name = config.devices().getFirst().name();
         Files.createDirectories(states.dir());
         Path log = states.logFile(name);
         List<String> cmd = new ArrayList<>();
         if (new File("/usr/bin/setsid").canExecute()) cmd.add("/usr/bin/setsid"); // keep terminal signals away
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        // the same JVM options as this process: native access, and the launcher's module setup for scripts
-        List<String> jvmArgs = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
-        cmd.addAll(jvmArgs);
-        // a JVM that dies writes its crash report beside the log (by default: the working directory,
-        // or /tmp when that is not writable), unless the user chose a place
-        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-XX:ErrorFile="))) {
-            cmd.add("-XX:ErrorFile=" + states.dir().resolve(name + ".hs_err_pid%p.log"));
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        cmd.addAll(List.of(args));
-        Main.pluginsDirArgument().ifPresent(dir -> cmd.addAll(List.of("--plugins-dir", dir)));
-        cmd.add("--foreground");
+        cmd.addAll(gatewayCommand(states, name, args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+                .redirectOutput(append ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
         p.getOutputStream().close();
         linkLog(config, states, log);
-        long deadline = System.nanoTime() + 120_000_000_000L;
+        return new Launched(p, log);
+    }
+
+    /** Waits until the launched gateway serves every device of {@code config}, or fails: then its log's last line is the error. */
+    static int awaitUp(GatewayConfig config, StateStore states, Launched launched) throws Exception {
+        Process p = launched.process();
+        Path log = launched.log();
+        long deadline = System.nanoTime() + START_SECONDS * 1_000_000_000L;
         // what the new gateway does before its devices serve (a recovery, a cache drain), as bars
         List<String> names = config.devices().stream().map(DeviceConfig::name).toList();
         long since = System.currentTimeMillis();
         OperationWatch work = new OperationWatch(states.dir(), op -> op.startedAt() >= since, Progress::onStdout);
         while (System.nanoTime() < deadline) {
-            if (work.poll(names)) deadline = Math.max(deadline, System.nanoTime() + 120_000_000_000L); // still working
+            if (work.poll(names)) deadline = Math.max(deadline, System.nanoTime() + START_SECONDS * 1_000_000_000L); // still working
             if (!p.isAlive()) {
                 work.finishAll();
                 System.err.println("ublk-gateway: " + lastLine(log) + " (log: " + log + ")");
@@ -68,8 +76,48 @@ final class Background {
             Thread.sleep(50);
         }
         p.destroy();
-        System.err.println("ublk-gateway: devices did not come up within 120 s (log: " + log + ")");
+        System.err.println("ublk-gateway: devices did not come up within " + START_SECONDS + " s (log: " + log + ")");
         return 1;
+    }
+
+    /**
+     * Waits until a successor started to take devices over from gateway {@code from} says it is prepared
+     * (started, its configuration read); {@code why} turns its early end (exit status) into the error.
+     */
+    static void awaitPrepared(Path dir, long from, Process successor, long seconds,
+                              java.util.function.IntFunction<String> why) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (dev.ublkgateway.core.runtime.Reload.preparedSuccessor(dir, from).orElse(-1) != successor.pid()) {
+            if (!successor.isAlive()) throw new dev.ublkgateway.core.frontend.ublk.UblkException(why.apply(successor.exitValue()));
+            if (System.nanoTime() > deadline) {
+                throw new dev.ublkgateway.core.frontend.ublk.UblkException("the new gateway was not ready within " + seconds
+                        + " s; nothing changed");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * The command line of a gateway process running {@code args} in the foreground: this JVM, with this
+     * process's options (native access, the launcher's module setup for scripts) and class path.
+     */
+    static List<String> gatewayCommand(StateStore states, String name, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        List<String> jvmArgs = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        cmd.addAll(jvmArgs);
+        // a JVM that dies writes its crash report beside the log (by default: the working directory,
+        // or /tmp when that is not writable), unless the user chose a place
+        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-XX:ErrorFile="))) {
+            cmd.add("-XX:ErrorFile=" + states.dir().resolve(name + ".hs_err_pid%p.log"));
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        Main.pluginsDirArgument().ifPresent(dir -> cmd.addAll(List.of("--plugins-dir", dir)));
+        cmd.add("--foreground");
+        return cmd;
     }
 
     /**
@@ -84,7 +132,8 @@ final class Background {
         }
     }
 
-    private static boolean allUp(GatewayConfig config, StateStore states, long pid) {
+    /** Every device of {@code config} is served by process {@code pid}. */
+    static boolean allUp(GatewayConfig config, StateStore states, long pid) {
         for (DeviceConfig d : config.devices()) {
             Optional<DeviceState> s = states.load(d.name());
             if (s.isEmpty() || s.get().pid() != pid) return false;

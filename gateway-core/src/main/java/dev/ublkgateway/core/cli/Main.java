@@ -21,7 +21,7 @@ import java.util.List;
         exitCodeList = {"0:success", "1:failure: one line on stderr names the problem and the fix",
                 "2:bad usage: unknown option, missing or invalid argument"},
         subcommands = {UpCommand.class, DownCommand.class, ListCommand.class, FeaturesCommand.class,
-                ValidateCommand.class, RecoverCommand.class, UpgradeCommand.class, RestartCommand.class, PluginsCommand.class, StatsCommand.class, ProgressCommand.class, ResizeCommand.class, VolumeCommand.class, UdevOwnerCommand.class, ManCommand.class, CompletionCommand.class,
+                ValidateCommand.class, RecoverCommand.class, UpgradeCommand.class, RestartCommand.class, ReloadCommand.class, TakeOverCommand.class, PluginsCommand.class, StatsCommand.class, ProgressCommand.class, ResizeCommand.class, VolumeCommand.class, UdevOwnerCommand.class, ManCommand.class, CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -66,7 +66,8 @@ final class RecoverCommand implements Callable<Integer> {
         return Serving.untilStopped(gateway, s.name() + " recovered, serving as " + s.blockDevice());
     }
 
-    private static GatewayConfig single(GatewayConfig c, String name) {
+    /** The file with only device {@code name}. */
+    static GatewayConfig single(GatewayConfig c, String name) {
         return new GatewayConfig(c.source(), c.device(name).stream().toList(), null, c.logLevel());
     }
 }

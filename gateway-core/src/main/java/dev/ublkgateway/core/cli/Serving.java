@@ -61,8 +61,9 @@ final class Serving {
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("systemd-stopping").unstarted(systemd::stopping));
         }
         systemd.ready(status);
+        gateway.onHandOff(systemd::handOff); // after a reload the successor is the unit's main process
         gateway.awaitStop();
-        systemd.stopping();
+        systemd.stopping(); // nothing after a hand-off
         return 0;
     }
 }

@@ -16,6 +16,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -58,33 +60,38 @@ class UpgradeCommand implements Callable<Integer> {
             throw new UblkException(s.name() + " would now be served over NBD; a live upgrade keeps the ublk device: "
                     + "remove frontend: nbd from " + s.config());
         }
-        System.out.println(s.name() + ": asking gateway pid " + s.pid() + " to hand over " + s.blockDevice());
-        System.out.flush();
-        Handover.Outcome outcome = await(states, s, DeviceIdentity.of(d));
-        switch (outcome.kind()) {
-            case REFUSED -> throw new UblkException(outcome.message());
-            case FAILED -> System.err.println(s.name() + ": handed over, but: " + outcome.message());
-            case OK -> System.out.println(s.name() + ": handed over (" + outcome.message() + "); starting the new gateway");
+        // the new gateway starts its JVM and reads the file while the device still serves: its I/O then
+        // waits only for the hand-over and the re-attach
+        GatewayConfig single = RecoverCommand.single(config, s.name());
+        List<String> args = new ArrayList<>(List.of("take-over", "--from", Long.toString(s.pid()), "--device", s.name(),
+                s.config()));
+        args.addAll(metricsListen.arguments());
+        args.addAll(serving.logArguments());
+        Background.Launched next = Background.launch(single, states, true, args.toArray(String[]::new));
+        Handover.Outcome outcome;
+        try {
+            Background.awaitPrepared(states.dir(), s.pid(), next.process(), Background.START_SECONDS, status -> "the new "
+                    + "gateway exited (status " + status + ") before it was ready: " + Background.lastLine(next.log())
+                    + "; nothing changed (log: " + next.log() + ")");
+            System.out.println(s.name() + ": asking gateway pid " + s.pid() + " to hand over " + s.blockDevice());
+            System.out.flush();
+            outcome = await(states, s, DeviceIdentity.of(d));
+            if (outcome.kind() == Handover.Kind.REFUSED) throw new UblkException(outcome.message());
+        } catch (Exception e) {
+            next.process().destroyForcibly().waitFor();
+            throw e;
         }
-        awaitExit(states, s);
-        DeviceState released = states.load(s.name()).orElse(s.withPid(0));
-        int rc = RecoverCommand.serve(released.withPid(0), config, host, states, serving, metricsListen);
+        if (outcome.kind() == Handover.Kind.FAILED) {
+            System.err.println(s.name() + ": handed over, but: " + outcome.message());
+        } else {
+            System.out.println(s.name() + ": handed over (" + outcome.message() + "); the new gateway takes it over");
+        }
+        int rc = Background.awaitUp(single, states, next);
         if (rc != 0) {
             System.err.println(s.name() + ": the device waits for a gateway (its I/O is held, not failed); fix the "
                     + "problem above and run `ublk-gateway recover " + s.name() + "`");
         }
         return rc;
-    }
-
-    /**
-     * A gateway left without devices exits: waits for that (its last log lines, the release of what it
-     * held) before the next one starts; one that still serves other devices goes on.
-     */
-    private static void awaitExit(StateStore states, DeviceState s) throws InterruptedException {
-        boolean servesOthers = states.all().stream().anyMatch(o -> o.pid() == s.pid() && !o.name().equals(s.name()));
-        ProcessHandle ph = ProcessHandle.of(s.pid()).orElse(null);
-        long end = System.nanoTime() + 30_000_000_000L;
-        while (!servesOthers && ph != null && ph.isAlive() && System.nanoTime() < end) Thread.sleep(50);
     }
 
     /** The refusals that need no configuration: one line naming the problem and the fix. */
@@ -114,8 +121,8 @@ class UpgradeCommand implements Callable<Integer> {
         String unit = SystemdUnit.shortName(service.get());
         throw new UblkException(s.name() + " is served by gateway pid " + s.pid() + " of systemd's " + service.get()
                 + ", and the new gateway would run outside it (the unit ends with the old gateway; `systemctl stop "
-                + unit + "` would no longer stop the device): pass --outside-unit to upgrade it anyway, or `systemctl "
-                + "restart " + unit + "` to take its devices down and up again");
+                + unit + "` would no longer stop the device): `systemctl reload " + unit + "` upgrades it inside the unit "
+                + "(--outside-unit upgrades it anyway)");
     }
 
     /**

@@ -123,7 +123,8 @@ public final class Handover {
         return Optional.of(Outcome.parse(text));
     }
 
-    private static void write(Path dir, Path to, String text) throws IOException {
+    /** Writes {@code to} atomically (also {@link Reload}'s files). */
+    static void write(Path dir, Path to, String text) throws IOException {
         Files.createDirectories(dir);
         Path tmp = dir.resolve("." + to.getFileName() + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);

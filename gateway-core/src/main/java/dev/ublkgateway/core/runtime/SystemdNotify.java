@@ -75,6 +75,17 @@ public final class SystemdNotify implements AutoCloseable {
         closed.countDown();
     }
 
+    /**
+     * This process ends, and {@code pid} (a successor it handed its work to, in the same unit) is the
+     * service's main process from now on: MAINPID=, no STOPPING=1, and the watchdog pings end.
+     */
+    public synchronized void handOff(long pid) {
+        if (stopping) return;
+        stopping = true;
+        send("MAINPID=" + pid);
+        closed.countDown();
+    }
+
     /** Sends {@code message} as is; false when there is no socket or sending failed (logged, never fatal). */
     public boolean send(String message) {
         if (socket == null) return false;

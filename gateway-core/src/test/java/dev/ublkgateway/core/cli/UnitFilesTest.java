@@ -28,7 +28,7 @@ class UnitFilesTest {
         List<String[]> out = new ArrayList<>();
         for (String line : Files.readAllLines(unit)) {
             if (!line.startsWith("Exec")) continue;
-            String[] words = line.substring(line.indexOf('=') + 1).replace("%i", "vol0").strip().split("\\s+");
+            String[] words = line.substring(line.indexOf('=') + 1).replace("%i", "vol0").replace("$MAINPID", "4711").strip().split("\\s+");
             assertTrue(words[0].endsWith("/ublk-gateway"), unit + ": " + line);
             out.add(Arrays.copyOfRange(words, 1, words.length));
         }
@@ -68,6 +68,14 @@ class UnitFilesTest {
             assertTrue(List.of(start).contains("--foreground"), unit + ": without --foreground the main process "
                     + "would exit and leave a background gateway systemd does not watch");
         }
+    }
+
+    @Test
+    void aReloadOfTheDevicesUnitIsALiveUpgradeInsideIt() throws IOException {
+        String text = Files.readString(UNITS.resolve("ublk-gateway@.service"));
+        assertTrue(text.contains("\nExecReload=/usr/local/bin/ublk-gateway reload $MAINPID\n"), text);
+        // the old gateway names its successor (MAINPID=): only the main process may, with NotifyAccess=main
+        assertTrue(text.contains("\nNotifyAccess=main\n"), text);
     }
 
     @Test

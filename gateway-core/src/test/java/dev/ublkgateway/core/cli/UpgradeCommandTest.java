@@ -44,8 +44,8 @@ class UpgradeCommandTest {
                 java.util.Optional.of("ublk-gateway@data.service")));
         assertEquals("v is served by gateway pid " + ME + " of systemd's ublk-gateway@data.service, and the new gateway "
                 + "would run outside it (the unit ends with the old gateway; `systemctl stop ublk-gateway@data` would no "
-                + "longer stop the device): pass --outside-unit to upgrade it anyway, or `systemctl restart "
-                + "ublk-gateway@data` to take its devices down and up again", e.getMessage());
+                + "longer stop the device): `systemctl reload ublk-gateway@data` upgrades it inside the unit "
+                + "(--outside-unit upgrades it anyway)", e.getMessage());
         UpgradeCommand.refuseInUnit(state(ME, true, "/dev/ublkb3"), java.util.Optional.empty());
     }
 

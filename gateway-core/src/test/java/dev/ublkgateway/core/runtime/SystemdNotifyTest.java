@@ -52,6 +52,20 @@ class SystemdNotifyTest {
     }
 
     @Test
+    void aHandOffNamesTheSuccessorAndSaysNothingMore() throws Exception {
+        String path = tmp.resolve("notify").toString();
+        listener = Sockets.bindDatagram(path);
+        SystemdNotify n = SystemdNotify.from(Map.of("NOTIFY_SOCKET", path), Libc.getpid());
+        n.ready("1 device(s) serving from a.yaml");
+        receive(2000);
+        n.handOff(4242);
+        assertEquals("MAINPID=4242", receive(2000));
+        n.stopping(); // the shutdown hook's: the unit is the successor's now
+        n.handOff(4343);
+        assertNull(receive(200), "no STOPPING=1 and no second MAINPID= after a hand-off");
+    }
+
+    @Test
     void anAbstractSocketIsNamedWithAnAt() throws Exception {
         String name = "@ublkgw-notify-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         listener = Sockets.bindDatagram(name);
