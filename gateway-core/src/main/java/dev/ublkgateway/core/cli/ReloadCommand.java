@@ -40,7 +40,10 @@ final class ReloadCommand implements Callable<Integer> {
         List<DeviceState> devices = states.all().stream().filter(s -> s.pid() == pid).toList();
         String unit = checkPlace(pid, devices, SystemdUnit.serviceOf(pid), SystemdUnit.serviceOf(Libc.getpid()));
         Common.requireRoot("reload");
-        for (DeviceState s : devices) UpgradeCommand.refuseUnsuitable(s);
+        for (DeviceState s : devices) {
+            UpgradeCommand.refuseUnsuitable(s);
+            UpgradeCommand.refuseWithoutQuiesce(s);
+        }
         Path file = Path.of(devices.getFirst().config());
         GatewayConfig config = Common.load(file, Common.plugins());
         Map<String, Map<String, String>> identities = identities(devices, config, unit);

@@ -3,6 +3,8 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.frontend.ublk.Uapi;
+import dev.ublkgateway.core.frontend.ublk.UblkControl;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.DeviceIdentity;
@@ -51,6 +53,7 @@ class UpgradeCommand implements Callable<Integer> {
         refuseUnsuitable(s);
         if (!outsideUnit) refuseInUnit(s, SystemdUnit.serviceOf(s.pid()));
         Common.requireRoot("upgrade");
+        refuseWithoutQuiesce(s);
         // the new configuration must load, and keep what the device's data depends on, before anything changes
         PluginHost host = Common.plugins();
         GatewayConfig config = Common.load(Path.of(s.config()), host);
@@ -60,6 +63,7 @@ class UpgradeCommand implements Callable<Integer> {
             throw new UblkException(s.name() + " would now be served over NBD; a live upgrade keeps the ublk device: "
                     + "remove frontend: nbd from " + s.config());
         }
+        if (serving.foreground) return takeOverHere(states, s, d, config, host);
         // the new gateway starts its JVM and reads the file while the device still serves: its I/O then
         // waits only for the hand-over and the re-attach
         GatewayConfig single = RecoverCommand.single(config, s.name());
@@ -92,6 +96,37 @@ class UpgradeCommand implements Callable<Integer> {
                     + "problem above and run `ublk-gateway recover " + s.name() + "`");
         }
         return rc;
+    }
+
+    /** With --foreground this process is the new gateway: asks for the device, then serves it here. */
+    private int takeOverHere(StateStore states, DeviceState s, DeviceConfig d, GatewayConfig config, PluginHost host)
+            throws Exception {
+        System.out.println(s.name() + ": asking gateway pid " + s.pid() + " to hand over " + s.blockDevice());
+        System.out.flush();
+        Handover.Outcome outcome = await(states, s, DeviceIdentity.of(d));
+        if (outcome.kind() == Handover.Kind.REFUSED) throw new UblkException(outcome.message());
+        if (outcome.kind() == Handover.Kind.FAILED) System.err.println(s.name() + ": handed over, but: " + outcome.message());
+        // one left without devices exits: its metrics port is free after that
+        if (states.all().stream().noneMatch(o -> o.pid() == s.pid())) {
+            ProcessHandle.of(s.pid()).ifPresent(p -> p.onExit().completeOnTimeout(p, 30, java.util.concurrent.TimeUnit.SECONDS).join());
+        }
+        DeviceState released = states.load(s.name()).orElse(s).withPid(0);
+        return RecoverCommand.serve(released, config, host, states, serving, metricsListen);
+    }
+
+    /**
+     * Refuses, before a new gateway is started for nothing, a device the kernel cannot hand over (no
+     * QUIESCE, or no recovery): the serving gateway would refuse it the same way.
+     */
+    static void refuseWithoutQuiesce(DeviceState s) throws UblkException {
+        long flags;
+        try (UblkControl c = UblkControl.open()) {
+            flags = c.devInfo(s.devId()).flags();
+        } catch (UblkException e) {
+            return; // the serving gateway answers for its device
+        }
+        long needed = Uapi.F_QUIESCE | Uapi.F_USER_RECOVERY;
+        if ((flags & needed) != needed) throw new UblkException(Handover.cannotHandOver(s.name()));
     }
 
     /** The refusals that need no configuration: one line naming the problem and the fix. */

@@ -54,11 +54,13 @@ public final class Handover {
                                            boolean canHandOver) {
         Optional<String> change = DeviceIdentity.change(name, running, next);
         if (change.isPresent()) return change;
-        if (!canHandOver) {
-            return Optional.of("device " + name + " cannot be handed over live: it lacks UBLK_F_QUIESCE (Linux 6.16 or "
-                    + "later, device created by this version); nothing changed: restart it with `down` and `up` instead");
-        }
-        return Optional.empty();
+        return canHandOver ? Optional.empty() : Optional.of(cannotHandOver(name));
+    }
+
+    /** Why a device without UBLK_F_QUIESCE (or recovery) is not handed over. */
+    public static String cannotHandOver(String name) {
+        return "device " + name + " cannot be handed over live: it lacks UBLK_F_QUIESCE (Linux 6.16 or later, device "
+                + "created by this version); nothing changed: restart it with `down` and `up` instead";
     }
 
     static Path request(Path dir, String name) {
