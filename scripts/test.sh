@@ -50,7 +50,7 @@ fi
 # The host suites above do not run beside the VMs: tried, they took 2.5x as long and slowed both VMs,
 # and the whole run took longer than one after the other.
 OLD_KERNEL_CASES='fio-null|fio-memory|ext4|resize|memory-stop|fio-file|flush-fua|batch-io|sigterm-under-load|file-backing|errors|recovery-file|recovery-null|upgrade'
-LANE2_CASES='plugins-stages|script-hooks|s3-volume|unprivileged'
+LANE2_CASES='script-hooks|s3-volume|unprivileged'
 phase "end-to-end suite in the VM (real ublk devices), two lanes at once: Linux 7.x all cases but systemd-units /$LANE2_CASES/; Linux 6.12 /$OLD_KERNEL_CASES/, then Linux 7.x /$LANE2_CASES/ and systemd-units"
 mkdir -p tests/e2e/out-6.12 tests/e2e/out-lane2
 lane2_log=tests/e2e/out-lane2/run.log

@@ -55,15 +55,8 @@ public final class Reload {
 
     /** For `reload`: the successor that said it was prepared (the mark is then removed), else empty. */
     public static OptionalLong preparedSuccessor(Path dir, long pid) throws IOException {
-        Path p = prepared(dir, pid);
-        String text;
-        try {
-            text = Files.readString(p, StandardCharsets.UTF_8).strip();
-        } catch (NoSuchFileException e) {
-            return OptionalLong.empty();
-        }
-        Files.deleteIfExists(p);
-        return text.matches("\\d+") ? OptionalLong.of(Long.parseLong(text)) : OptionalLong.empty();
+        Optional<String> text = consume(prepared(dir, pid));
+        return text.filter(t -> t.matches("\\d+")).map(t -> OptionalLong.of(Long.parseLong(t))).orElse(OptionalLong.empty());
     }
 
     /** Asks gateway {@code pid} to hand over its devices; stale files of an earlier request go first. */
@@ -90,13 +83,9 @@ public final class Reload {
     public static Optional<Request> take(Path dir, long pid) throws IOException {
         Path r = request(dir, pid);
         if (Files.notExists(r)) return Optional.empty(); // asked 4 times a second: a stat is cheap
-        String text;
-        try {
-            text = Files.readString(r, StandardCharsets.UTF_8);
-            Files.delete(r);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        Optional<String> read = consume(r);
+        if (read.isEmpty()) return Optional.empty();
+        String text = read.get();
         long reloader = 0;
         Map<String, Map<String, String>> identities = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
@@ -119,14 +108,7 @@ public final class Reload {
 
     /** For `reload`: the gateway's answer once written (then removed), else empty. */
     public static Optional<Handover.Outcome> outcome(Path dir, long pid) throws IOException {
-        Path r = result(dir, pid);
-        try {
-            String text = Files.readString(r, StandardCharsets.UTF_8);
-            Files.deleteIfExists(r);
-            return Optional.of(Handover.Outcome.parse(text));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return consume(result(dir, pid)).map(Handover.Outcome::parse);
     }
 
     /** For `reload`: the successor serves every device ({@code successorPid} > 0), or none could (0). */
@@ -139,14 +121,19 @@ public final class Reload {
      * else empty.
      */
     public static OptionalLong successorOf(Path dir, long pid) throws IOException {
-        Path s = successor(dir, pid);
+        return consume(successor(dir, pid)).map(t -> OptionalLong.of(t.matches("\\d+") ? Long.parseLong(t) : 0))
+                .orElse(OptionalLong.empty());
+    }
+
+    /** A file's text (stripped), read once: it is removed; empty when there is none. */
+    private static Optional<String> consume(Path p) throws IOException {
         String text;
         try {
-            text = Files.readString(s, StandardCharsets.UTF_8).strip();
+            text = Files.readString(p, StandardCharsets.UTF_8).strip();
         } catch (NoSuchFileException e) {
-            return OptionalLong.empty();
+            return Optional.empty();
         }
-        Files.deleteIfExists(s);
-        return OptionalLong.of(text.matches("\\d+") ? Long.parseLong(text) : 0);
+        Files.deleteIfExists(p);
+        return Optional.of(text);
     }
 }
