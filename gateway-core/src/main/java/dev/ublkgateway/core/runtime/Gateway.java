@@ -25,8 +25,6 @@ import java.util.logging.Logger;
  */
 public final class Gateway {
     private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
-    /** How long a gateway that handed its devices over on a reload waits for the successor to serve them. */
-    static final long RELOAD_SECONDS = 300;
 
     private final StateStore states;
     private final ChainFactory chains;
@@ -38,6 +36,7 @@ public final class Gateway {
     private final java.util.Map<String, ControlSocket> controls = new java.util.concurrent.ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final DeviceStats stats = new DeviceStats();
+    private final ReloadRequests reloads;
     private UblkControl control;
     private volatile NbdService nbd;
     private volatile MetricsServer metrics;
@@ -52,6 +51,7 @@ public final class Gateway {
     public Gateway(StateStore states, ChainFactory chains) {
         this.states = states;
         this.chains = chains;
+        this.reloads = new ReloadRequests(this, states);
         if (chains != null) chains.publishProgressIn(states.dir()); // null: a gateway that opens no devices
     }
 
@@ -352,141 +352,30 @@ public final class Gateway {
     }
 
     /**
-     * Serves a reload request (a systemd unit's ExecReload=, `ublk-gateway reload`): every device goes to a
-     * successor that `reload` starts in the same unit, or none does. True when they went: this gateway's
-     * work is done, and it names the successor to systemd as it exits. A successor that fails (or a
-     * reload that dies before it serves) leaves the devices to be taken back here, as they were.
+     * Serves a reload request ({@link ReloadRequests}); true when every device went to a successor: this
+     * gateway's work is done.
      */
     private boolean answerReload() {
-        long self = Libc.getpid();
-        java.util.Optional<Reload.Request> request;
-        try {
-            request = Reload.take(states.dir(), self);
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("reading the reload request: " + e.getMessage());
-            return false;
-        }
-        if (request.isEmpty()) return false;
-        java.util.Optional<String> refusal = reloadRefusal(request.get().identities());
-        if (refusal.isPresent()) {
-            LOG.info("reload refused: " + refusal.get());
-            answerReload(Handover.Kind.REFUSED, refusal.get());
-            return false;
-        }
-        List<String> names = devices().stream().map(UblkDevice::name).toList();
-        String failure = null;
-        for (UblkDevice d : devices()) {
-            try {
-                handOver(d);
-            } catch (UblkException e) {
-                failure = d.name() + ": " + e.getMessage();
-            }
-        }
-        answerReload(failure == null ? Handover.Kind.OK : Handover.Kind.FAILED,
-                failure == null ? "handed over " + String.join(", ", names) : failure);
-        long next = awaitSuccessor(request.get().reloader(), names);
-        if (next > 0) {
-            successor = next;
-            handOff.accept(next);
-            LOG.info("reload: gateway pid " + next + " serves " + String.join(", ", names) + "; this gateway exits");
-            answerReload(Handover.Kind.OK, "gateway pid " + next + " took over");
-            stopped.countDown();
-            return true;
-        }
-        takeBack(names);
-        return false;
+        long next = reloads.answer(handOff);
+        if (next <= 0) return false;
+        successor = next;
+        stopped.countDown();
+        return true;
     }
 
-    /** Why this gateway's devices cannot all go to a successor with {@code next} identities; empty: they can. */
-    private java.util.Optional<String> reloadRefusal(java.util.Map<String, java.util.Map<String, String>> next) {
-        if (nbd != null) {
-            return java.util.Optional.of("this gateway also serves NBD exports, and a reload hands over ublk devices only; "
-                    + "restart the unit instead");
-        }
-        java.util.Set<String> serving = new java.util.TreeSet<>(devices().stream().map(UblkDevice::name).toList());
-        if (serving.isEmpty()) return java.util.Optional.of("this gateway serves no ublk device");
-        if (!serving.equals(new java.util.TreeSet<>(next.keySet()))) {
-            return java.util.Optional.of("a reload keeps the gateway's devices (serving " + String.join(", ", serving)
-                    + ", the new configuration has " + String.join(", ", new java.util.TreeSet<>(next.keySet()))
-                    + "); restart the unit to add or remove devices");
-        }
-        for (UblkDevice d : devices()) {
-            java.util.Optional<String> r = Handover.refusal(d.name(), identities.get(d.name()), next.get(d.name()),
-                    d.canHandOver());
-            if (r.isPresent()) return r;
-        }
-        return java.util.Optional.empty();
+    /** Whether this gateway also serves NBD exports (a reload hands over ublk devices only). */
+    boolean servesNbd() {
+        return nbd != null;
     }
 
-    /**
-     * Waits for `reload` to name the successor once it serves {@code names}: its pid, or 0 when there is
-     * none (it failed, or `reload` died and no one process serves them all).
-     */
-    private long awaitSuccessor(long reloader, List<String> names) {
-        long self = Libc.getpid();
-        long deadline = System.nanoTime() + RELOAD_SECONDS * 1_000_000_000L;
-        try {
-            while (true) {
-                java.util.OptionalLong named = Reload.successorOf(states.dir(), self);
-                if (named.isPresent()) return named.getAsLong();
-                if (!StateStore.alive(reloader) || System.nanoTime() > deadline) {
-                    long other = servedByOne(names);
-                    if (other > 0 && other != self) return other;
-                    LOG.warning("reload: " + (StateStore.alive(reloader) ? "no successor within " + RELOAD_SECONDS + " s"
-                            : "`reload` (pid " + reloader + ") ended without naming a successor"));
-                    return 0;
-                }
-                Thread.sleep(100);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("reload: reading the successor's name: " + e.getMessage());
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        }
+    /** The identity a served ublk device was set up with ({@link DeviceIdentity}). */
+    java.util.Map<String, String> identity(String name) {
+        return identities.get(name);
     }
 
-    /** The one live process whose state files say it serves every device of {@code names}, else 0. */
-    private long servedByOne(List<String> names) {
-        java.util.Set<Long> pids = new java.util.HashSet<>();
-        for (String n : names) pids.add(states.load(n).map(DeviceState::pid).orElse(0L));
-        long pid = pids.size() == 1 ? pids.iterator().next() : 0;
-        return StateStore.alive(pid) ? pid : 0;
-    }
-
-    /** After a failed reload: serves the devices handed over again, as this gateway had them. */
-    private void takeBack(List<String> names) {
-        List<String> lost = new ArrayList<>();
-        for (String n : names) {
-            try {
-                DeviceState s = states.load(n).orElseThrow(() -> new UblkException("its state file is gone"));
-                if (StateStore.alive(s.pid()) && s.pid() != Libc.getpid()) {
-                    // a successor that took some devices and then failed: its end lets them go
-                    ProcessHandle.of(s.pid()).ifPresent(p -> {
-                        p.destroyForcibly();
-                        p.onExit().completeOnTimeout(p, 30, java.util.concurrent.TimeUnit.SECONDS).join();
-                    });
-                }
-                recover(served, s.withPid(0));
-            } catch (IOException | RuntimeException e) {
-                LOG.severe(n + ": not taken back after the failed reload (" + e.getMessage() + "); its I/O waits: run "
-                        + "`ublk-gateway recover " + n + "`");
-                lost.add(n);
-            }
-        }
-        String message = lost.isEmpty() ? "gateway pid " + Libc.getpid() + " serves " + String.join(", ", names) + " again"
-                : "not taken back: " + String.join(", ", lost) + " (run `ublk-gateway recover NAME`)";
-        LOG.info("reload failed; " + message);
-        answerReload(lost.isEmpty() ? Handover.Kind.OK : Handover.Kind.FAILED, message);
-    }
-
-    private void answerReload(Handover.Kind kind, String message) {
-        try {
-            Reload.answer(states.dir(), Libc.getpid(), kind, message);
-        } catch (IOException e) {
-            LOG.severe("cannot answer the reload request: " + e.getMessage());
-        }
+    /** The configuration the devices came from. */
+    GatewayConfig served() {
+        return served;
     }
 
     /**
@@ -507,7 +396,7 @@ public final class Gateway {
      * Lets one device go to the next gateway, which recovers it: it is no longer ours to stop, and its
      * state file stays for the next gateway to take over.
      */
-    private void handOver(UblkDevice d) throws UblkException {
+    void handOver(UblkDevice d) throws UblkException {
         synchronized (devices) {
             devices.remove(d);
         }
