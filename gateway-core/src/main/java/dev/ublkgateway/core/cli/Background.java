@@ -2,7 +2,9 @@ package dev.ublkgateway.core.cli;
 
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
+import dev.ublkgateway.core.frontend.ublk.UblkException;
 import dev.ublkgateway.core.runtime.DeviceState;
+import dev.ublkgateway.core.runtime.Reload;
 import dev.ublkgateway.core.runtime.StateStore;
 
 import java.io.File;
@@ -87,10 +89,10 @@ final class Background {
     static void awaitPrepared(Path dir, long from, Process successor, long seconds,
                               java.util.function.IntFunction<String> why) throws Exception {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (dev.ublkgateway.core.runtime.Reload.preparedSuccessor(dir, from).orElse(-1) != successor.pid()) {
-            if (!successor.isAlive()) throw new dev.ublkgateway.core.frontend.ublk.UblkException(why.apply(successor.exitValue()));
+        while (Reload.preparedSuccessor(dir, from).orElse(-1) != successor.pid()) {
+            if (!successor.isAlive()) throw new UblkException(why.apply(successor.exitValue()));
             if (System.nanoTime() > deadline) {
-                throw new dev.ublkgateway.core.frontend.ublk.UblkException("the new gateway was not ready within " + seconds
+                throw new UblkException("the new gateway was not ready within " + seconds
                         + " s; nothing changed");
             }
             Thread.sleep(50);

@@ -63,10 +63,8 @@ final class TakeOverCommand implements Callable<Integer> {
             throw e;
         }
         // A reload's old gateway names this one to systemd and exits: READY=1 and the watchdog after
-        // that, and the metrics port is free then. One that still serves other devices goes on.
-        if (states.all().stream().noneMatch(s -> s.pid() == from)) {
-            ProcessHandle.of(from).ifPresent(p -> p.onExit().completeOnTimeout(p, 90, TimeUnit.SECONDS).join());
-        }
+        // that, and the metrics port is free then
+        awaitExitOfIdle(states, from, 90);
         try {
             metricsListen.serveForRecovery(gateway, config);
         } catch (java.io.IOException e) {
@@ -75,6 +73,15 @@ final class TakeOverCommand implements Callable<Integer> {
                     + "; serving without metrics");
         }
         return Serving.untilStopped(gateway, config.devices().size() + " device(s) serving from " + file.getFileName());
+    }
+
+    /**
+     * Waits (at most {@code seconds}) for gateway {@code pid} to exit once it serves no device, as one
+     * that handed over its last does; one that still serves other devices goes on, and so does this.
+     */
+    static void awaitExitOfIdle(StateStore states, long pid, long seconds) {
+        if (states.all().stream().anyMatch(s -> s.pid() == pid)) return;
+        ProcessHandle.of(pid).ifPresent(p -> p.onExit().completeOnTimeout(p, seconds, TimeUnit.SECONDS).join());
     }
 
     /** The state of every device of the file once gateway {@code from} has let them all go (pid 0). */

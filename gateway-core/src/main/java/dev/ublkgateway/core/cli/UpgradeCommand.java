@@ -3,8 +3,8 @@ package dev.ublkgateway.core.cli;
 import dev.ublkgateway.api.ProgressReporter;
 import dev.ublkgateway.core.config.DeviceConfig;
 import dev.ublkgateway.core.config.GatewayConfig;
-import dev.ublkgateway.core.frontend.ublk.Uapi;
 import dev.ublkgateway.core.frontend.ublk.UblkControl;
+import dev.ublkgateway.core.frontend.ublk.UblkDevice;
 import dev.ublkgateway.core.frontend.ublk.UblkException;
 import dev.ublkgateway.core.plugins.PluginHost;
 import dev.ublkgateway.core.runtime.DeviceIdentity;
@@ -106,10 +106,7 @@ class UpgradeCommand implements Callable<Integer> {
         Handover.Outcome outcome = await(states, s, DeviceIdentity.of(d));
         if (outcome.kind() == Handover.Kind.REFUSED) throw new UblkException(outcome.message());
         if (outcome.kind() == Handover.Kind.FAILED) System.err.println(s.name() + ": handed over, but: " + outcome.message());
-        // one left without devices exits: its metrics port is free after that
-        if (states.all().stream().noneMatch(o -> o.pid() == s.pid())) {
-            ProcessHandle.of(s.pid()).ifPresent(p -> p.onExit().completeOnTimeout(p, 30, java.util.concurrent.TimeUnit.SECONDS).join());
-        }
+        TakeOverCommand.awaitExitOfIdle(states, s.pid(), 30); // its metrics port is free after that
         DeviceState released = states.load(s.name()).orElse(s).withPid(0);
         return RecoverCommand.serve(released, config, host, states, serving, metricsListen);
     }
@@ -125,8 +122,7 @@ class UpgradeCommand implements Callable<Integer> {
         } catch (UblkException e) {
             return; // the serving gateway answers for its device
         }
-        long needed = Uapi.F_QUIESCE | Uapi.F_USER_RECOVERY;
-        if ((flags & needed) != needed) throw new UblkException(Handover.cannotHandOver(s.name()));
+        if (!UblkDevice.canHandOver(flags)) throw new UblkException(Handover.cannotHandOver(s.name()));
     }
 
     /** The refusals that need no configuration: one line naming the problem and the fix. */

@@ -42,8 +42,6 @@ public final class Gateway {
     private volatile MetricsServer metrics;
     /** The configuration the devices came from: a reload whose successor fails takes them back with it. */
     private volatile GatewayConfig served;
-    /** The gateway that took over every device on a reload, else 0. */
-    private volatile long successor;
     /** Told the successor's pid before this gateway exits after a reload (systemd's MAINPID=). */
     private volatile java.util.function.LongConsumer handOff = pid -> { };
     private boolean hooked;
@@ -341,11 +339,6 @@ public final class Gateway {
         return true;
     }
 
-    /** The gateway that took over every device on a reload (its pid), else 0. */
-    public long successor() {
-        return successor;
-    }
-
     /** What to do with a successor's pid once it serves every device, before `reload` is answered. */
     public void onHandOff(java.util.function.LongConsumer c) {
         handOff = c;
@@ -358,7 +351,6 @@ public final class Gateway {
     private boolean answerReload() {
         long next = reloads.answer(handOff);
         if (next <= 0) return false;
-        successor = next;
         stopped.countDown();
         return true;
     }

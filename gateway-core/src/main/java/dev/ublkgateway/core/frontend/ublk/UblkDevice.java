@@ -313,7 +313,12 @@ public final class UblkDevice {
      * server's recovery hanging in the VM test, so that is refused rather than relied on.
      */
     public boolean canHandOver() {
-        return (info.flags() & Uapi.F_USER_RECOVERY) != 0 && quiesces();
+        return canHandOver(info.flags());
+    }
+
+    /** {@link #canHandOver()} for a device with these flags (as GET_DEV_INFO reports them). */
+    public static boolean canHandOver(long flags) {
+        return (flags & Uapi.F_USER_RECOVERY) != 0 && (flags & Uapi.F_QUIESCE) != 0;
     }
 
     /** True when the kernel quiesces this device for a hand-over (UBLK_F_QUIESCE). */
